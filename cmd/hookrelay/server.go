@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/hookrelay/hookrelay/server"
+	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/tunnel"
+)
+
+// runServer is "hookrelay server": flags, wiring, and the serve loop.
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	listen := fs.String("listen", envOr("HOOKRELAY_LISTEN", ":8080"), "address to listen on; 127.0.0.1:0 picks a free port (env HOOKRELAY_LISTEN)")
+	data := fs.String("data", envOr("HOOKRELAY_DATA", "./hookrelay-data"), "directory for everything persisted: channels and their hashed tokens (env HOOKRELAY_DATA)")
+	clientKey := fs.String("client-key", "", "when set, creating or connecting any channel requires this key (env HOOKRELAY_CLIENT_KEY)")
+	syncTimeout := fs.Duration("sync-timeout", 9*time.Second, "how long a webhook waits for the local app's response")
+	maxBody := byteSize(25 << 20)
+	fs.Var(&maxBody, "max-body", "largest request body accepted, e.g. 25MiB")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long requests in flight may finish on shutdown")
+	sess := tunnel.DefaultSessionOptions()
+	fs.DurationVar(&sess.PingInterval, "ping-interval", sess.PingInterval, "how often to ping each client")
+	fs.DurationVar(&sess.ReadTimeout, "read-timeout", sess.ReadTimeout, "drop a client silent for this long (half-open connection)")
+	var lf logFlags
+	lf.register(fs)
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if *clientKey == "" {
+		*clientKey = envOr("HOOKRELAY_CLIENT_KEY", "")
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "hookrelay server:", err)
+		return exitUsage
+	}
+	if *syncTimeout <= 0 || maxBody <= 0 {
+		fmt.Fprintln(stderr, "hookrelay server: --sync-timeout and --max-body must be positive")
+		return exitUsage
+	}
+
+	channels, err := store.OpenChannels(filepath.Join(*data, "channels.json"))
+	if err != nil {
+		fmt.Fprintln(stderr, "hookrelay server:", err)
+		return exitError
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "hookrelay server:", err)
+		return exitError
+	}
+	srv := server.New(server.Config{
+		SyncTimeout: *syncTimeout,
+		MaxBody:     int64(maxBody),
+		ClientKey:   *clientKey,
+		Session:     sess,
+		Log:         log,
+	}, tunnel.NewHub(log), channels)
+	fmt.Fprintf(stdout, "hookrelay: listening on http://%s\n", ln.Addr())
+	log.Info("server started", "addr", ln.Addr().String(), "data", *data, "client_key_required", *clientKey != "")
+	if err := srv.Serve(ctx, ln, *grace); err != nil {
+		log.Error("server stopped", "err", err)
+		return exitError
+	}
+	log.Info("server stopped")
+	return exitOK
+}

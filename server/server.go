@@ -1,0 +1,138 @@
+// Package server assembles hookrelay's public HTTP server: the tunnel
+// endpoints compatible with webhook-over-websocket (/new, /ws/{channel},
+// /webhook/{channel}/...) and /healthz. It is the only package that
+// imports echo.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookrelay/hookrelay/tunnel"
+)
+
+// Channels is the registry of channels and their owner tokens.
+type Channels interface {
+	// Claim authorises a connection to channel name with token; issued is a
+	// token created for a channel that did not exist before.
+	Claim(name, token string) (issued string, err error)
+	// CreateOpen creates a channel with a random name for legacy clients.
+	CreateOpen() (name, token string, err error)
+}
+
+// Config configures a Server.
+type Config struct {
+	// SyncTimeout bounds the wait for the local app's response head.
+	SyncTimeout time.Duration
+	// MaxBody is the largest request body accepted, in bytes.
+	MaxBody int64
+	// ClientKey, when set, is required to create or connect any channel.
+	ClientKey string
+	// Session tunes the liveness checks of tunnel connections.
+	Session tunnel.SessionOptions
+	Log     *slog.Logger
+}
+
+// Server is hookrelay's HTTP server.
+type Server struct {
+	cfg      Config
+	hub      *tunnel.Hub
+	channels Channels
+	echo     *echo.Echo
+	upgrader websocket.Upgrader
+	keyHash  [32]byte
+	// conns counts tunnel connections, which outlive their HTTP handlers'
+	// view of the server once hijacked, so shutdown can wait for them.
+	conns sync.WaitGroup
+	// ctx ends every tunnel connection when the server shuts down.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// New builds a server around a hub and a channel registry.
+func New(cfg Config, hub *tunnel.Hub, channels Channels) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, hub: hub, channels: channels, keyHash: sha256.Sum256([]byte(cfg.ClientKey))}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.upgrader = websocket.Upgrader{
+		Subprotocols:    []string{tunnel.Subprotocol},
+		ReadBufferSize:  64 << 10,
+		WriteBufferSize: 64 << 10,
+		// Channels are protected by tokens, not by origin: no browser
+		// session is involved.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.recoverer, s.accessLog)
+	e.GET("/healthz", s.health)
+	e.GET("/new", s.newChannel)
+	e.GET("/ws/:channel", s.connect)
+	e.Any("/webhook/:channel", s.webhook)
+	e.Any("/webhook/:channel/*", s.webhook)
+	s.echo = e
+	return s
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve answers on ln until ctx ends, then shuts down gracefully: clients
+// are told the server is going away, requests in flight get up to grace to
+// finish, and Serve returns once every connection has ended.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	hs := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.stopTunnels()
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	s.stopTunnels()
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	return err
+}
+
+// stopTunnels closes every tunnel connection and waits for them to end.
+func (s *Server) stopTunnels() {
+	s.cancel()
+	s.conns.Wait()
+}
+
+// clientKeyOK checks the shared client key, when the server has one.
+func (s *Server) clientKeyOK(r *http.Request) bool {
+	if s.cfg.ClientKey == "" {
+		return true
+	}
+	got := sha256.Sum256([]byte(r.Header.Get(tunnel.HeaderClientKey)))
+	return subtle.ConstantTimeCompare(got[:], s.keyHash[:]) == 1
+}
+
+func (s *Server) health(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}

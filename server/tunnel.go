@@ -1,0 +1,178 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/tunnel"
+)
+
+// newChannel answers GET /new as webhook-over-websocket does, plus the
+// token that owns the channel.
+func (s *Server) newChannel(c echo.Context) error {
+	if !s.clientKeyOK(c.Request()) {
+		return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a client key (--client-key)")
+	}
+	name, token, err := s.channels.CreateOpen()
+	if err != nil {
+		return fmt.Errorf("creating channel: %w", err)
+	}
+	s.cfg.Log.Info("channel created", "channel", name)
+	return c.JSON(http.StatusOK, map[string]string{"channel_id": name, "token": token})
+}
+
+// connect upgrades GET /ws/{channel} to a tunnel connection: the native
+// protocol when the client offers its subprotocol, else the legacy one.
+func (s *Server) connect(c echo.Context) error {
+	r := c.Request()
+	channel := c.Param("channel")
+	if !s.clientKeyOK(r) {
+		return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a client key (--client-key)")
+	}
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	issued, err := s.channels.Claim(channel, token)
+	switch {
+	case errors.Is(err, store.ErrWrongToken):
+		s.cfg.Log.Warn("channel connection refused", "channel", channel, "remote", r.RemoteAddr, "reason", "wrong token")
+		msg := "channel " + channel + " is owned by another token"
+		if token == "" {
+			msg = "channel " + channel + " is claimed: present its token (hookrelay client stores it when it claims a channel)"
+		}
+		return echo.NewHTTPError(http.StatusForbidden, msg)
+	case errors.Is(err, store.ErrBadName):
+		return echo.NewHTTPError(http.StatusBadRequest, "bad channel name: use 1 to 64 of a-z 0-9 . _ - starting with a letter or digit")
+	case errors.Is(err, store.ErrBadToken):
+		return echo.NewHTTPError(http.StatusBadRequest, "malformed channel token")
+	case err != nil:
+		return fmt.Errorf("claiming channel: %w", err)
+	}
+	h := http.Header{}
+	if issued != "" {
+		h.Set(tunnel.HeaderToken, issued)
+	}
+	conn, err := s.upgrader.Upgrade(c.Response(), r, h)
+	if err != nil {
+		return nil // the upgrader has answered the client
+	}
+	var x interface {
+		tunnel.Exchanger
+		Run(context.Context) error
+	}
+	proto := "legacy"
+	if conn.Subprotocol() == tunnel.Subprotocol {
+		proto = tunnel.Subprotocol
+		x = tunnel.NewSession(conn, s.cfg.Session, s.cfg.Log, nil)
+	} else {
+		x = tunnel.NewLegacySession(conn, s.cfg.Session, s.cfg.MaxBody*4/3+64<<10)
+	}
+	s.conns.Add(1)
+	defer s.conns.Done()
+	detach := s.hub.Attach(channel, x)
+	defer detach()
+	s.cfg.Log.Info("client connected", "channel", channel, "protocol", proto, "remote", r.RemoteAddr)
+	err = x.Run(s.ctx)
+	s.cfg.Log.Info("client disconnected", "channel", channel, "reason", err)
+	return nil
+}
+
+// webhook tunnels any request on /webhook/{channel}[/rest] to the channel's
+// client and passes the local app's answer back.
+func (s *Server) webhook(c echo.Context) error {
+	r := c.Request()
+	channel := c.Param("channel")
+	if r.ContentLength > s.cfg.MaxBody {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBody))
+	}
+	head := tunnel.NewRequestHead(r, targetOf(r))
+	var body io.Reader
+	var limited *limitReader
+	if r.ContentLength != 0 {
+		limited = &limitReader{r: r.Body, n: s.cfg.MaxBody}
+		body = limited
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.SyncTimeout)
+	defer cancel()
+	rh, rbody, err := s.hub.Exchange(ctx, channel, head, body)
+	if err != nil {
+		switch {
+		case limited != nil && limited.over.Load():
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.cfg.MaxBody))
+		case errors.Is(err, tunnel.ErrNotConnected):
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "no client is connected to channel "+channel)
+		case r.Context().Err() != nil:
+			return nil // the sender went away
+		case errors.Is(err, context.DeadlineExceeded):
+			return echo.NewHTTPError(http.StatusGatewayTimeout,
+				fmt.Sprintf("the client of channel %s did not answer within %s", channel, s.cfg.SyncTimeout))
+		default:
+			return echo.NewHTTPError(http.StatusBadGateway, "the tunnel to channel "+channel+" failed before the client answered").SetInternal(err)
+		}
+	}
+	defer rbody.Close()
+	w := c.Response()
+	for k, vs := range rh.Header {
+		w.Header()[k] = vs
+	}
+	if rh.ContentLength >= 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(rh.ContentLength))
+	}
+	w.WriteHeader(rh.Status)
+	if _, err := io.Copy(w, rbody); err != nil {
+		s.cfg.Log.Warn("response body interrupted", "channel", channel, "err", err)
+	}
+	return nil
+}
+
+// targetOf is what follows /webhook/{channel} in the escaped path, plus the
+// query: the part the client appends to the local app's URL.
+func targetOf(r *http.Request) string {
+	p := strings.TrimPrefix(r.URL.EscapedPath(), "/webhook/")
+	rest := ""
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		rest = p[i:]
+	}
+	if r.URL.RawQuery != "" || r.URL.ForceQuery {
+		rest += "?" + r.URL.RawQuery
+	}
+	return rest
+}
+
+// limitReader fails reads past n bytes and remembers that it did, so the
+// handler can answer 413 for a chunked body that is too large.
+type limitReader struct {
+	r    io.Reader
+	n    int64
+	over atomic.Bool
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		// Probe one byte: a body of exactly the limit is fine.
+		var one [1]byte
+		for {
+			n, err := l.r.Read(one[:])
+			if n > 0 {
+				l.over.Store(true)
+				return 0, errors.New("request body too large")
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}

@@ -1,0 +1,326 @@
+package tunnel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Header names of the tunnel handshake.
+const (
+	// HeaderToken carries a newly issued channel token in the upgrade
+	// response; the client stores it and presents it as a bearer token.
+	HeaderToken = "Hookrelay-Token"
+	// HeaderClientKey carries the server's shared client key, when it has one.
+	HeaderClientKey = "Hookrelay-Client-Key"
+)
+
+// ErrRefused wraps every error that retrying cannot fix: a wrong token, a
+// missing client key, a bad URL. The client stops on it.
+var ErrRefused = errors.New("refused by the server")
+
+// TokenStore remembers channel tokens and the default channel per server.
+type TokenStore interface {
+	Get(server, channel string) (string, error)
+	Put(server, channel, token string) error
+	DefaultChannel(server string) (string, error)
+	SetDefaultChannel(server, channel string) error
+}
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// Server is the public base URL of hookrelay server.
+	Server *url.URL
+	// Target is the local app; its path is kept as a prefix.
+	Target *url.URL
+	// Channel to claim or connect; empty asks the server for a new one once
+	// and remembers it, so the URL stays the same across restarts.
+	Channel string
+	// Token overrides the stored token of the channel.
+	Token string
+	// ClientKey is the server's shared client key, if it requires one.
+	ClientKey string
+	// Concurrency bounds requests in flight to the local app.
+	Concurrency int
+	Tokens      TokenStore
+	Session     SessionOptions
+	// MinBackoff and MaxBackoff bound the wait between reconnects.
+	MinBackoff, MaxBackoff time.Duration
+	// Out receives the human-readable lines (connected, one per delivery).
+	Out io.Writer
+	// Quiet drops the per-delivery lines.
+	Quiet bool
+	Log   *slog.Logger
+}
+
+// Client keeps a tunnel to hookrelay server open and replays what arrives
+// against the local app.
+type Client struct {
+	cfg   ClientConfig
+	local *http.Client
+	slots chan struct{}
+	// bufs recycles the buffers that copy response bodies into streams.
+	bufs  sync.Pool
+	outMu sync.Mutex
+}
+
+// NewClient checks cfg and returns a client; Run starts it.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	for name, u := range map[string]*url.URL{"server": cfg.Server, "target": cfg.Target} {
+		if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%s URL must be http:// or https:// with a host", name)
+		}
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 32
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 250 * time.Millisecond
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = 30 * time.Second
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableCompression = true // the sender gets the app's bytes as they are
+	tr.MaxIdleConnsPerHost = cfg.Concurrency
+	tr.Proxy = nil // the target is local
+	local := &http.Client{
+		Transport: tr,
+		// The sender sees the 3xx: the tunnel never follows redirects.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	c := &Client{cfg: cfg, local: local, slots: make(chan struct{}, cfg.Concurrency)}
+	c.bufs.New = func() any { b := make([]byte, ChunkSize); return &b }
+	return c, nil
+}
+
+// printf writes one human-readable line.
+func (c *Client) printf(format string, args ...any) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	fmt.Fprintf(c.cfg.Out, format+"\n", args...)
+}
+
+// Run connects and reconnects until ctx ends (nil) or the server refuses
+// the client (an error wrapping ErrRefused).
+func (c *Client) Run(ctx context.Context) error {
+	channel, err := c.resolveChannel(ctx)
+	if err != nil {
+		return err
+	}
+	token := c.cfg.Token
+	if token == "" && c.cfg.Tokens != nil {
+		if token, err = c.cfg.Tokens.Get(c.serverKey(), channel); err != nil {
+			return fmt.Errorf("reading stored token: %w", err)
+		}
+	}
+	c.printf("Forwarding %s -> %s", c.publicURL(channel), c.cfg.Target)
+	connectedBefore := false
+	attempt := 0
+	for {
+		start := time.Now()
+		sess, issued, err := c.dial(ctx, channel, token)
+		if err == nil {
+			if issued != "" {
+				token = issued
+				if c.cfg.Tokens != nil {
+					if err := c.cfg.Tokens.Put(c.serverKey(), channel, issued); err != nil {
+						sess.Close(websocket.CloseNormalClosure, "client could not store its token")
+						return fmt.Errorf("storing channel token: %w", err)
+					}
+				}
+				c.printf("Claimed channel %s; its token is stored for the next runs", channel)
+			}
+			if connectedBefore {
+				c.printf("%s reconnected", clock())
+			} else {
+				c.printf("%s connected", clock())
+			}
+			connectedBefore = true
+			err = sess.Run(ctx)
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) && ce.Code == CloseReplaced {
+				return fmt.Errorf("%w: another client took over channel %s", ErrRefused, channel)
+			}
+			c.printf("%s disconnected: %v", clock(), err)
+			if time.Since(start) > 10*time.Second {
+				attempt = 0
+			}
+		} else {
+			if errors.Is(err, ErrRefused) || ctx.Err() != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			c.cfg.Log.Warn("connect failed", "channel", channel, "attempt", attempt+1, "err", err)
+			if attempt == 0 {
+				c.printf("%s cannot reach the server, retrying: %v", clock(), err)
+			}
+		}
+		wait := c.backoff(attempt)
+		attempt++
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+// backoff is a full-jitter exponential wait.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.cfg.MaxBackoff
+	if attempt < 20 {
+		d = min(c.cfg.MinBackoff<<attempt, c.cfg.MaxBackoff)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// dial opens one session; issued is a token the server just issued.
+func (c *Client) dial(ctx context.Context, channel, token string) (*Session, string, error) {
+	u := c.endpoint("/ws/" + url.PathEscape(channel))
+	if u.Scheme == "https" {
+		u.Scheme = "wss"
+	} else {
+		u.Scheme = "ws"
+	}
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	if c.cfg.ClientKey != "" {
+		h.Set(HeaderClientKey, c.cfg.ClientKey)
+	}
+	d := websocket.Dialer{
+		Subprotocols:     []string{Subprotocol},
+		HandshakeTimeout: 15 * time.Second,
+		ReadBufferSize:   64 << 10,
+		WriteBufferSize:  64 << 10,
+	}
+	conn, resp, err := d.DialContext(ctx, u.String(), h)
+	if err != nil {
+		if resp != nil {
+			defer resp.Body.Close()
+			msg := serverMessage(resp)
+			switch resp.StatusCode {
+			case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusBadRequest:
+				return nil, "", fmt.Errorf("%w: channel %s: %s (HTTP %d)", ErrRefused, channel, msg, resp.StatusCode)
+			}
+			return nil, "", fmt.Errorf("connecting to %s: %s (HTTP %d)", c.cfg.Server, msg, resp.StatusCode)
+		}
+		return nil, "", fmt.Errorf("connecting to %s: %w", c.cfg.Server, err)
+	}
+	if conn.Subprotocol() != Subprotocol {
+		conn.Close()
+		return nil, "", fmt.Errorf("%w: the server does not speak %s", ErrRefused, Subprotocol)
+	}
+	sess := NewSession(conn, c.cfg.Session, c.cfg.Log, func(st *Stream, head *RequestHead) {
+		c.serve(st, head, channel)
+	})
+	return sess, resp.Header.Get(HeaderToken), nil
+}
+
+// serverMessage reads the error a refusing server explains itself with.
+func serverMessage(resp *http.Response) string {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		return e.Error
+	}
+	if s := strings.TrimSpace(string(b)); s != "" {
+		return s
+	}
+	return http.StatusText(resp.StatusCode)
+}
+
+// resolveChannel returns the configured channel, or the one this client got
+// from the server earlier, or asks the server for a new one.
+func (c *Client) resolveChannel(ctx context.Context) (string, error) {
+	if c.cfg.Channel != "" {
+		return c.cfg.Channel, nil
+	}
+	if c.cfg.Tokens != nil {
+		ch, err := c.cfg.Tokens.DefaultChannel(c.serverKey())
+		if err != nil {
+			return "", fmt.Errorf("reading stored channel: %w", err)
+		}
+		if ch != "" {
+			return ch, nil
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/new").String(), nil)
+	if err != nil {
+		return "", err
+	}
+	if c.cfg.ClientKey != "" {
+		req.Header.Set(HeaderClientKey, c.cfg.ClientKey)
+	}
+	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	if err != nil {
+		return "", fmt.Errorf("asking %s for a new channel: %w", c.cfg.Server, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%w: new channel: %s (HTTP %d)", ErrRefused, serverMessage(resp), resp.StatusCode)
+	}
+	var nc struct {
+		ChannelID string `json:"channel_id"`
+		Token     string `json:"token"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&nc); err != nil || nc.ChannelID == "" {
+		return "", fmt.Errorf("new channel: unreadable answer from %s", c.cfg.Server)
+	}
+	if c.cfg.Tokens != nil {
+		if err := c.cfg.Tokens.Put(c.serverKey(), nc.ChannelID, nc.Token); err != nil {
+			return "", fmt.Errorf("storing channel token: %w", err)
+		}
+		if err := c.cfg.Tokens.SetDefaultChannel(c.serverKey(), nc.ChannelID); err != nil {
+			return "", fmt.Errorf("storing channel: %w", err)
+		}
+	}
+	if c.cfg.Token == "" {
+		c.cfg.Token = nc.Token
+	}
+	return nc.ChannelID, nil
+}
+
+func (c *Client) serverKey() string { return c.cfg.Server.String() }
+
+// endpoint is a path under the server's base URL.
+func (c *Client) endpoint(path string) *url.URL {
+	u := *c.cfg.Server
+	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	u.RawPath = ""
+	u.RawQuery = ""
+	return &u
+}
+
+// publicURL is the webhook URL to paste into GitHub, Stripe or Slack.
+func (c *Client) publicURL(channel string) string {
+	return c.endpoint("/webhook/" + url.PathEscape(channel)).String()
+}
+
+func clock() string { return time.Now().Format("15:04:05") }

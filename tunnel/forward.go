@@ -1,0 +1,126 @@
+package tunnel
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// bodyReader hides Stream.Close from net/http, which closes request
+// bodies: the stream outlives the request until the response is sent.
+type bodyReader struct{ st *Stream }
+
+func (b bodyReader) Read(p []byte) (int, error) { return b.st.Read(p) }
+
+// serve replays one tunnelled request against the local app and streams
+// the answer back. It runs in the stream's own goroutine.
+func (c *Client) serve(st *Stream, head *RequestHead, channel string) {
+	defer st.Close()
+	start := time.Now()
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+	case <-st.Context().Done():
+		return
+	}
+	status, err := c.forward(st, head)
+	if c.cfg.Quiet {
+		return
+	}
+	path := "/webhook/" + channel + head.Target
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i] // query strings may hold secrets
+	}
+	d := time.Since(start)
+	if err != nil {
+		c.printf("%s %s %s  %d  %s  (%v)", clock(), head.Method, path, status, fmtDuration(d), err)
+		return
+	}
+	c.printf("%s %s %s  %d  %s", clock(), head.Method, path, status, fmtDuration(d))
+}
+
+// forward does the local request; it returns the status the sender got.
+func (c *Client) forward(st *Stream, head *RequestHead) (int, error) {
+	base := *c.cfg.Target
+	base.RawQuery, base.Fragment = "", ""
+	target := strings.TrimSuffix(base.String(), "/") + head.Target
+	if base.Path == "" || base.Path == "/" {
+		if head.Target == "" || head.Target[0] == '?' {
+			target = strings.TrimSuffix(base.String(), "/") + "/" + head.Target
+		}
+	}
+	var body io.Reader = http.NoBody
+	if head.ContentLength != 0 {
+		body = bodyReader{st}
+	}
+	req, err := http.NewRequestWithContext(st.Context(), head.Method, target, body)
+	if err != nil {
+		return c.fail(st, http.StatusBadGateway, fmt.Errorf("building local request: %w", err))
+	}
+	req.Header = head.Header
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req.Header["User-Agent"] = nil // net/http must not add its own
+	}
+	req.ContentLength = head.ContentLength
+	resp, err := c.local.Do(req)
+	if err != nil {
+		if st.Context().Err() != nil {
+			return 0, fmt.Errorf("abandoned by the server: %w", st.Context().Err())
+		}
+		return c.fail(st, http.StatusBadGateway, fmt.Errorf("hookrelay client could not reach %s: %w", c.cfg.Target.Redacted(), unwrapURLError(err)))
+	}
+	defer resp.Body.Close()
+	rh := &ResponseHead{Status: resp.StatusCode, ContentLength: resp.ContentLength, Header: StripHopHeaders(resp.Header)}
+	if req.Method == http.MethodHead {
+		rh.ContentLength = 0
+	}
+	if err := st.WriteHead(rh, rh.ContentLength == 0); err != nil {
+		return resp.StatusCode, err
+	}
+	if rh.ContentLength == 0 {
+		return resp.StatusCode, nil
+	}
+	buf := c.bufs.Get().(*[]byte)
+	defer c.bufs.Put(buf)
+	if _, err := io.CopyBuffer(st, resp.Body, *buf); err != nil {
+		return resp.StatusCode, fmt.Errorf("copying response body: %w", err)
+	}
+	return resp.StatusCode, st.CloseWrite()
+}
+
+// fail answers the sender with a JSON error from the client side.
+func (c *Client) fail(st *Stream, status int, err error) (int, error) {
+	b, _ := json.Marshal(map[string]string{"error": err.Error()})
+	h := http.Header{"Content-Type": {"application/json"}}
+	if werr := st.WriteHead(&ResponseHead{Status: status, ContentLength: int64(len(b)), Header: h}, false); werr != nil {
+		return status, err
+	}
+	_, _ = st.write(b, true)
+	return status, err
+}
+
+func unwrapURLError(err error) error {
+	if ue, ok := err.(interface{ Unwrap() error }); ok {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	default:
+		return d.Round(10 * time.Millisecond).String()
+	}
+}

@@ -1,0 +1,109 @@
+package tunnel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+)
+
+// CloseReplaced is the WebSocket close code sent to a client whose channel
+// was taken over by a newer connection presenting the same token.
+const CloseReplaced = 4001
+
+// ErrNotConnected means no client is connected to the channel.
+var ErrNotConnected = errors.New("no client connected to the channel")
+
+// Exchanger carries one HTTP exchange to a connected client: the native
+// Session and the LegacySession both are one.
+type Exchanger interface {
+	// Exchange sends the request and waits for the response head. The body
+	// of the response is read from the returned ReadCloser, which the caller
+	// must close.
+	Exchange(ctx context.Context, head *RequestHead, body io.Reader) (*ResponseHead, io.ReadCloser, error)
+	// Close ends the connection with a WebSocket close code and reason.
+	Close(code int, reason string)
+	// Done is closed when the connection has ended.
+	Done() <-chan struct{}
+}
+
+var (
+	_ Exchanger = (*Session)(nil)
+	_ Exchanger = (*LegacySession)(nil)
+)
+
+// Exchange implements Exchanger on the native protocol.
+func (s *Session) Exchange(ctx context.Context, head *RequestHead, body io.Reader) (*ResponseHead, io.ReadCloser, error) {
+	st, rh, err := s.Open(ctx, head, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rh, st, nil
+}
+
+// Hub holds the connected client of every channel on this node. It is safe
+// for concurrent use; the server constructs one and passes it around.
+type Hub struct {
+	log   *slog.Logger
+	mu    sync.Mutex
+	conns map[string]Exchanger
+}
+
+// NewHub returns an empty hub.
+func NewHub(log *slog.Logger) *Hub {
+	return &Hub{log: log, conns: make(map[string]Exchanger)}
+}
+
+// Attach makes c the connection of channel, closing any previous one (a
+// laptop that slept leaves a half-open connection behind). The returned
+// function detaches c, unless a newer connection already replaced it.
+func (h *Hub) Attach(channel string, c Exchanger) (detach func()) {
+	h.mu.Lock()
+	old := h.conns[channel]
+	h.conns[channel] = c
+	h.mu.Unlock()
+	if old != nil {
+		h.log.Info("channel connection replaced", "channel", channel)
+		old.Close(CloseReplaced, "replaced by a newer connection for this channel")
+	}
+	return func() {
+		h.mu.Lock()
+		if h.conns[channel] == c {
+			delete(h.conns, channel)
+		}
+		h.mu.Unlock()
+	}
+}
+
+// Connected reports whether a client is connected to channel.
+func (h *Hub) Connected(channel string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.conns[channel] != nil
+}
+
+// Exchange forwards one request to the client of channel.
+func (h *Hub) Exchange(ctx context.Context, channel string, head *RequestHead, body io.Reader) (*ResponseHead, io.ReadCloser, error) {
+	h.mu.Lock()
+	c := h.conns[channel]
+	h.mu.Unlock()
+	if c == nil {
+		return nil, nil, fmt.Errorf("channel %s: %w", channel, ErrNotConnected)
+	}
+	return c.Exchange(ctx, head, body)
+}
+
+// CloseAll closes every connection, telling clients why.
+func (h *Hub) CloseAll(code int, reason string) {
+	h.mu.Lock()
+	conns := make([]Exchanger, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.Close(code, reason)
+	}
+}

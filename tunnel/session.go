@@ -1,0 +1,364 @@
+package tunnel
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// SessionOptions tune the liveness checks of a session.
+type SessionOptions struct {
+	// PingInterval is how often a ping goes out when nothing else does.
+	PingInterval time.Duration
+	// ReadTimeout closes the session when nothing at all (not even a pong)
+	// arrived for this long: a half-open connection is found within it.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the write of one WebSocket message.
+	WriteTimeout time.Duration
+}
+
+// DefaultSessionOptions finds a dead peer within about 25 seconds.
+func DefaultSessionOptions() SessionOptions {
+	return SessionOptions{PingInterval: 10 * time.Second, ReadTimeout: 25 * time.Second, WriteTimeout: 10 * time.Second}
+}
+
+// ErrSessionClosed is wrapped by the errors of streams whose session ended.
+var ErrSessionClosed = errors.New("tunnel session closed")
+
+// maxPending bounds the encoded data frames waiting for the writer; senders
+// of data wait beyond it, so a slow connection holds memory flat.
+const maxPending = 1 << 20
+
+// AcceptFunc handles a stream the peer opened with a request head. It runs
+// in its own goroutine and must finish the stream (respond or Close).
+type AcceptFunc func(st *Stream, head *RequestHead)
+
+// Session multiplexes many HTTP exchanges over one WebSocket connection
+// speaking the native protocol. The server side opens streams with Open;
+// the client side receives them through its AcceptFunc.
+type Session struct {
+	conn   *websocket.Conn
+	opts   SessionOptions
+	log    *slog.Logger
+	accept AcceptFunc
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	mu      sync.Mutex
+	streams map[uint32]*Stream
+	nextID  uint32
+
+	wmu     sync.Mutex
+	wcond   sync.Cond
+	pending []byte
+	wake    chan struct{}
+
+	closeOnce sync.Once
+}
+
+// NewSession wraps an upgraded connection. accept is nil on the side that
+// opens streams (the server). Call Run to start it.
+func NewSession(conn *websocket.Conn, opts SessionOptions, log *slog.Logger, accept AcceptFunc) *Session {
+	s := &Session{
+		conn:    conn,
+		opts:    opts,
+		log:     log,
+		accept:  accept,
+		streams: make(map[uint32]*Stream),
+		wake:    make(chan struct{}, 1),
+	}
+	s.wcond.L = &s.wmu
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	conn.SetReadLimit(MaxMessage)
+	return s
+}
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.ctx.Done() }
+
+// Err says why the session ended, or nil while it runs.
+func (s *Session) Err() error { return context.Cause(s.ctx) }
+
+// Run reads and writes until the connection fails, the peer closes it, ctx
+// ends or Close is called. It returns the reason, after both of its
+// goroutines have exited and every stream has been failed.
+func (s *Session) Run(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { s.Close(websocket.CloseGoingAway, "shutting down") })
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := s.writeLoop(); err != nil {
+			s.fail(fmt.Errorf("writing: %w", err))
+		}
+	}()
+	err := s.readLoop()
+	s.fail(err)
+	wg.Wait()
+	return s.Err()
+}
+
+// Close ends the session with a WebSocket close code and reason the peer sees.
+func (s *Session) Close(code int, reason string) {
+	msg := websocket.FormatCloseMessage(code, reason)
+	_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	s.fail(fmt.Errorf("%w: %s", ErrSessionClosed, reason))
+}
+
+// fail ends the session once with err and fails all streams.
+func (s *Session) fail(err error) {
+	s.closeOnce.Do(func() {
+		if err == nil {
+			err = ErrSessionClosed
+		}
+		if !errors.Is(err, ErrSessionClosed) {
+			err = fmt.Errorf("%w: %w", ErrSessionClosed, err)
+		}
+		s.cancel(err)
+		_ = s.conn.Close()
+		s.mu.Lock()
+		streams := s.streams
+		s.streams = map[uint32]*Stream{}
+		s.mu.Unlock()
+		for _, st := range streams {
+			st.abort(err)
+		}
+		s.wmu.Lock()
+		s.wcond.Broadcast()
+		s.wmu.Unlock()
+	})
+}
+
+func (s *Session) readLoop() error {
+	s.conn.SetPongHandler(func(string) error {
+		return s.conn.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout))
+	})
+	s.conn.SetPingHandler(func(data string) error {
+		_ = s.conn.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout))
+		err := s.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(s.opts.WriteTimeout))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
+	if err := s.conn.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout)); err != nil {
+		return err
+	}
+	for {
+		typ, msg, err := s.conn.ReadMessage()
+		if err != nil {
+			return fmt.Errorf("reading: %w", err)
+		}
+		if err := s.conn.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout)); err != nil {
+			return err
+		}
+		if typ != websocket.BinaryMessage {
+			return fmt.Errorf("%w: text message on a native session", ErrProtocol)
+		}
+		for len(msg) > 0 {
+			f, rest, err := ParseFrame(msg)
+			if err != nil {
+				s.Close(websocket.CloseProtocolError, "malformed frame")
+				return err
+			}
+			s.dispatch(f)
+			msg = rest
+		}
+	}
+}
+
+// dispatch hands one frame to its stream.
+func (s *Session) dispatch(f Frame) {
+	s.mu.Lock()
+	st := s.streams[f.Stream]
+	if st == nil && f.Type == FrameHead && s.accept != nil && s.ctx.Err() == nil {
+		st = newStream(s, f.Stream)
+		s.streams[f.Stream] = st
+		s.mu.Unlock()
+		head, err := ParseRequestHead(f.Payload)
+		if err != nil {
+			st.Reset(err.Error())
+			return
+		}
+		if f.Flags&FlagEnd != 0 {
+			st.pushData(nil, true)
+		}
+		go s.accept(st, head)
+		return
+	}
+	s.mu.Unlock()
+	if st == nil {
+		return // a late frame for a stream already finished or reset
+	}
+	switch f.Type {
+	case FrameHead:
+		st.gotHead(f)
+	case FrameData:
+		st.pushData(f.Payload, f.Flags&FlagEnd != 0)
+	case FrameWindow:
+		st.grant(int(binary.BigEndian.Uint32(f.Payload)))
+	case FrameReset:
+		st.abort(fmt.Errorf("stream reset by peer: %s", truncate(string(f.Payload), 200)))
+		s.forget(st.id)
+	}
+}
+
+// Open starts a request on a new stream and waits for the response head. The
+// body (nil for none) is sent as the peer grants window, concurrently with
+// the wait. The caller must Close the returned stream when done with it.
+func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (*Stream, *ResponseHead, error) {
+	s.mu.Lock()
+	if err := s.Err(); err != nil {
+		s.mu.Unlock()
+		return nil, nil, err
+	}
+	s.nextID++
+	if s.nextID == 0 {
+		s.nextID = 1
+	}
+	st := newStream(s, s.nextID)
+	st.respHead = make(chan *ResponseHead, 1)
+	s.streams[st.id] = st
+	s.mu.Unlock()
+
+	noBody := body == nil || head.ContentLength == 0
+	var flags uint8
+	if noBody {
+		flags = FlagEnd
+	}
+	if err := s.send(Frame{Type: FrameHead, Flags: flags, Stream: st.id, Payload: AppendRequestHead(nil, head)}, false); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	if noBody {
+		st.markSent()
+	} else if head.ContentLength > 0 && head.ContentLength <= InitialWindow {
+		// Small bodies fit the initial window: send them inline.
+		if err := st.sendBody(body, head.ContentLength); err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+	} else {
+		st.pump.Add(1)
+		go func() {
+			defer st.pump.Done()
+			if err := st.sendBody(body, head.ContentLength); err != nil {
+				st.Reset("request body: " + err.Error())
+			}
+		}()
+	}
+	select {
+	case rh := <-st.respHead:
+		return st, rh, nil
+	case <-st.ctx.Done():
+		err := context.Cause(st.ctx)
+		st.Close()
+		return nil, nil, err
+	case <-ctx.Done():
+		st.Reset("request abandoned by the server: " + context.Cause(ctx).Error())
+		st.pump.Wait()
+		return nil, nil, context.Cause(ctx)
+	}
+}
+
+// send queues an encoded frame for the writer. Data frames wait while the
+// queue is full; control frames never wait.
+func (s *Session) send(f Frame, data bool) error {
+	s.wmu.Lock()
+	for data && len(s.pending) >= maxPending && s.ctx.Err() == nil {
+		s.wcond.Wait()
+	}
+	if err := s.Err(); err != nil {
+		s.wmu.Unlock()
+		return err
+	}
+	s.pending = AppendFrame(s.pending, f)
+	s.wmu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (s *Session) writeLoop() error {
+	ping := time.NewTicker(s.opts.PingInterval)
+	defer ping.Stop()
+	var spare []byte
+	for {
+		select {
+		case <-s.ctx.Done():
+			return nil
+		case <-ping.C:
+			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.opts.WriteTimeout)); err != nil {
+				return err
+			}
+		case <-s.wake:
+			s.wmu.Lock()
+			buf := s.pending
+			s.pending = spare[:0]
+			s.wcond.Broadcast()
+			s.wmu.Unlock()
+			if err := s.writeFrames(buf); err != nil {
+				return err
+			}
+			if cap(buf) > 4*maxPending {
+				buf = nil // do not keep a burst's memory
+			}
+			spare = buf
+		}
+	}
+}
+
+// writeFrames writes buf, a run of whole frames, as few messages as the
+// message limit allows, splitting only at frame boundaries.
+func (s *Session) writeFrames(buf []byte) error {
+	for len(buf) > 0 {
+		n := 0
+		for n < len(buf) {
+			size := FrameHeaderLen + int(binary.BigEndian.Uint32(buf[n+7:n+11]))
+			if n > 0 && n+size > MaxMessage {
+				break
+			}
+			n += size
+		}
+		if err := s.conn.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout)); err != nil {
+			return err
+		}
+		if err := s.conn.WriteMessage(websocket.BinaryMessage, buf[:n]); err != nil {
+			return err
+		}
+		buf = buf[n:]
+	}
+	return nil
+}
+
+// forget removes a finished stream.
+func (s *Session) forget(id uint32) {
+	s.mu.Lock()
+	delete(s.streams, id)
+	s.mu.Unlock()
+}
+
+// Streams reports how many streams are open, for tests and metrics.
+func (s *Session) Streams() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.streams)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
