@@ -1,0 +1,71 @@
+package providers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/url"
+)
+
+// DecodeJSON decodes a JSON object body into generic values; numbers become
+// float64, which is what expr compares with.
+func DecodeJSON(body []byte) (map[string]any, error) {
+	var v map[string]any
+	d := json.NewDecoder(bytes.NewReader(body))
+	if err := d.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: body is not a JSON object: %v", ErrMalformed, err)
+	}
+	if d.More() {
+		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrMalformed)
+	}
+	return v, nil
+}
+
+// IsForm reports whether the content type is application/x-www-form-urlencoded.
+func IsForm(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// DecodeForm decodes a form body: one value per field as a string, several
+// as a list.
+func DecodeForm(body []byte) (map[string]any, url.Values, error) {
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: form body: %v", ErrMalformed, err)
+	}
+	out := make(map[string]any, len(vals))
+	for k, vs := range vals {
+		if len(vs) == 1 {
+			out[k] = vs[0]
+		} else {
+			l := make([]any, len(vs))
+			for i, v := range vs {
+				l[i] = v
+			}
+			out[k] = l
+		}
+	}
+	return out, vals, nil
+}
+
+// Str walks nested maps by keys and returns the string found, or "".
+func Str(v any, keys ...string) string {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[k]
+	}
+	switch s := v.(type) {
+	case string:
+		return s
+	case float64:
+		return fmt.Sprint(int64(s))
+	case json.Number:
+		return s.String()
+	}
+	return ""
+}

@@ -1,0 +1,77 @@
+package providers
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Event is one normalised delivery: what rules see as `event` and what the
+// API returns. Fields that do not apply to a delivery are empty.
+type Event struct {
+	// ID is hookrelay's own id, assigned at receipt.
+	ID string `json:"id" expr:"id"`
+	// Source is the name of the configured source it arrived on.
+	Source string `json:"source" expr:"source"`
+	// Provider is the provider module that verified it.
+	Provider string `json:"provider" expr:"provider"`
+	// Type is the vendor's event type: GitHub X-GitHub-Event, GitLab
+	// object_kind, the body's type for Stripe, Slack and Standard Webhooks.
+	Type string `json:"type" expr:"type"`
+	// Action is the vendor's sub-type, e.g. GitHub "opened" or "labeled".
+	Action string `json:"action" expr:"action"`
+	// DeliveryID is the vendor's id of this delivery attempt.
+	DeliveryID string `json:"delivery_id" expr:"delivery_id"`
+	// DedupKey is equal for two deliveries of the same event.
+	DedupKey string `json:"dedup_key" expr:"dedup_key"`
+	// Repo is "owner/name" (GitHub, Gitea, Bitbucket) or GitLab's
+	// path_with_namespace.
+	Repo string `json:"repo" expr:"repo"`
+	// Ref is the full git ref, e.g. refs/heads/main.
+	Ref string `json:"ref" expr:"ref"`
+	// Branch is the branch a push or pull/merge request is about.
+	Branch string `json:"branch" expr:"branch"`
+	// Tag is the tag name of a tag push.
+	Tag string `json:"tag" expr:"tag"`
+	// Sender is the login or username of who caused the event.
+	Sender string `json:"sender" expr:"sender"`
+	// ReceivedAt is when hookrelay received it.
+	ReceivedAt time.Time `json:"received_at" expr:"received_at"`
+	// Headers are the request headers, one value each, canonical names.
+	Headers map[string]string `json:"headers" expr:"headers"`
+	// Payload is the decoded JSON body, or the form fields of a form body.
+	Payload any `json:"payload" expr:"payload"`
+
+	// Reply, when set, is the answer the sender must get (a Slack URL
+	// verification challenge) instead of the usual one.
+	Reply *Reply `json:"-" expr:"-"`
+}
+
+// Reply is an answer a provider requires the server to send.
+type Reply struct {
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// FlatHeaders returns h with one value per canonical name, for Event.Headers.
+func FlatHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		if len(vs) > 0 {
+			out[http.CanonicalHeaderKey(k)] = vs[0]
+		}
+	}
+	return out
+}
+
+// SplitRef fills Ref, Branch and Tag of e from a full git ref.
+func (e *Event) SplitRef(ref string) {
+	e.Ref = ref
+	switch {
+	case strings.HasPrefix(ref, "refs/heads/"):
+		e.Branch = strings.TrimPrefix(ref, "refs/heads/")
+	case strings.HasPrefix(ref, "refs/tags/"):
+		e.Tag = strings.TrimPrefix(ref, "refs/tags/")
+	}
+}
