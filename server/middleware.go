@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -59,6 +60,9 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		r := c.Request()
+		if !s.cfg.Log.Enabled(r.Context(), slog.LevelDebug) {
+			return nil // skip building the attributes on the hot path
+		}
 		s.cfg.Log.DebugContext(r.Context(), "http request",
 			"method", r.Method, "path", r.URL.Path, "status", c.Response().Status,
 			"duration", time.Since(start), "remote", r.RemoteAddr)

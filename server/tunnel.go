@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -92,6 +93,10 @@ func (s *Server) webhook(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBody))
 	}
+	// The body streams to the client while the answer may already come
+	// back (an app may answer before reading it all): HTTP/1 must not close
+	// the request body when the response starts.
+	_ = http.NewResponseController(c.Response()).EnableFullDuplex()
 	head := tunnel.NewRequestHead(r, targetOf(r))
 	var body io.Reader
 	var limited *limitReader
@@ -123,7 +128,7 @@ func (s *Server) webhook(c echo.Context) error {
 		w.Header()[k] = vs
 	}
 	if rh.ContentLength >= 0 {
-		w.Header().Set("Content-Length", fmt.Sprint(rh.ContentLength))
+		w.Header().Set("Content-Length", strconv.FormatInt(rh.ContentLength, 10))
 	}
 	w.WriteHeader(rh.Status)
 	if _, err := io.Copy(w, rbody); err != nil {

@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -56,6 +57,10 @@ type Session struct {
 	streams map[uint32]*Stream
 	nextID  uint32
 
+	// chunks recycles the buffers that hold received body data until the
+	// stream's reader consumes it.
+	chunks sync.Pool
+
 	wmu     sync.Mutex
 	wcond   sync.Cond
 	pending []byte
@@ -76,6 +81,7 @@ func NewSession(conn *websocket.Conn, opts SessionOptions, log *slog.Logger, acc
 		wake:    make(chan struct{}, 1),
 	}
 	s.wcond.L = &s.wmu
+	s.chunks.New = func() any { b := make([]byte, 0, ChunkSize); return &b }
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	conn.SetReadLimit(MaxMessage)
 	return s
@@ -153,17 +159,25 @@ func (s *Session) readLoop() error {
 	if err := s.conn.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout)); err != nil {
 		return err
 	}
+	// One buffer, reused for every message: data payloads are copied out
+	// into pooled chunks, heads are decoded into fresh strings.
+	var in bytes.Buffer
 	for {
-		typ, msg, err := s.conn.ReadMessage()
+		typ, r, err := s.conn.NextReader()
 		if err != nil {
+			return fmt.Errorf("reading: %w", err)
+		}
+		if typ != websocket.BinaryMessage {
+			return fmt.Errorf("%w: text message on a native session", ErrProtocol)
+		}
+		in.Reset()
+		if _, err := in.ReadFrom(r); err != nil {
 			return fmt.Errorf("reading: %w", err)
 		}
 		if err := s.conn.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout)); err != nil {
 			return err
 		}
-		if typ != websocket.BinaryMessage {
-			return fmt.Errorf("%w: text message on a native session", ErrProtocol)
-		}
+		msg := in.Bytes()
 		for len(msg) > 0 {
 			f, rest, err := ParseFrame(msg)
 			if err != nil {
@@ -203,7 +217,7 @@ func (s *Session) dispatch(f Frame) {
 	case FrameHead:
 		st.gotHead(f)
 	case FrameData:
-		st.pushData(f.Payload, f.Flags&FlagEnd != 0)
+		st.pushData(s.copyChunk(f.Payload), f.Flags&FlagEnd != 0)
 	case FrameWindow:
 		st.grant(int(binary.BigEndian.Uint32(f.Payload)))
 	case FrameReset:
@@ -340,6 +354,26 @@ func (s *Session) writeFrames(buf []byte) error {
 		buf = buf[n:]
 	}
 	return nil
+}
+
+// copyChunk copies a data payload out of the read buffer.
+func (s *Session) copyChunk(p []byte) []byte {
+	if len(p) == 0 {
+		return nil
+	}
+	if len(p) > ChunkSize {
+		return bytes.Clone(p)
+	}
+	b := *s.chunks.Get().(*[]byte)
+	return append(b[:0], p...)
+}
+
+// recycle returns a fully read chunk to the pool.
+func (s *Session) recycle(b []byte) {
+	if cap(b) == ChunkSize {
+		b = b[:0]
+		s.chunks.Put(&b)
+	}
 }
 
 // forget removes a finished stream.

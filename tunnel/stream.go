@@ -66,6 +66,7 @@ func (st *Stream) Read(p []byte) (int, error) {
 		c := copy(p[n:], st.chunks[0])
 		n += c
 		if c == len(st.chunks[0]) {
+			st.s.recycle(st.chunks[0][:cap(st.chunks[0])])
 			st.chunks[0] = nil
 			st.chunks = st.chunks[1:]
 		} else {

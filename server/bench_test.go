@@ -1,0 +1,66 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+)
+
+// BenchmarkForward compares a request through the tunnel (server, WebSocket,
+// client, local app) with the same request sent straight to the local app,
+// in one run: read the ratio of the two, not the absolute times. The
+// process-level comparison with peak RSS is bench/tunnel.sh.
+func BenchmarkForward(b *testing.B) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		_, _ = w.Write(body)
+	}))
+	defer app.Close()
+	r := newRig(b, app.URL, Config{})
+	for _, size := range []int{1 << 10, 64 << 10, 1 << 20} {
+		for _, conc := range []int{1, 16} {
+			for _, mode := range []string{"direct", "tunnel"} {
+				url := app.URL + "/echo"
+				if mode == "tunnel" {
+					url = r.url + "/webhook/bench/echo"
+				}
+				b.Run(fmt.Sprintf("%s/size=%dKiB/c=%d", mode, size>>10, conc), func(b *testing.B) {
+					benchPost(b, url, size, conc)
+				})
+			}
+		}
+	}
+}
+
+func benchPost(b *testing.B, url string, size, conc int) {
+	body := bytes.Repeat([]byte("x"), size)
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	b.SetBytes(int64(size))
+	b.SetParallelism(max(1, conc/max(1, testingProcs())))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		buf := make([]byte, 64<<10)
+		for pb.Next() {
+			resp, err := client.Post(url, "application/octet-stream", bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			n, err := io.CopyBuffer(io.Discard, resp.Body, buf)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 || n != int64(size) {
+				b.Errorf("status %d, %d of %d bytes, err %v", resp.StatusCode, n, size, err)
+				return
+			}
+		}
+	})
+}
+
+// testingProcs is GOMAXPROCS, the goroutines per parallelism unit of RunParallel.
+func testingProcs() int { return runtime.GOMAXPROCS(0) }
