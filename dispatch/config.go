@@ -1,0 +1,347 @@
+// Package dispatch loads the hooks file (sources, routes and server
+// settings), compiles every route's expr rule once at load, and matches
+// normalised events to their targets.
+package dispatch
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+
+	"github.com/hookrelay/hookrelay/providers"
+)
+
+// Config is a loaded, compiled hooks file. It is immutable once built, so
+// a reload builds a new one and swaps it whole.
+type Config struct {
+	// File is the path it was loaded from.
+	File    string
+	Server  ServerConfig
+	Sources map[string]*Source
+	// Routes in file order: every matching route gets the event.
+	Routes []*Route
+
+	vms sync.Pool // *vm.VM: one per goroutine at a time
+}
+
+// ServerConfig holds the server settings of a hooks file; command-line
+// flags override them.
+type ServerConfig struct {
+	Listen      string
+	DataDir     string
+	SyncTimeout time.Duration
+}
+
+// Source is an endpoint /hooks/{name} with its provider and secrets.
+type Source struct {
+	Name         string
+	ProviderName string
+	Provider     providers.Provider
+	// AllowIPs, when not empty, are the only client addresses accepted.
+	AllowIPs []netip.Prefix
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+}
+
+// Route is one rule of the hooks file.
+type Route struct {
+	Name string
+	// Source limits the route to one source; empty means any.
+	Source  string
+	WhenSrc string
+	When    *vm.Program
+	To      Target
+	// Respond is "passthrough" when the sender gets the local app's
+	// response instead of 202.
+	Respond string
+	// Line is where the route starts in the file.
+	Line int
+}
+
+// TargetKind says where a route sends events.
+type TargetKind string
+
+// Target kinds.
+const (
+	TargetTunnel TargetKind = "tunnel"
+	TargetPlugin TargetKind = "plugin"
+)
+
+// Target is where a route sends events: tunnel:NAME or plugin:NAME.
+type Target struct {
+	Kind TargetKind
+	Name string
+}
+
+// String formats the target as written in the file.
+func (t Target) String() string { return string(t.Kind) + ":" + t.Name }
+
+// RespondPassthrough makes a route answer with the local app's response.
+const RespondPassthrough = "passthrough"
+
+// LoadOptions tune loading.
+type LoadOptions struct {
+	// Providers are the provider factories by name (builtin.Providers()).
+	Providers map[string]providers.Factory
+	// LookupEnv resolves ${VAR}; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Load reads and compiles a hooks file. On error it returns Problems: every
+// problem found, each with its file:line:col.
+func Load(path string, opts LoadOptions) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading hooks file: %w", err)
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse compiles a hooks file's contents; path names it in errors and
+// anchors relative secret_file paths.
+func Parse(path string, data []byte, opts LoadOptions) (*Config, error) {
+	d := &decoder{file: path, lookup: opts.LookupEnv}
+	cfg := &Config{File: path, Sources: map[string]*Source{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Problems{{File: path, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	if len(doc.Content) == 0 {
+		return nil, Problems{{File: path, Msg: "the file is empty"}}
+	}
+	var routes *yaml.Node
+	d.mapping(doc.Content[0], "hooks file",
+		field{"server", func(v *yaml.Node) { d.server(v, &cfg.Server) }},
+		field{"sources", func(v *yaml.Node) { d.sources(v, filepath.Dir(path), opts.Providers, cfg.Sources) }},
+		field{"routes", func(v *yaml.Node) { routes = v }},
+	)
+	if routes != nil { // after sources, so routes can refer to them
+		cfg.Routes = d.routes(routes, cfg.Sources)
+	}
+	if len(d.problems) > 0 {
+		sort.SliceStable(d.problems, func(i, j int) bool {
+			a, b := d.problems[i], d.problems[j]
+			return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+		})
+		return nil, d.problems
+	}
+	cfg.vms.New = func() any { return new(vm.VM) }
+	return cfg, nil
+}
+
+func (d *decoder) server(n *yaml.Node, s *ServerConfig) {
+	d.mapping(n, "server",
+		field{"listen", func(v *yaml.Node) { s.Listen = d.str(v, "server: listen") }},
+		field{"data_dir", func(v *yaml.Node) { s.DataDir = d.str(v, "server: data_dir") }},
+		field{"sync_timeout", func(v *yaml.Node) { s.SyncTimeout = d.duration(v, "server: sync_timeout") }},
+	)
+}
+
+func (d *decoder) sources(n *yaml.Node, dir string, factories map[string]providers.Factory, out map[string]*Source) {
+	if n.Kind != yaml.MappingNode {
+		d.addf(n, "sources: want a mapping of source names, got %s", kindName(n))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		name := k.Value
+		ctx := fmt.Sprintf("source %q", name)
+		if !validName(name) {
+			d.addf(k, "%s: a source name is 1 to 64 of a-z 0-9 - _ (it is the URL /hooks/{name})", ctx)
+		}
+		if _, dup := out[name]; dup {
+			d.addf(k, "%s: defined twice", ctx)
+			continue
+		}
+		src := &Source{Name: name}
+		var o providers.Options
+		var provNode *yaml.Node
+		var secretNodes []*yaml.Node
+		d.mapping(v, ctx,
+			field{"provider", func(v *yaml.Node) { provNode = v; src.ProviderName = d.str(v, ctx+": provider") }},
+			field{"secret", func(v *yaml.Node) {
+				secretNodes = append(secretNodes, v)
+				o.Secrets = append(o.Secrets, providers.Secret(d.str(v, ctx+": secret")))
+			}},
+			field{"secrets", func(v *yaml.Node) {
+				secretNodes = append(secretNodes, v)
+				for _, s := range d.strList(v, ctx+": secrets") {
+					o.Secrets = append(o.Secrets, providers.Secret(s))
+				}
+			}},
+			field{"token", func(v *yaml.Node) {
+				secretNodes = append(secretNodes, v)
+				o.Secrets = append(o.Secrets, providers.Secret(d.str(v, ctx+": token")))
+			}},
+			field{"secret_file", func(v *yaml.Node) {
+				secretNodes = append(secretNodes, v)
+				p := d.str(v, ctx+": secret_file")
+				if !filepath.IsAbs(p) {
+					p = filepath.Join(dir, p)
+				}
+				b, err := os.ReadFile(p)
+				if err != nil {
+					d.addf(v, "%s: secret_file: %v", ctx, err)
+					return
+				}
+				o.Secrets = append(o.Secrets, providers.Secret(strings.TrimRight(string(b), "\r\n")))
+			}},
+			field{"allow_ips", func(v *yaml.Node) { src.AllowIPs = d.prefixes(v, ctx+": allow_ips") }},
+			field{"trusted_proxies", func(v *yaml.Node) { src.TrustedProxies = d.prefixes(v, ctx+": trusted_proxies") }},
+			field{"allow_sha1", func(v *yaml.Node) { o.AllowSHA1 = d.boolean(v, ctx+": allow_sha1") }},
+			field{"tolerance", func(v *yaml.Node) { o.Tolerance = d.duration(v, ctx+": tolerance") }},
+			field{"header", func(v *yaml.Node) { o.Header = d.str(v, ctx+": header") }},
+			field{"algorithm", func(v *yaml.Node) { o.Algorithm = d.str(v, ctx+": algorithm") }},
+			field{"encoding", func(v *yaml.Node) { o.Encoding = d.str(v, ctx+": encoding") }},
+			field{"prefix", func(v *yaml.Node) { o.Prefix = d.str(v, ctx+": prefix") }},
+		)
+		out[name] = src
+		if provNode == nil {
+			d.addf(v, "%s: provider is required (one of %s)", ctx, strings.Join(providerNames(factories), ", "))
+			continue
+		}
+		factory, ok := factories[src.ProviderName]
+		if !ok {
+			d.addf(provNode, "%s: unknown provider %q (known: %s)", ctx, src.ProviderName, strings.Join(providerNames(factories), ", "))
+			continue
+		}
+		p, err := factory(o)
+		if err != nil {
+			at := provNode
+			if len(secretNodes) > 0 {
+				at = secretNodes[0]
+			}
+			d.addf(at, "%s: %v", ctx, err)
+			continue
+		}
+		src.Provider = p
+	}
+}
+
+func (d *decoder) prefixes(n *yaml.Node, ctx string) []netip.Prefix {
+	var out []netip.Prefix
+	for i, s := range d.strList(n, ctx) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				d.addf(n.Content[i], "%s: %q is neither an IP address nor a CIDR prefix", ctx, s)
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+func (d *decoder) routes(n *yaml.Node, sources map[string]*Source) []*Route {
+	if n.Kind != yaml.SequenceNode {
+		d.addf(n, "routes: want a list of routes, got %s", kindName(n))
+		return nil
+	}
+	var out []*Route
+	names := map[string]bool{}
+	for i, rn := range n.Content {
+		r := &Route{Line: rn.Line}
+		ctx := fmt.Sprintf("route %d", i+1)
+		if rn.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(rn.Content); j += 2 {
+				if rn.Content[j].Value == "name" {
+					r.Name = rn.Content[j+1].Value
+					ctx = fmt.Sprintf("route %q", r.Name)
+				}
+			}
+		}
+		var whenNode, toNode *yaml.Node
+		d.mapping(rn, ctx,
+			field{"name", func(v *yaml.Node) {
+				if names[r.Name] {
+					d.addf(v, "%s: the name is used by an earlier route", ctx)
+				}
+				names[r.Name] = true
+			}},
+			field{"source", func(v *yaml.Node) {
+				r.Source = d.str(v, ctx+": source")
+				if _, ok := sources[r.Source]; !ok {
+					d.addf(v, "%s: unknown source %q", ctx, r.Source)
+				}
+			}},
+			field{"when", func(v *yaml.Node) { whenNode = v; r.WhenSrc = d.str(v, ctx+": when") }},
+			field{"to", func(v *yaml.Node) { toNode = v; r.To = d.target(v, ctx) }},
+			field{"respond", func(v *yaml.Node) {
+				r.Respond = d.str(v, ctx+": respond")
+				if r.Respond != RespondPassthrough {
+					d.addf(v, "%s: respond: want %q", ctx, RespondPassthrough)
+				}
+			}},
+		)
+		if r.Name == "" {
+			d.addf(rn, "%s: name is required", ctx)
+		}
+		if toNode == nil {
+			d.addf(rn, "%s: to is required (tunnel:CHANNEL)", ctx)
+		}
+		if r.Respond == RespondPassthrough && r.To.Kind != TargetTunnel {
+			d.addf(rn, "%s: respond: passthrough needs a tunnel target", ctx)
+		}
+		if whenNode == nil {
+			d.addf(rn, "%s: when is required (an expr rule; write `when: true` to take every event)", ctx)
+		} else if r.WhenSrc != "" || whenNode.Value == "" {
+			r.When = d.compileWhen(whenNode, r.WhenSrc, ctx)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (d *decoder) target(n *yaml.Node, ctx string) Target {
+	s := d.str(n, ctx+": to")
+	kind, name, ok := strings.Cut(s, ":")
+	switch {
+	case !ok || name == "":
+		d.addf(n, "%s: to: want tunnel:CHANNEL, got %q", ctx, s)
+	case kind == string(TargetTunnel):
+		if !validName(name) {
+			d.addf(n, "%s: to: %q is not a valid channel name", ctx, name)
+		}
+		return Target{Kind: TargetTunnel, Name: name}
+	case kind == string(TargetPlugin):
+		d.addf(n, "%s: to: plugin targets are not available in this version", ctx)
+	default:
+		d.addf(n, "%s: to: unknown target kind %q (want tunnel:CHANNEL)", ctx, kind)
+	}
+	return Target{}
+}
+
+// validName accepts source and channel names: 1 to 64 of a-z 0-9 . _ -,
+// starting with a letter or digit.
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i, c := range s {
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || (c != '-' && c != '_' && c != '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+func providerNames(f map[string]providers.Factory) []string {
+	names := make([]string, 0, len(f))
+	for n := range f {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,105 @@
+package dispatch
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// Live holds the hooks file in force and replaces it on reload. A reload
+// builds the new Config whole and swaps it atomically; if the file has
+// errors, the old Config keeps serving.
+type Live struct {
+	path string
+	opts LoadOptions
+	log  *slog.Logger
+	cur  atomic.Pointer[Config]
+	sum  atomic.Pointer[[sha256.Size]byte]
+}
+
+// NewLive serves cfg, loaded from path with opts, until a reload.
+func NewLive(path string, cfg *Config, opts LoadOptions, log *slog.Logger) *Live {
+	l := &Live{path: path, opts: opts, log: log}
+	l.cur.Store(cfg)
+	if data, err := os.ReadFile(path); err == nil {
+		sum := sha256.Sum256(data)
+		l.sum.Store(&sum)
+	}
+	return l
+}
+
+// Current is the Config in force.
+func (l *Live) Current() *Config { return l.cur.Load() }
+
+// Reload loads the file again. On error the Config in force stays and the
+// error, with every problem's file:line:col, is returned and logged.
+func (l *Live) Reload() error {
+	data, err := os.ReadFile(l.path)
+	if err != nil {
+		l.log.Error("hooks file not reloaded", "file", l.path, "err", err)
+		return err
+	}
+	cfg, err := Parse(l.path, data, l.opts)
+	if err != nil {
+		l.log.Error("hooks file not reloaded; the previous one keeps serving", "file", l.path, "err", err)
+		return err
+	}
+	sum := sha256.Sum256(data)
+	l.sum.Store(&sum)
+	old := l.cur.Swap(cfg)
+	if old != nil && old.Server != cfg.Server {
+		l.log.Warn("server settings in the hooks file change only on restart", "file", l.path)
+	}
+	l.log.Info("hooks file reloaded", "file", l.path, "sources", len(cfg.Sources), "routes", len(cfg.Routes))
+	return nil
+}
+
+// changed reports whether the file's contents differ from the Config in
+// force (a touch without a change does not reload).
+func (l *Live) changed() bool {
+	data, err := os.ReadFile(l.path)
+	if err != nil {
+		return false
+	}
+	sum := sha256.Sum256(data)
+	old := l.sum.Load()
+	return old == nil || !bytes.Equal(old[:], sum[:])
+}
+
+// Watch reloads on every value from hup (SIGHUP) and when the file's
+// contents change, checked every interval, until ctx ends.
+func (l *Live) Watch(ctx context.Context, interval time.Duration, hup <-chan os.Signal) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var lastMod time.Time
+	var lastFailed [sha256.Size]byte
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = l.Reload()
+		case <-t.C:
+			fi, err := os.Stat(l.path)
+			if err != nil || fi.ModTime().Equal(lastMod) {
+				continue
+			}
+			lastMod = fi.ModTime()
+			if !l.changed() {
+				continue
+			}
+			data, _ := os.ReadFile(l.path)
+			sum := sha256.Sum256(data)
+			if sum == lastFailed {
+				continue // already reported
+			}
+			if l.Reload() != nil {
+				lastFailed = sum
+			}
+		}
+	}
+}
