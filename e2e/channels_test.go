@@ -288,7 +288,24 @@ func TestLegacyClient(t *testing.T) {
 	if err := json.Unmarshal(body, &nc); err != nil || resp.StatusCode != 200 || len(nc.ChannelID) != 36 {
 		t.Fatalf("/new: %d %s", resp.StatusCode, body)
 	}
-	conn, _, err := websocket.DefaultDialer.Dial("ws://"+strings.TrimPrefix(srv.url, "http://")+"/ws/"+nc.ChannelID, nil)
+	legacyExchanges(t, srv, nc.ChannelID)
+	// It reconnects, without a token, after a server restart.
+	srv.signal(syscall.SIGTERM)
+	srv.wait(15 * time.Second)
+	srv = startServer(t, srv.data, "--listen", strings.TrimPrefix(srv.url, "http://"))
+	legacyExchanges(t, srv, nc.ChannelID)
+	// A UUID the client chose itself works too; a plain name needs a token.
+	legacyExchanges(t, srv, "5f0c6f5e-7a3b-4d2e-9c1f-8b7a6d5e4c3b")
+	if _, resp, err := websocket.DefaultDialer.Dial("ws://"+strings.TrimPrefix(srv.url, "http://")+"/ws/plainname", nil); err == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("legacy client on a plain name: err %v", err)
+	}
+}
+
+// legacyExchanges connects a legacy client to channel and checks three
+// exchanges through it.
+func legacyExchanges(t *testing.T, srv *server, channel string) {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+strings.TrimPrefix(srv.url, "http://")+"/ws/"+channel, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +333,7 @@ func TestLegacyClient(t *testing.T) {
 		}
 	}()
 	for i := range 3 {
-		path := fmt.Sprintf("/webhook/%s/legacy/%d?q=%d", nc.ChannelID, i, i)
+		path := fmt.Sprintf("/webhook/%s/legacy/%d?q=%d", channel, i, i)
 		resp, got := send(t, "POST", srv.url+path, []byte(fmt.Sprintf(`{"n":%d}`, i)), nil)
 		want := fmt.Sprintf(`POST /legacy/%d?q=%d {"n":%d}`, i, i, i)
 		if resp.StatusCode != http.StatusAccepted || resp.Header.Get("X-Legacy") != "yes" || string(got) != want {

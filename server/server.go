@@ -28,6 +28,8 @@ type Channels interface {
 	Claim(name, token string) (issued string, err error)
 	// CreateOpen creates a channel with a random name for legacy clients.
 	CreateOpen() (name, token string, err error)
+	// ClaimOpen authorises a legacy client, which has no token.
+	ClaimOpen(name string) error
 }
 
 // Config configures a Server.
@@ -38,9 +40,13 @@ type Config struct {
 	MaxBody int64
 	// ClientKey, when set, is required to create or connect any channel.
 	ClientKey string
+	// DeliveryTimeout bounds a background delivery of a /hooks event.
+	DeliveryTimeout time.Duration
 	// Session tunes the liveness checks of tunnel connections.
 	Session tunnel.SessionOptions
-	Log     *slog.Logger
+	// Rules is the hooks file in force; nil serves no /hooks sources.
+	Rules Rules
+	Log   *slog.Logger
 }
 
 // Server is hookrelay's HTTP server.
@@ -54,6 +60,8 @@ type Server struct {
 	// conns counts tunnel connections, which outlive their HTTP handlers'
 	// view of the server once hijacked, so shutdown can wait for them.
 	conns sync.WaitGroup
+	// bg counts background deliveries, which shutdown lets finish.
+	bg sync.WaitGroup
 	// ctx ends every tunnel connection when the server shuts down.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -63,6 +71,9 @@ type Server struct {
 func New(cfg Config, hub *tunnel.Hub, channels Channels) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DeliveryTimeout <= 0 {
+		cfg.DeliveryTimeout = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, hub: hub, channels: channels, keyHash: sha256.Sum256([]byte(cfg.ClientKey))}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -83,6 +94,8 @@ func New(cfg Config, hub *tunnel.Hub, channels Channels) *Server {
 	e.GET("/ws/:channel", s.connect)
 	e.Any("/webhook/:channel", s.webhook)
 	e.Any("/webhook/:channel/*", s.webhook)
+	e.Any("/hooks/:source", s.hook)
+	e.Any("/hooks/:source/*", s.hook)
 	s.echo = e
 	return s
 }
@@ -105,17 +118,29 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	select {
 	case err := <-errc:
 		s.stopTunnels()
+		s.bg.Wait()
 		return err
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := hs.Shutdown(sctx)
+	s.waitDeliveries(sctx)
 	s.stopTunnels()
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = hs.Close()
 	}
 	return err
+}
+
+// waitDeliveries waits for background deliveries until ctx ends.
+func (s *Server) waitDeliveries(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // stopTunnels closes every tunnel connection and waits for them to end.

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 
+	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"github.com/hookrelay/hookrelay/store"
@@ -39,7 +41,14 @@ func (s *Server) connect(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a client key (--client-key)")
 	}
 	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	issued, err := s.channels.Claim(channel, token)
+	var issued string
+	var err error
+	if token == "" && !slices.Contains(websocket.Subprotocols(r), tunnel.Subprotocol) {
+		// A legacy client: it cannot hold a token.
+		err = s.channels.ClaimOpen(channel)
+	} else {
+		issued, err = s.channels.Claim(channel, token)
+	}
 	switch {
 	case errors.Is(err, store.ErrWrongToken):
 		s.cfg.Log.Warn("channel connection refused", "channel", channel, "remote", r.RemoteAddr, "reason", "wrong token")
@@ -49,7 +58,7 @@ func (s *Server) connect(c echo.Context) error {
 		}
 		return echo.NewHTTPError(http.StatusForbidden, msg)
 	case errors.Is(err, store.ErrBadName):
-		return echo.NewHTTPError(http.StatusBadRequest, "bad channel name: use 1 to 64 of a-z 0-9 . _ - starting with a letter or digit")
+		return echo.NewHTTPError(http.StatusBadRequest, "bad channel name: use 1 to 64 of a-z 0-9 . _ - starting with a letter or digit; clients without a token can only use channels from /new")
 	case errors.Is(err, store.ErrBadToken):
 		return echo.NewHTTPError(http.StatusBadRequest, "malformed channel token")
 	case err != nil:
@@ -108,21 +117,32 @@ func (s *Server) webhook(c echo.Context) error {
 	defer cancel()
 	rh, rbody, err := s.hub.Exchange(ctx, channel, head, body)
 	if err != nil {
-		switch {
-		case limited != nil && limited.over.Load():
+		if limited != nil && limited.over.Load() {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.cfg.MaxBody))
-		case errors.Is(err, tunnel.ErrNotConnected):
-			return echo.NewHTTPError(http.StatusServiceUnavailable, "no client is connected to channel "+channel)
-		case r.Context().Err() != nil:
-			return nil // the sender went away
-		case errors.Is(err, context.DeadlineExceeded):
-			return echo.NewHTTPError(http.StatusGatewayTimeout,
-				fmt.Sprintf("the client of channel %s did not answer within %s", channel, s.cfg.SyncTimeout))
-		default:
-			return echo.NewHTTPError(http.StatusBadGateway, "the tunnel to channel "+channel+" failed before the client answered").SetInternal(err)
 		}
+		return s.exchangeError(c, channel, err)
 	}
 	defer rbody.Close()
+	return s.copyResponse(c, channel, rh, rbody)
+}
+
+// exchangeError answers the sender when the tunnel could not deliver.
+func (s *Server) exchangeError(c echo.Context, channel string, err error) error {
+	switch {
+	case errors.Is(err, tunnel.ErrNotConnected):
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "no client is connected to channel "+channel)
+	case c.Request().Context().Err() != nil:
+		return nil // the sender went away
+	case errors.Is(err, context.DeadlineExceeded):
+		return echo.NewHTTPError(http.StatusGatewayTimeout,
+			fmt.Sprintf("the client of channel %s did not answer within %s", channel, s.cfg.SyncTimeout))
+	default:
+		return echo.NewHTTPError(http.StatusBadGateway, "the tunnel to channel "+channel+" failed before the client answered").SetInternal(err)
+	}
+}
+
+// copyResponse passes the local app's answer to the sender.
+func (s *Server) copyResponse(c echo.Context, channel string, rh *tunnel.ResponseHead, body io.Reader) error {
 	w := c.Response()
 	for k, vs := range rh.Header {
 		w.Header()[k] = vs
@@ -131,7 +151,7 @@ func (s *Server) webhook(c echo.Context) error {
 		w.Header().Set("Content-Length", strconv.FormatInt(rh.ContentLength, 10))
 	}
 	w.WriteHeader(rh.Status)
-	if _, err := io.Copy(w, rbody); err != nil {
+	if _, err := io.Copy(w, body); err != nil {
 		s.cfg.Log.Warn("response body interrupted", "channel", channel, "err", err)
 	}
 	return nil

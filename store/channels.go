@@ -221,6 +221,36 @@ func (c *Channels) CreateOpen() (name, token string, err error) {
 	return "", "", errors.New("creating open channel: random names keep colliding")
 }
 
+// ClaimOpen authorises a legacy client, which cannot hold a token, on
+// channel name: an open channel accepts it, an owned one refuses it with
+// ErrWrongToken, and an unknown name is created open if it is a UUID (the
+// names legacy clients use; its unguessability is the secret), else
+// refused with ErrBadName so that no plain name can be taken without a token.
+func (c *Channels) ClaimOpen(name string) error {
+	c.mu.RLock()
+	rec, ok := c.channels[name]
+	c.mu.RUnlock()
+	if ok {
+		return rec.authorise(name, "")
+	}
+	if _, err := uuid.Parse(name); err != nil || len(name) != 36 || !ValidName(name) {
+		return fmt.Errorf("claiming channel %.64q without a token: %w", name, ErrBadName)
+	}
+	owner, err := NewToken()
+	if err != nil {
+		return fmt.Errorf("claiming channel %q: %w", name, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rec, ok := c.channels[name]; ok {
+		return rec.authorise(name, "")
+	}
+	if err := c.addLocked(name, owner, true); err != nil {
+		return fmt.Errorf("claiming channel %q: %w", name, err)
+	}
+	return nil
+}
+
 // Exists reports whether a channel is registered.
 func (c *Channels) Exists(name string) bool {
 	c.mu.RLock()

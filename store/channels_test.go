@@ -623,3 +623,34 @@ func FuzzOpenChannels(f *testing.F) {
 		}
 	})
 }
+
+func TestClaimOpen(t *testing.T) {
+	c, err := OpenChannels(filepath.Join(t.TempDir(), "channels.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Claim("owned", ""); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		ch   string
+		want error
+	}{
+		{"new uuid is created open", "0b9d2c3e-8f1a-4c6e-9b7d-2a1f3e4c5d6b", nil},
+		{"same uuid again", "0b9d2c3e-8f1a-4c6e-9b7d-2a1f3e4c5d6b", nil},
+		{"owned channel refused", "owned", ErrWrongToken},
+		{"plain unknown name refused", "alice", ErrBadName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := c.ClaimOpen(tt.ch); !errors.Is(err, tt.want) {
+				t.Fatalf("ClaimOpen(%q) = %v, want %v", tt.ch, err, tt.want)
+			}
+		})
+	}
+	// An open channel still accepts its owner... which nobody holds; and an empty token.
+	if _, err := c.Claim("0b9d2c3e-8f1a-4c6e-9b7d-2a1f3e4c5d6b", ""); err != nil {
+		t.Fatalf("open channel refused an empty token: %v", err)
+	}
+}
