@@ -18,7 +18,9 @@ type Live struct {
 	opts LoadOptions
 	log  *slog.Logger
 	cur  atomic.Pointer[Config]
-	sum  atomic.Pointer[[sha256.Size]byte]
+	// seen is the hash of the contents last loaded or tried, so a change
+	// is acted on once, whether it loaded or failed.
+	seen atomic.Pointer[[sha256.Size]byte]
 }
 
 // NewLive serves cfg, loaded from path with opts, until a reload.
@@ -27,7 +29,7 @@ func NewLive(path string, cfg *Config, opts LoadOptions, log *slog.Logger) *Live
 	l.cur.Store(cfg)
 	if data, err := os.ReadFile(path); err == nil {
 		sum := sha256.Sum256(data)
-		l.sum.Store(&sum)
+		l.seen.Store(&sum)
 	}
 	return l
 }
@@ -43,13 +45,13 @@ func (l *Live) Reload() error {
 		l.log.Error("hooks file not reloaded", "file", l.path, "err", err)
 		return err
 	}
+	sum := sha256.Sum256(data)
+	l.seen.Store(&sum)
 	cfg, err := Parse(l.path, data, l.opts)
 	if err != nil {
 		l.log.Error("hooks file not reloaded; the previous one keeps serving", "file", l.path, "err", err)
 		return err
 	}
-	sum := sha256.Sum256(data)
-	l.sum.Store(&sum)
 	old := l.cur.Swap(cfg)
 	if old != nil && old.Server != cfg.Server {
 		l.log.Warn("server settings in the hooks file change only on restart", "file", l.path)
@@ -58,15 +60,15 @@ func (l *Live) Reload() error {
 	return nil
 }
 
-// changed reports whether the file's contents differ from the Config in
-// force (a touch without a change does not reload).
+// changed reports whether the file's contents differ from those last
+// loaded or tried (a touch without a change does not reload).
 func (l *Live) changed() bool {
 	data, err := os.ReadFile(l.path)
 	if err != nil {
 		return false
 	}
 	sum := sha256.Sum256(data)
-	old := l.sum.Load()
+	old := l.seen.Load()
 	return old == nil || !bytes.Equal(old[:], sum[:])
 }
 
@@ -76,7 +78,6 @@ func (l *Live) Watch(ctx context.Context, interval time.Duration, hup <-chan os.
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var lastMod time.Time
-	var lastFailed [sha256.Size]byte
 	for {
 		select {
 		case <-ctx.Done():
@@ -89,16 +90,8 @@ func (l *Live) Watch(ctx context.Context, interval time.Duration, hup <-chan os.
 				continue
 			}
 			lastMod = fi.ModTime()
-			if !l.changed() {
-				continue
-			}
-			data, _ := os.ReadFile(l.path)
-			sum := sha256.Sum256(data)
-			if sum == lastFailed {
-				continue // already reported
-			}
-			if l.Reload() != nil {
-				lastFailed = sum
+			if l.changed() {
+				_ = l.Reload()
 			}
 		}
 	}

@@ -186,7 +186,7 @@ func TestReload(t *testing.T) {
 	}
 	hooksFile(t, dir, "  - name: broken\n    when: event.tpye = 1\n    to: tunnel:bob\n")
 	srv.signal(syscall.SIGHUP)
-	waitStderr(t, srv, `hooks.yaml:5:11: route "broken"`)
+	waitStderr(t, srv, `hooks.yaml:5:22: route \"broken\": unexpected token`)
 	if r := post(); len(r) != 1 || r[0] != "all-to-alice" {
 		t.Fatalf("after a bad reload: routes %v, want the old table", r)
 	}

@@ -19,6 +19,9 @@ func DecodeJSON(body []byte) (map[string]any, error) {
 	if d.More() {
 		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrMalformed)
 	}
+	if v == nil {
+		return nil, fmt.Errorf("%w: body is null, not a JSON object", ErrMalformed)
+	}
 	return v, nil
 }
 

@@ -54,12 +54,23 @@ type Reply struct {
 	Body        []byte
 }
 
-// FlatHeaders returns h with one value per canonical name, for Event.Headers.
-func FlatHeaders(h http.Header) map[string]string {
+// credentialHeaders carry secrets themselves; Event.Headers shows them as
+// [redacted] (the tunnel still forwards the request exactly as sent).
+var credentialHeaders = [...]string{"Authorization", "Proxy-Authorization", "Cookie", "X-Gitlab-Token"}
+
+// FlatHeaders returns h with one value per canonical name, for
+// Event.Headers. Credential headers, and any named in redact, read
+// [redacted].
+func FlatHeaders(h http.Header, redact ...string) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, vs := range h {
 		if len(vs) > 0 {
 			out[http.CanonicalHeaderKey(k)] = vs[0]
+		}
+	}
+	for _, k := range append(credentialHeaders[:], redact...) {
+		if _, ok := out[http.CanonicalHeaderKey(k)]; ok {
+			out[http.CanonicalHeaderKey(k)] = redacted
 		}
 	}
 	return out

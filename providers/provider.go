@@ -26,7 +26,8 @@ var (
 type Request struct {
 	Header http.Header
 	Body   []byte
-	// Now is the receipt time, for timestamp tolerance checks.
+	// Now is the receipt time, for timestamp tolerance checks; the zero
+	// time means the current time.
 	Now time.Time
 }
 
@@ -43,7 +44,9 @@ type Provider interface {
 }
 
 // Options configure a provider for one source. Each provider reads the
-// fields it documents and rejects a configuration it cannot use.
+// fields it documents and rejects, with an error naming the option, any
+// other field that is set: a misplaced option is a mistake to report, not
+// to ignore.
 type Options struct {
 	// Secrets are the source's secrets; several during rotation.
 	Secrets []Secret

@@ -46,6 +46,23 @@ func AnyMAC(h func() hash.Hash, secrets []Secret, got []byte, parts ...[]byte) b
 	return ok
 }
 
+// AnyMACOf reports whether any of the received signatures equals the HMAC
+// of parts under any of the secrets. Each secret's MAC is computed once,
+// however many signatures a header lists, so a long header cannot make the
+// body be hashed again and again.
+func AnyMACOf(h func() hash.Hash, secrets []Secret, got [][]byte, parts ...[]byte) bool {
+	ok := false
+	for _, s := range secrets {
+		want := MAC(h, s.Reveal(), parts...)
+		for _, g := range got {
+			if hmac.Equal(g, want) {
+				ok = true
+			}
+		}
+	}
+	return ok
+}
+
 // AnyToken reports whether got equals any of the secrets, in constant time
 // for equal lengths and without revealing which secret matched.
 func AnyToken(secrets []Secret, got string) bool {
@@ -56,15 +73,19 @@ func AnyToken(secrets []Secret, got string) bool {
 	return ok == 1
 }
 
-// CheckTimestamp checks a Unix-seconds timestamp string against now, both
-// ways (stale and far-future), within tolerance (zero: DefaultTolerance).
+// CheckTimestamp checks a Unix-seconds timestamp string against now (the
+// zero time means the current time), both ways (stale and far-future),
+// within tolerance (zero: DefaultTolerance).
 func CheckTimestamp(ts string, now time.Time, tolerance time.Duration) error {
+	if now.IsZero() {
+		now = time.Now()
+	}
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: timestamp %q is not Unix seconds", ErrMalformed, truncate(ts, 20))
+		return fmt.Errorf("%w: timestamp %q is not Unix seconds", ErrMalformed, Truncate(ts, 20))
 	}
 	d := now.Sub(time.Unix(sec, 0))
 	if d > tolerance || d < -tolerance {
@@ -86,7 +107,8 @@ func NeedSecrets(provider string, o Options) error {
 	return nil
 }
 
-func truncate(s string, n int) string {
+// Truncate shortens s to n bytes for an error message, marking the cut.
+func Truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "…"
 	}

@@ -149,3 +149,23 @@ func TestServerInProcess(t *testing.T) {
 		t.Fatalf("got %d, %d bytes, X-Early %q", resp.StatusCode, len(got), resp.Header.Get("X-Early"))
 	}
 }
+
+// An unread body on a full-duplex request must not break the next request
+// on the same keep-alive connection (golang/go#68560).
+func TestUnreadBodyKeepsConnectionUsable(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer app.Close()
+	r := newRig(t, app.URL, Config{})
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	for i := range 50 {
+		resp, err := client.Post(r.url+"/webhook/nobody/x", "application/json", strings.NewReader(`{"n":1}`))
+		if err != nil {
+			t.Fatalf("request %d on a reused connection: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("request %d: status %d, want 503", i, resp.StatusCode)
+		}
+	}
+}

@@ -106,6 +106,10 @@ func (s *Server) webhook(c echo.Context) error {
 	// back (an app may answer before reading it all): HTTP/1 must not close
 	// the request body when the response starts.
 	_ = http.NewResponseController(c.Response()).EnableFullDuplex()
+	// With full duplex, a body left unread makes the server panic when it
+	// reads the next request on the connection (golang/go#68560); closing
+	// it, last, avoids that.
+	defer r.Body.Close()
 	head := tunnel.NewRequestHead(r, targetOf(r))
 	var body io.Reader
 	var limited *limitReader

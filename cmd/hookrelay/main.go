@@ -3,6 +3,7 @@
 //
 //	hookrelay server --listen :8080 --data ./hookrelay-data
 //	hookrelay client --server https://hooks.example.com --to http://localhost:3000 --channel alice
+//	hookrelay validate hooks.yaml
 package main
 
 import (
@@ -22,6 +23,9 @@ const usage = `hookrelay tunnels webhooks to localhost.
 Usage:
   hookrelay server [flags]   run the public server
   hookrelay client [flags]   connect a channel and replay its webhooks against a local app
+  hookrelay validate FILE    check a hooks file; every problem is reported at file:line:col
+  hookrelay match --config FILE --source NAME DELIVERY.http
+                             verify a captured delivery, print its event and matching routes
   hookrelay version          print the version
 
 Run "hookrelay COMMAND -h" for the flags of a command.
@@ -52,6 +56,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runServer(ctx, args[1:], stdout, stderr)
 	case "client":
 		return runClient(ctx, args[1:], stdout, stderr)
+	case "validate":
+		return runValidate(ctx, args[1:], stdout, stderr)
+	case "match":
+		return runMatch(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hookrelay", version)
 		return exitOK

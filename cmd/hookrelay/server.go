@@ -6,9 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
+	"github.com/hookrelay/hookrelay/dispatch"
+	"github.com/hookrelay/hookrelay/providers/builtin"
 	"github.com/hookrelay/hookrelay/server"
 	"github.com/hookrelay/hookrelay/store"
 	"github.com/hookrelay/hookrelay/tunnel"
@@ -23,6 +28,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	syncTimeout := fs.Duration("sync-timeout", 9*time.Second, "how long a webhook waits for the local app's response")
 	maxBody := byteSize(25 << 20)
 	fs.Var(&maxBody, "max-body", "largest request body accepted, e.g. 25MiB")
+	config := fs.String("config", envOr("HOOKRELAY_CONFIG", ""), "hooks file with sources and routes; reloaded on SIGHUP and on change (env HOOKRELAY_CONFIG)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long requests in flight may finish on shutdown")
 	sess := tunnel.DefaultSessionOptions()
 	fs.DurationVar(&sess.PingInterval, "ping-interval", sess.PingInterval, "how often to ping each client")
@@ -45,6 +51,39 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 
+	var rules *dispatch.Live
+	if *config != "" {
+		opts := dispatch.LoadOptions{Providers: builtin.Providers()}
+		cfg, err := dispatch.Load(*config, opts)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitError
+		}
+		// The file's server settings apply where no flag or variable says otherwise.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if cfg.Server.Listen != "" && !set["listen"] && os.Getenv("HOOKRELAY_LISTEN") == "" {
+			*listen = cfg.Server.Listen
+		}
+		if cfg.Server.DataDir != "" && !set["data"] && os.Getenv("HOOKRELAY_DATA") == "" {
+			*data = cfg.Server.DataDir
+			if !filepath.IsAbs(*data) {
+				*data = filepath.Join(filepath.Dir(*config), *data)
+			}
+		}
+		if cfg.Server.SyncTimeout > 0 && !set["sync-timeout"] {
+			*syncTimeout = cfg.Server.SyncTimeout
+		}
+		rules = dispatch.NewLive(*config, cfg, opts, log)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		watchCtx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go rules.Watch(watchCtx, time.Second, hup)
+		log.Info("hooks file loaded", "file", *config, "sources", len(cfg.Sources), "routes", len(cfg.Routes))
+	}
+
 	channels, err := store.OpenChannels(filepath.Join(*data, "channels.json"))
 	if err != nil {
 		fmt.Fprintln(stderr, "hookrelay server:", err)
@@ -55,13 +94,17 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "hookrelay server:", err)
 		return exitError
 	}
-	srv := server.New(server.Config{
+	sc := server.Config{
 		SyncTimeout: *syncTimeout,
 		MaxBody:     int64(maxBody),
 		ClientKey:   *clientKey,
 		Session:     sess,
 		Log:         log,
-	}, tunnel.NewHub(log), channels)
+	}
+	if rules != nil {
+		sc.Rules = rules
+	}
+	srv := server.New(sc, tunnel.NewHub(log), channels)
 	fmt.Fprintf(stdout, "hookrelay: listening on http://%s\n", ln.Addr())
 	log.Info("server started", "addr", ln.Addr().String(), "data", *data, "client_key_required", *clientKey != "")
 	if err := srv.Serve(ctx, ln, *grace); err != nil {

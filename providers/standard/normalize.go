@@ -1,0 +1,29 @@
+package standard
+
+import (
+	"fmt"
+
+	"github.com/hookrelay/hookrelay/providers"
+)
+
+// Normalize decodes a verified delivery. Type is the body's "type";
+// DeliveryID and DedupKey are both the message id, which senders keep
+// across retries. The specification defines no repository, ref or sender.
+func (p *Provider) Normalize(r *providers.Request) (*providers.Event, error) {
+	id := ID(r.Header)
+	payload, err := providers.DecodeJSON(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: delivery %s: %w", Name, quoteID(id), err)
+	}
+	if payload == nil { // DecodeJSON accepts a JSON null
+		return nil, fmt.Errorf("%s: delivery %s: %w: body is null, not a JSON object", Name, quoteID(id), providers.ErrMalformed)
+	}
+	return &providers.Event{
+		Provider:   Name,
+		Type:       providers.Str(payload, "type"),
+		DeliveryID: id,
+		DedupKey:   id,
+		Headers:    providers.FlatHeaders(r.Header),
+		Payload:    payload,
+	}, nil
+}
