@@ -4,6 +4,7 @@
 package dispatch
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/netip"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
@@ -30,6 +32,8 @@ type Config struct {
 	Routes []*Route
 
 	vms sync.Pool // *vm.VM: one per goroutine at a time
+	// sum is the SHA-256 of the bytes this Config was built from.
+	sum [32]byte
 }
 
 // ServerConfig holds the server settings of a hooks file; command-line
@@ -134,6 +138,7 @@ func Parse(path string, data []byte, opts LoadOptions) (*Config, error) {
 		return nil, d.problems
 	}
 	cfg.vms.New = func() any { return new(vm.VM) }
+	cfg.sum = sha256.Sum256(data)
 	return cfg, nil
 }
 
@@ -264,6 +269,9 @@ func (d *decoder) routes(n *yaml.Node, sources map[string]*Source) []*Route {
 		var whenNode, toNode *yaml.Node
 		d.mapping(rn, ctx,
 			field{"name", func(v *yaml.Node) {
+				if len(r.Name) > 64 || strings.ContainsFunc(r.Name, unicode.IsControl) {
+					d.addf(v, "%s: a route name is at most 64 printable characters", ctx)
+				}
 				if names[r.Name] {
 					d.addf(v, "%s: the name is used by an earlier route", ctx)
 				}

@@ -27,10 +27,8 @@ type Live struct {
 func NewLive(path string, cfg *Config, opts LoadOptions, log *slog.Logger) *Live {
 	l := &Live{path: path, opts: opts, log: log}
 	l.cur.Store(cfg)
-	if data, err := os.ReadFile(path); err == nil {
-		sum := sha256.Sum256(data)
-		l.seen.Store(&sum)
-	}
+	sum := cfg.sum // what was loaded, not what the file holds by now
+	l.seen.Store(&sum)
 	return l
 }
 
@@ -73,11 +71,11 @@ func (l *Live) changed() bool {
 }
 
 // Watch reloads on every value from hup (SIGHUP) and when the file's
-// contents change, checked every interval, until ctx ends.
+// contents change, compared every interval (a hooks file is small; hashing
+// it catches two writes within one modification-time tick), until ctx ends.
 func (l *Live) Watch(ctx context.Context, interval time.Duration, hup <-chan os.Signal) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var lastMod time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -85,11 +83,6 @@ func (l *Live) Watch(ctx context.Context, interval time.Duration, hup <-chan os.
 		case <-hup:
 			_ = l.Reload()
 		case <-t.C:
-			fi, err := os.Stat(l.path)
-			if err != nil || fi.ModTime().Equal(lastMod) {
-				continue
-			}
-			lastMod = fi.ModTime()
 			if l.changed() {
 				_ = l.Reload()
 			}

@@ -79,7 +79,7 @@ func TestWrongTokenIsRefused(t *testing.T) {
 		args []string
 		says string
 	}{
-		{"no token", []string{"--channel", "dave"}, "present its token"},
+		{"another client's token", []string{"--channel", "dave"}, "owned by another token"},
 		{"wrong token", []string{"--channel", "dave", "--token", "hrt_" + strings.Repeat("A", 43)}, "owned by another token"},
 	}
 	for _, tt := range tests {
@@ -332,12 +332,32 @@ func legacyExchanges(t *testing.T, srv *server, channel string) {
 			}
 		}
 	}()
-	for i := range 3 {
-		path := fmt.Sprintf("/webhook/%s/legacy/%d?q=%d", channel, i, i)
-		resp, got := send(t, "POST", srv.url+path, []byte(fmt.Sprintf(`{"n":%d}`, i)), nil)
-		want := fmt.Sprintf(`POST /legacy/%d?q=%d {"n":%d}`, i, i, i)
+	tests := []struct{ suffix, uri string }{
+		{"/legacy/1?q=1", "/legacy/1?q=1"},
+		{"", "/"}, // the URL legacy clients tell users to paste
+		{"?x=1", "/?x=1"},
+	}
+	for i, tt := range tests {
+		resp, got := send(t, "POST", srv.url+"/webhook/"+channel+tt.suffix, []byte(fmt.Sprintf(`{"n":%d}`, i)), nil)
+		want := fmt.Sprintf(`POST %s {"n":%d}`, tt.uri, i)
 		if resp.StatusCode != http.StatusAccepted || resp.Header.Get("X-Legacy") != "yes" || string(got) != want {
-			t.Fatalf("legacy exchange %d: %d %q, want 202 %q", i, resp.StatusCode, got, want)
+			t.Fatalf("legacy exchange %q: %d %q, want 202 %q", tt.suffix, resp.StatusCode, got, want)
 		}
 	}
+}
+
+// The channel a client picks for itself is owned by its token: a
+// connection without it, legacy or not, cannot take it over.
+func TestDefaultChannelCannotBeTakenOver(t *testing.T) {
+	a := echoApp(t)
+	srv := startServer(t, "")
+	c := startClient(t, t.TempDir(), srv.url, a.URL)
+	url := forwardingURL(t, c)
+	c.connected(1)
+	channel := url[strings.LastIndex(url, "/")+1:]
+	_, resp, err := websocket.DefaultDialer.Dial("ws://"+strings.TrimPrefix(srv.url, "http://")+"/ws/"+channel, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("token-less connection to %s: err %v", channel, err)
+	}
+	expectEcho(t, url+"/still-mine", "mine")
 }

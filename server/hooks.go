@@ -29,6 +29,9 @@ const (
 	HeaderRoute   = "X-Hookrelay-Route"
 )
 
+// hookReadTimeout bounds reading a delivery's body.
+const hookReadTimeout = 30 * time.Second
+
 // accepted is the answer to an accepted event.
 type accepted struct {
 	EventID string   `json:"event_id"`
@@ -59,6 +62,7 @@ func (s *Server) hook(c echo.Context) error {
 	if r.ContentLength > s.cfg.MaxBody {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBody))
 	}
+	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(hookReadTimeout))
 	limited := &limitReader{r: r.Body, n: s.cfg.MaxBody}
 	body, err := io.ReadAll(limited)
 	if err != nil {
@@ -107,7 +111,11 @@ func (s *Server) hook(c echo.Context) error {
 		}
 		return c.JSON(status, accepted{EventID: ev.ID, Routes: names})
 	}
-	head := tunnel.NewRequestHead(r, hookTarget(r))
+	target, err := suffixAfter(r, "/hooks/")
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	head := tunnel.NewRequestHead(r, target)
 	head.ContentLength = int64(len(body))
 	head.Header.Set(HeaderEventID, ev.ID)
 	if len(routes) == 1 && routes[0].Respond == dispatch.RespondPassthrough {
@@ -121,9 +129,12 @@ func (s *Server) hook(c echo.Context) error {
 		h := *head
 		h.Header = head.Header.Clone()
 		h.Header.Set(HeaderRoute, rt.Name)
-		s.bg.Add(1)
+		if !s.bg.add(1) {
+			s.cfg.Log.Warn("delivery not started: the server is shutting down", "event_id", ev.ID, "route", rt.Name)
+			continue
+		}
 		go func() {
-			defer s.bg.Done()
+			defer s.bg.done()
 			s.deliver(ev.ID, rt, &h, body)
 		}()
 	}
@@ -140,7 +151,9 @@ func (s *Server) deliver(eventID string, rt *dispatch.Route, head *tunnel.Reques
 		s.cfg.Log.Warn("delivery failed", "event_id", eventID, "route", rt.Name, "target", rt.To.String(), "err", err)
 		return
 	}
+	stop := context.AfterFunc(ctx, func() { rb.Close() }) // the timeout bounds the body too
 	_, _ = io.Copy(io.Discard, io.LimitReader(rb, 1<<20))
+	stop()
 	rb.Close()
 	s.cfg.Log.Info("delivered", "event_id", eventID, "route", rt.Name, "target", rt.To.String(),
 		"status", rh.Status, "duration", time.Since(start))
@@ -156,6 +169,8 @@ func (s *Server) passthrough(c echo.Context, rt *dispatch.Route, head *tunnel.Re
 		return s.exchangeError(c, rt.To.Name, err)
 	}
 	defer rb.Close()
+	defer context.AfterFunc(c.Request().Context(), func() { rb.Close() })()
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(responseWriteTimeout))
 	return s.copyResponse(c, rt.To.Name, rh, rb)
 }
 
@@ -167,18 +182,4 @@ func rejectStatus(err error) int {
 	default:
 		return http.StatusBadRequest
 	}
-}
-
-// hookTarget is what follows /hooks/{source} in the escaped path, plus the
-// query: the client appends it to the local app's URL.
-func hookTarget(r *http.Request) string {
-	p := strings.TrimPrefix(r.URL.EscapedPath(), "/hooks/")
-	rest := ""
-	if i := strings.IndexByte(p, '/'); i >= 0 {
-		rest = p[i:]
-	}
-	if r.URL.RawQuery != "" {
-		rest += "?" + r.URL.RawQuery
-	}
-	return rest
 }

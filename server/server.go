@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -44,6 +43,8 @@ type Config struct {
 	DeliveryTimeout time.Duration
 	// Session tunes the liveness checks of tunnel connections.
 	Session tunnel.SessionOptions
+	// Version is sent to clients in the hello frame.
+	Version string
 	// Rules is the hooks file in force; nil serves no /hooks sources.
 	Rules Rules
 	Log   *slog.Logger
@@ -57,11 +58,11 @@ type Server struct {
 	echo     *echo.Echo
 	upgrader websocket.Upgrader
 	keyHash  [32]byte
-	// conns counts tunnel connections, which outlive their HTTP handlers'
+	// track counts tunnel connections, which outlive their HTTP handlers'
 	// view of the server once hijacked, so shutdown can wait for them.
-	conns sync.WaitGroup
+	track tracker
 	// bg counts background deliveries, which shutdown lets finish.
-	bg sync.WaitGroup
+	bg tracker
 	// ctx ends every tunnel connection when the server shuts down.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -115,38 +116,26 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	var err error
 	select {
-	case err := <-errc:
-		s.stopTunnels()
-		s.bg.Wait()
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	s.waitDeliveries(sctx)
-	s.stopTunnels()
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = hs.Close()
+	if serr := hs.Shutdown(sctx); errors.Is(serr, context.DeadlineExceeded) {
+		_ = hs.Close()
+	}
+	// Deliveries in flight get the rest of the grace period; then every
+	// tunnel is told the server is going away, and Serve waits for them.
+	s.bg.closeAndWait(sctx)
+	s.cancel()
+	s.track.closeAndWait(context.Background())
+	s.bg.closeAndWait(context.Background())
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
 	}
 	return err
-}
-
-// waitDeliveries waits for background deliveries until ctx ends.
-func (s *Server) waitDeliveries(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { s.bg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
-}
-
-// stopTunnels closes every tunnel connection and waits for them to end.
-func (s *Server) stopTunnels() {
-	s.cancel()
-	s.conns.Wait()
 }
 
 // clientKeyOK checks the shared client key, when the server has one.

@@ -20,19 +20,27 @@ import (
 )
 
 func TestTargetOf(t *testing.T) {
-	tests := []struct{ url, want string }{
-		{"/webhook/alice", ""},
-		{"/webhook/alice/", "/"},
-		{"/webhook/alice/github", "/github"},
-		{"/webhook/alice/a%2Fb/c?x=1&y=%20", "/a%2Fb/c?x=1&y=%20"},
-		{"/webhook/alice?only=query", "?only=query"},
-		{"/webhook/alice/x?", "/x?"},
+	tests := []struct {
+		url, want string
+		bad       bool
+	}{
+		{"/webhook/alice", "", false},
+		{"/webhook/alice/", "/", false},
+		{"/webhook/alice/github", "/github", false},
+		{"/webhook/alice/a%2Fb/c?x=1&y=%20", "/a%2Fb/c?x=1&y=%20", false},
+		{"/webhook/alice?only=query", "?only=query", false},
+		{"/webhook/alice/x?", "/x?", false},
+		{"/webhook/alice/a..b/.well-known", "/a..b/.well-known", false},
+		{"/webhook/alice/../../admin", "", true},
+		{"/webhook/alice/x/%2e%2E/admin", "", true},
+		{"/webhook/alice/./x", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
 			r := httptest.NewRequest("POST", tt.url, nil)
-			if got := targetOf(r); got != tt.want {
-				t.Fatalf("targetOf(%s) = %q, want %q", tt.url, got, tt.want)
+			got, err := targetOf(r)
+			if (err != nil) != tt.bad || got != tt.want {
+				t.Fatalf("targetOf(%s) = %q, %v; want %q, error %v", tt.url, got, err, tt.want, tt.bad)
 			}
 		})
 	}
@@ -70,7 +78,7 @@ type rig struct {
 	srv *Server
 }
 
-func newRig(tb testing.TB, target string, cfg Config) *rig {
+func newRig(tb testing.TB, target string, cfg Config, client ...func(*tunnel.ClientConfig)) *rig {
 	tb.Helper()
 	channels, err := store.OpenChannels(filepath.Join(tb.TempDir(), "channels.json"))
 	if err != nil {
@@ -96,8 +104,12 @@ func newRig(tb testing.TB, target string, cfg Config) *rig {
 	su, _ := url.Parse(r.url)
 	tu, _ := url.Parse(target)
 	out := &syncBuffer{ready: make(chan struct{})}
-	c, err := tunnel.NewClient(tunnel.ClientConfig{Server: su, Target: tu, Channel: "bench", Quiet: true, Out: out,
-		Tokens: store.OpenTokens(filepath.Join(tb.TempDir(), "tokens.json")), Session: tunnel.DefaultSessionOptions()})
+	cc := tunnel.ClientConfig{Server: su, Target: tu, Channel: "bench", Quiet: true, Out: out,
+		Tokens: store.OpenTokens(filepath.Join(tb.TempDir(), "tokens.json")), Session: tunnel.DefaultSessionOptions()}
+	for _, f := range client {
+		f(&cc)
+	}
+	c, err := tunnel.NewClient(cc)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
@@ -40,6 +42,11 @@ func (s *Server) connect(c echo.Context) error {
 	if !s.clientKeyOK(r) {
 		return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a client key (--client-key)")
 	}
+	if !websocket.IsWebSocketUpgrade(r) || r.Header.Get("Sec-Websocket-Key") == "" || r.Header.Get("Sec-Websocket-Version") != "13" {
+		// Checked before any channel is claimed: a request that cannot be
+		// upgraded must not create a channel whose token nobody receives.
+		return echo.NewHTTPError(http.StatusBadRequest, "a WebSocket upgrade (version 13) is required")
+	}
 	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	var issued string
 	var err error
@@ -52,7 +59,7 @@ func (s *Server) connect(c echo.Context) error {
 	switch {
 	case errors.Is(err, store.ErrWrongToken):
 		s.cfg.Log.Warn("channel connection refused", "channel", channel, "remote", r.RemoteAddr, "reason", "wrong token")
-		msg := "channel " + channel + " is owned by another token"
+		msg := "channel " + channel + " is owned by another token: connect with the token it was claimed with (--token, or the tokens file of the client that claimed it)"
 		if token == "" {
 			msg = "channel " + channel + " is claimed: present its token (hookrelay client stores it when it claims a channel)"
 		}
@@ -83,15 +90,26 @@ func (s *Server) connect(c echo.Context) error {
 	} else {
 		x = tunnel.NewLegacySession(conn, s.cfg.Session, s.cfg.MaxBody*4/3+64<<10)
 	}
-	s.conns.Add(1)
-	defer s.conns.Done()
+	if !s.track.add(1) {
+		x.Close(websocket.CloseGoingAway, "server shutting down")
+		return nil
+	}
+	defer s.track.done()
 	detach := s.hub.Attach(channel, x)
 	defer detach()
+	if native, ok := x.(*tunnel.Session); ok {
+		// Attached: now the client may say it is connected.
+		_ = native.Hello(s.cfg.Version)
+	}
 	s.cfg.Log.Info("client connected", "channel", channel, "protocol", proto, "remote", r.RemoteAddr)
 	err = x.Run(s.ctx)
 	s.cfg.Log.Info("client disconnected", "channel", channel, "reason", err)
 	return nil
 }
+
+// responseWriteTimeout bounds writing the local app's answer to the
+// sender, so a sender that never reads cannot hold a stream open.
+const responseWriteTimeout = time.Minute
 
 // webhook tunnels any request on /webhook/{channel}[/rest] to the channel's
 // client and passes the local app's answer back.
@@ -102,15 +120,23 @@ func (s *Server) webhook(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBody))
 	}
+	target, err := targetOf(r)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	rc := http.NewResponseController(c.Response())
 	// The body streams to the client while the answer may already come
 	// back (an app may answer before reading it all): HTTP/1 must not close
 	// the request body when the response starts.
-	_ = http.NewResponseController(c.Response()).EnableFullDuplex()
+	_ = rc.EnableFullDuplex()
 	// With full duplex, a body left unread makes the server panic when it
 	// reads the next request on the connection (golang/go#68560); closing
 	// it, last, avoids that.
 	defer r.Body.Close()
-	head := tunnel.NewRequestHead(r, targetOf(r))
+	// A sender must deliver its body within the sync timeout, as it must
+	// get its answer within it: a stalled sender cannot hold a stream.
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.SyncTimeout))
+	head := tunnel.NewRequestHead(r, target)
 	var body io.Reader
 	var limited *limitReader
 	if r.ContentLength != 0 {
@@ -127,6 +153,10 @@ func (s *Server) webhook(c echo.Context) error {
 		return s.exchangeError(c, channel, err)
 	}
 	defer rbody.Close()
+	// If the sender goes away while the answer streams, abort the exchange
+	// so the local app's request is cancelled too.
+	defer context.AfterFunc(r.Context(), func() { rbody.Close() })()
+	_ = rc.SetWriteDeadline(time.Now().Add(responseWriteTimeout))
 	return s.copyResponse(c, channel, rh, rbody)
 }
 
@@ -135,6 +165,8 @@ func (s *Server) exchangeError(c echo.Context, channel string, err error) error 
 	switch {
 	case errors.Is(err, tunnel.ErrNotConnected):
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "no client is connected to channel "+channel)
+	case errors.Is(err, tunnel.ErrHeadTooLarge):
+		return echo.NewHTTPError(http.StatusRequestHeaderFieldsTooLarge, "request headers too large for the tunnel")
 	case c.Request().Context().Err() != nil:
 		return nil // the sender went away
 	case errors.Is(err, context.DeadlineExceeded):
@@ -145,7 +177,8 @@ func (s *Server) exchangeError(c echo.Context, channel string, err error) error 
 	}
 }
 
-// copyResponse passes the local app's answer to the sender.
+// copyResponse passes the local app's answer to the sender, flushing each
+// chunk when the length is unknown (a streamed answer).
 func (s *Server) copyResponse(c echo.Context, channel string, rh *tunnel.ResponseHead, body io.Reader) error {
 	w := c.Response()
 	for k, vs := range rh.Header {
@@ -155,24 +188,62 @@ func (s *Server) copyResponse(c echo.Context, channel string, rh *tunnel.Respons
 		w.Header().Set("Content-Length", strconv.FormatInt(rh.ContentLength, 10))
 	}
 	w.WriteHeader(rh.Status)
-	if _, err := io.Copy(w, body); err != nil {
+	var err error
+	if rh.ContentLength >= 0 {
+		_, err = io.Copy(w, body)
+	} else {
+		err = copyFlushing(w, body)
+	}
+	if err != nil {
 		s.cfg.Log.Warn("response body interrupted", "channel", channel, "err", err)
 	}
 	return nil
 }
 
+// copyFlushing copies r to w, flushing after every read.
+func copyFlushing(w *echo.Response, r io.Reader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			w.Flush()
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // targetOf is what follows /webhook/{channel} in the escaped path, plus the
 // query: the part the client appends to the local app's URL.
-func targetOf(r *http.Request) string {
-	p := strings.TrimPrefix(r.URL.EscapedPath(), "/webhook/")
+func targetOf(r *http.Request) (string, error) {
+	return suffixAfter(r, "/webhook/")
+}
+
+// suffixAfter returns the escaped path after prefix and its first segment
+// (the channel or source), plus the query. Dot segments are refused: they
+// would climb out of the local app's path prefix.
+func suffixAfter(r *http.Request, prefix string) (string, error) {
+	p := strings.TrimPrefix(r.URL.EscapedPath(), prefix)
 	rest := ""
 	if i := strings.IndexByte(p, '/'); i >= 0 {
 		rest = p[i:]
 	}
+	for seg := range strings.SplitSeq(rest, "/") {
+		if u, err := url.PathUnescape(seg); err == nil && (u == "." || u == "..") {
+			return "", errors.New("the path must not contain . or .. segments")
+		}
+	}
 	if r.URL.RawQuery != "" || r.URL.ForceQuery {
 		rest += "?" + r.URL.RawQuery
 	}
-	return rest
+	return rest, nil
 }
 
 // limitReader fails reads past n bytes and remembers that it did, so the

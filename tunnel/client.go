@@ -14,7 +14,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+
+	"github.com/hookrelay/hookrelay/store"
 )
 
 // Header names of the tunnel handshake.
@@ -121,7 +124,7 @@ func (c *Client) printf(format string, args ...any) {
 // Run connects and reconnects until ctx ends (nil) or the server refuses
 // the client (an error wrapping ErrRefused).
 func (c *Client) Run(ctx context.Context) error {
-	channel, err := c.resolveChannel(ctx)
+	channel, err := c.resolveChannel()
 	if err != nil {
 		return err
 	}
@@ -131,7 +134,20 @@ func (c *Client) Run(ctx context.Context) error {
 			return fmt.Errorf("reading stored token: %w", err)
 		}
 	}
-	c.printf("Forwarding %s -> %s", c.publicURL(channel), c.cfg.Target)
+	claiming := false
+	if token == "" && c.cfg.Tokens != nil {
+		// Make the token here and store it before the first connect: the
+		// server adopts it for a new channel, so a handshake lost on the
+		// way can never leave a channel owned by a token nobody holds.
+		if token, err = store.NewToken(); err != nil {
+			return err
+		}
+		if err := c.cfg.Tokens.Put(c.serverKey(), channel, token); err != nil {
+			return fmt.Errorf("storing channel token: %w", err)
+		}
+		claiming = true
+	}
+	c.printf("Forwarding %s -> %s", c.publicURL(channel), c.cfg.Target.Redacted())
 	connectedBefore := false
 	attempt := 0
 	for {
@@ -147,12 +163,18 @@ func (c *Client) Run(ctx context.Context) error {
 					}
 				}
 				c.printf("Claimed channel %s; its token is stored for the next runs", channel)
+			} else if claiming && !connectedBefore {
+				c.printf("Claimed channel %s; its token is stored for the next runs", channel)
 			}
-			if connectedBefore {
-				c.printf("%s reconnected", clock())
-			} else {
-				c.printf("%s connected", clock())
-			}
+			again := connectedBefore
+			sess.OnHello(func(string) {
+				// Only now is the channel attached at the server.
+				if again {
+					c.printf("%s reconnected", clock())
+				} else {
+					c.printf("%s connected", clock())
+				}
+			})
 			connectedBefore = true
 			err = sess.Run(ctx)
 			if ctx.Err() != nil {
@@ -224,7 +246,7 @@ func (c *Client) dial(ctx context.Context, channel, token string) (*Session, str
 			defer resp.Body.Close()
 			msg := serverMessage(resp)
 			switch resp.StatusCode {
-			case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusBadRequest:
+			case http.StatusUnauthorized, http.StatusForbidden, http.StatusBadRequest:
 				return nil, "", fmt.Errorf("%w: channel %s: %s (HTTP %d)", ErrRefused, channel, msg, resp.StatusCode)
 			}
 			return nil, "", fmt.Errorf("connecting to %s: %s (HTTP %d)", c.cfg.Server, msg, resp.StatusCode)
@@ -256,55 +278,29 @@ func serverMessage(resp *http.Response) string {
 	return http.StatusText(resp.StatusCode)
 }
 
-// resolveChannel returns the configured channel, or the one this client got
-// from the server earlier, or asks the server for a new one.
-func (c *Client) resolveChannel(ctx context.Context) (string, error) {
+// resolveChannel returns the configured channel, or the one this client
+// chose earlier for this server, or chooses a new random one and remembers
+// it, so that the URL stays the same across restarts. (Channels from the
+// server's /new accept token-less legacy clients; ours never do.)
+func (c *Client) resolveChannel() (string, error) {
 	if c.cfg.Channel != "" {
 		return c.cfg.Channel, nil
 	}
-	if c.cfg.Tokens != nil {
-		ch, err := c.cfg.Tokens.DefaultChannel(c.serverKey())
-		if err != nil {
-			return "", fmt.Errorf("reading stored channel: %w", err)
-		}
-		if ch != "" {
-			return ch, nil
-		}
+	if c.cfg.Tokens == nil {
+		return uuid.NewString(), nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/new").String(), nil)
+	ch, err := c.cfg.Tokens.DefaultChannel(c.serverKey())
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("reading stored channel: %w", err)
 	}
-	if c.cfg.ClientKey != "" {
-		req.Header.Set(HeaderClientKey, c.cfg.ClientKey)
+	if ch != "" {
+		return ch, nil
 	}
-	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
-	if err != nil {
-		return "", fmt.Errorf("asking %s for a new channel: %w", c.cfg.Server, err)
+	ch = uuid.NewString()
+	if err := c.cfg.Tokens.SetDefaultChannel(c.serverKey(), ch); err != nil {
+		return "", fmt.Errorf("storing channel: %w", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%w: new channel: %s (HTTP %d)", ErrRefused, serverMessage(resp), resp.StatusCode)
-	}
-	var nc struct {
-		ChannelID string `json:"channel_id"`
-		Token     string `json:"token"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&nc); err != nil || nc.ChannelID == "" {
-		return "", fmt.Errorf("new channel: unreadable answer from %s", c.cfg.Server)
-	}
-	if c.cfg.Tokens != nil {
-		if err := c.cfg.Tokens.Put(c.serverKey(), nc.ChannelID, nc.Token); err != nil {
-			return "", fmt.Errorf("storing channel token: %w", err)
-		}
-		if err := c.cfg.Tokens.SetDefaultChannel(c.serverKey(), nc.ChannelID); err != nil {
-			return "", fmt.Errorf("storing channel: %w", err)
-		}
-	}
-	if c.cfg.Token == "" {
-		c.cfg.Token = nc.Token
-	}
-	return nc.ChannelID, nil
+	return ch, nil
 }
 
 func (c *Client) serverKey() string { return c.cfg.Server.String() }

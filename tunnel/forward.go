@@ -2,6 +2,7 @@ package tunnel
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,7 +59,7 @@ func (c *Client) forward(st *Stream, head *RequestHead) (int, error) {
 	}
 	req, err := http.NewRequestWithContext(st.Context(), head.Method, target, body)
 	if err != nil {
-		return c.fail(st, http.StatusBadGateway, fmt.Errorf("building local request: %w", err))
+		return c.fail(st, http.StatusBadGateway, "hookrelay client could not build the local request", err)
 	}
 	req.Header = head.Header
 	if req.Header == nil {
@@ -73,7 +74,8 @@ func (c *Client) forward(st *Stream, head *RequestHead) (int, error) {
 		if st.Context().Err() != nil {
 			return 0, fmt.Errorf("abandoned by the server: %w", st.Context().Err())
 		}
-		return c.fail(st, http.StatusBadGateway, fmt.Errorf("hookrelay client could not reach %s: %w", c.cfg.Target.Redacted(), unwrapURLError(err)))
+		// The sender learns that the app is down, not where it lives.
+		return c.fail(st, http.StatusBadGateway, "hookrelay client could not reach the local app", unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	rh := &ResponseHead{Status: resp.StatusCode, ContentLength: resp.ContentLength, Header: StripHopHeaders(resp.Header)}
@@ -81,6 +83,9 @@ func (c *Client) forward(st *Stream, head *RequestHead) (int, error) {
 		rh.ContentLength = 0
 	}
 	if err := st.WriteHead(rh, rh.ContentLength == 0); err != nil {
+		if errors.Is(err, ErrHeadTooLarge) {
+			return c.fail(st, http.StatusBadGateway, "the local app's response headers do not fit the tunnel", err)
+		}
 		return resp.StatusCode, err
 	}
 	if rh.ContentLength == 0 {
@@ -94,9 +99,11 @@ func (c *Client) forward(st *Stream, head *RequestHead) (int, error) {
 	return resp.StatusCode, st.CloseWrite()
 }
 
-// fail answers the sender with a JSON error from the client side.
-func (c *Client) fail(st *Stream, status int, err error) (int, error) {
-	b, _ := json.Marshal(map[string]string{"error": err.Error()})
+// fail answers the sender with a JSON error from the client side; detail
+// is only for the developer's terminal.
+func (c *Client) fail(st *Stream, status int, public string, detail error) (int, error) {
+	err := fmt.Errorf("%s: %w", public, detail)
+	b, _ := json.Marshal(map[string]string{"error": public})
 	h := http.Header{"Content-Type": {"application/json"}}
 	if werr := st.WriteHead(&ResponseHead{Status: status, ContentLength: int64(len(b)), Header: h}, false); werr != nil {
 		return status, err

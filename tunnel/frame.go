@@ -44,8 +44,13 @@ const (
 	FrameData FrameType = 2
 	// FrameWindow grants the peer more send window on a stream (uint32).
 	FrameWindow FrameType = 3
-	// FrameReset aborts a stream; the payload is a reason for logs.
+	// FrameReset aborts a stream; the payload is a reason for logs. With
+	// FlagEnd it only asks the peer to stop sending its body: the sender of
+	// the reset has answered in full, and nothing went wrong.
 	FrameReset FrameType = 4
+	// FrameHello, on stream 0, is the server's first frame: the channel is
+	// attached and requests may arrive. The payload is the server's version.
+	FrameHello FrameType = 5
 )
 
 // FlagEnd on a head or data frame says the sender's body is complete.
@@ -88,11 +93,11 @@ func ParseFrame(b []byte) (Frame, []byte, error) {
 	if n > MaxFramePayload {
 		return Frame{}, nil, fmt.Errorf("%w: frame payload %d bytes exceeds %d", ErrProtocol, n, MaxFramePayload)
 	}
-	if f.Type < FrameHead || f.Type > FrameReset {
+	if f.Type < FrameHead || f.Type > FrameHello {
 		return Frame{}, nil, fmt.Errorf("%w: unknown frame type %d", ErrProtocol, f.Type)
 	}
-	if f.Stream == 0 {
-		return Frame{}, nil, fmt.Errorf("%w: frame on stream 0", ErrProtocol)
+	if (f.Stream == 0) != (f.Type == FrameHello) {
+		return Frame{}, nil, fmt.Errorf("%w: frame type %d on stream %d", ErrProtocol, f.Type, f.Stream)
 	}
 	rest := b[FrameHeaderLen:]
 	if uint32(len(rest)) < n {

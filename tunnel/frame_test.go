@@ -18,6 +18,8 @@ func TestFrameRoundTrip(t *testing.T) {
 		{"empty data", Frame{Type: FrameData, Flags: FlagEnd, Stream: 9, Payload: []byte{}}},
 		{"window", Frame{Type: FrameWindow, Stream: 3, Payload: windowPayload(65536)}},
 		{"reset", Frame{Type: FrameReset, Stream: 3, Payload: []byte("timeout")}},
+		{"stop", Frame{Type: FrameReset, Flags: FlagEnd, Stream: 3, Payload: []byte("answered")}},
+		{"hello", Frame{Type: FrameHello, Payload: []byte("v1.0.0")}},
 	}
 	var all []byte
 	for _, tt := range tests {
@@ -58,6 +60,7 @@ func TestParseFrameErrors(t *testing.T) {
 		{"bad version", mutate(func(b []byte) []byte { b[0] = 2; return b })},
 		{"unknown type", mutate(func(b []byte) []byte { b[1] = 99; return b })},
 		{"stream zero", mutate(func(b []byte) []byte { b[3], b[4], b[5], b[6] = 0, 0, 0, 0; return b })},
+		{"hello on a stream", AppendFrame(nil, Frame{Type: FrameHello, Stream: 1})},
 		{"truncated payload", good[:len(good)-1]},
 		{"huge length", mutate(func(b []byte) []byte { b[7] = 0xff; return b })},
 		{"window of 3 bytes", AppendFrame(nil, Frame{Type: FrameWindow, Stream: 1, Payload: []byte{1, 2, 3}})},

@@ -162,12 +162,21 @@ func (l *LegacySession) Exchange(ctx context.Context, head *RequestHead, body io
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: legacy response: %w", ErrProtocol, err)
 		}
-		return &ResponseHead{Status: resp.StatusCode, ContentLength: resp.ContentLength, Header: resp.Header}, resp.Body, nil
+		return &ResponseHead{Status: resp.StatusCode, ContentLength: resp.ContentLength, Header: StripHopHeaders(resp.Header)}, resp.Body, nil
 	case <-l.ctx.Done():
 		return nil, nil, context.Cause(l.ctx)
 	case <-ctx.Done():
 		return nil, nil, context.Cause(ctx)
 	}
+}
+
+// requestURI makes a request target of what followed the channel: "" is
+// "/" and "?q" is "/?q", as HTTP/1.1 parsers require.
+func requestURI(target string) string {
+	if target == "" || target[0] == '?' {
+		return "/" + target
+	}
+	return target
 }
 
 // rawRequest writes head and body as an HTTP/1.1 request with a
@@ -182,7 +191,7 @@ func rawRequest(head *RequestHead, body io.Reader) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(b) + 1024)
-	fmt.Fprintf(&buf, "%s %s HTTP/1.1\r\nHost: %s\r\n", head.Method, head.Target, head.Host)
+	fmt.Fprintf(&buf, "%s %s HTTP/1.1\r\nHost: %s\r\n", head.Method, requestURI(head.Target), head.Host)
 	names := make([]string, 0, len(head.Header))
 	for k := range head.Header {
 		names = append(names, k)

@@ -33,6 +33,10 @@ func DefaultSessionOptions() SessionOptions {
 // ErrSessionClosed is wrapped by the errors of streams whose session ended.
 var ErrSessionClosed = errors.New("tunnel session closed")
 
+// maxBatch bounds the frames written as one WebSocket message, so that one
+// message's write deadline holds on slow links too.
+const maxBatch = 256 << 10
+
 // maxPending bounds the encoded data frames waiting for the writer; senders
 // of data wait beyond it, so a slow connection holds memory flat.
 const maxPending = 1 << 20
@@ -66,6 +70,11 @@ type Session struct {
 	pending []byte
 	wake    chan struct{}
 
+	// handlers counts the goroutines serving accepted streams.
+	handlers sync.WaitGroup
+	// hello is called when the server's hello frame arrives (client side).
+	hello func(version string)
+
 	closeOnce sync.Once
 }
 
@@ -85,6 +94,15 @@ func NewSession(conn *websocket.Conn, opts SessionOptions, log *slog.Logger, acc
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	conn.SetReadLimit(MaxMessage)
 	return s
+}
+
+// OnHello sets what the client does when the server says the channel is
+// attached. Call it before Run.
+func (s *Session) OnHello(f func(version string)) { s.hello = f }
+
+// Hello tells the client its channel is attached and requests may come.
+func (s *Session) Hello(version string) error {
+	return s.send(Frame{Type: FrameHello, Payload: []byte(version)}, false)
 }
 
 // Done is closed when the session has ended.
@@ -110,6 +128,7 @@ func (s *Session) Run(ctx context.Context) error {
 	err := s.readLoop()
 	s.fail(err)
 	wg.Wait()
+	s.handlers.Wait() // their streams have failed, so they are ending
 	return s.Err()
 }
 
@@ -192,6 +211,12 @@ func (s *Session) readLoop() error {
 
 // dispatch hands one frame to its stream.
 func (s *Session) dispatch(f Frame) {
+	if f.Type == FrameHello {
+		if s.hello != nil {
+			s.hello(truncate(string(f.Payload), 100))
+		}
+		return
+	}
 	s.mu.Lock()
 	st := s.streams[f.Stream]
 	if st == nil && f.Type == FrameHead && s.accept != nil && s.ctx.Err() == nil {
@@ -206,7 +231,11 @@ func (s *Session) dispatch(f Frame) {
 		if f.Flags&FlagEnd != 0 {
 			st.pushData(nil, true)
 		}
-		go s.accept(st, head)
+		s.handlers.Add(1)
+		go func() {
+			defer s.handlers.Done()
+			s.accept(st, head)
+		}()
 		return
 	}
 	s.mu.Unlock()
@@ -221,15 +250,28 @@ func (s *Session) dispatch(f Frame) {
 	case FrameWindow:
 		st.grant(int(binary.BigEndian.Uint32(f.Payload)))
 	case FrameReset:
+		if f.Flags&FlagEnd != 0 {
+			st.stopSending() // the peer answered in full and reads no more
+			return
+		}
 		st.abort(fmt.Errorf("stream reset by peer: %s", truncate(string(f.Payload), 200)))
 		s.forget(st.id)
 	}
 }
 
-// Open starts a request on a new stream and waits for the response head. The
-// body (nil for none) is sent as the peer grants window, concurrently with
-// the wait. The caller must Close the returned stream when done with it.
+// ErrHeadTooLarge means a request or response head does not fit in one
+// frame (MaxFramePayload); nothing was sent.
+var ErrHeadTooLarge = errors.New("head too large for the tunnel")
+
+// Open starts a request on a new stream and waits, until ctx ends, for the
+// response head. The body (nil for none) is sent by a goroutine as the peer
+// grants window, concurrently with the wait. The caller must Close the
+// returned stream when done with it; closing it early aborts the exchange.
 func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (*Stream, *ResponseHead, error) {
+	encoded := AppendRequestHead(nil, head)
+	if len(encoded) > MaxFramePayload {
+		return nil, nil, fmt.Errorf("%w: request head of %d bytes, limit %d", ErrHeadTooLarge, len(encoded), MaxFramePayload)
+	}
 	s.mu.Lock()
 	if err := s.Err(); err != nil {
 		s.mu.Unlock()
@@ -249,23 +291,19 @@ func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (
 	if noBody {
 		flags = FlagEnd
 	}
-	if err := s.send(Frame{Type: FrameHead, Flags: flags, Stream: st.id, Payload: AppendRequestHead(nil, head)}, false); err != nil {
+	if err := s.send(Frame{Type: FrameHead, Flags: flags, Stream: st.id, Payload: encoded}, false); err != nil {
 		st.Close()
 		return nil, nil, err
 	}
 	if noBody {
 		st.markSent()
-	} else if head.ContentLength > 0 && head.ContentLength <= InitialWindow {
-		// Small bodies fit the initial window: send them inline.
-		if err := st.sendBody(body, head.ContentLength); err != nil {
-			st.Close()
-			return nil, nil, err
-		}
 	} else {
+		// Always from a goroutine: a sender that stalls mid-body must not
+		// hold up the wait below, which ctx bounds.
 		st.pump.Add(1)
 		go func() {
 			defer st.pump.Done()
-			if err := st.sendBody(body, head.ContentLength); err != nil {
+			if err := st.sendBody(body, head.ContentLength); err != nil && !errors.Is(err, errStopped) {
 				st.Reset("request body: " + err.Error())
 			}
 		}()
@@ -274,6 +312,11 @@ func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (
 	case rh := <-st.respHead:
 		return st, rh, nil
 	case <-st.ctx.Done():
+		select {
+		case rh := <-st.respHead: // the head won the race with the failure
+			return st, rh, nil
+		default:
+		}
 		err := context.Cause(st.ctx)
 		st.Close()
 		return nil, nil, err
@@ -340,7 +383,7 @@ func (s *Session) writeFrames(buf []byte) error {
 		n := 0
 		for n < len(buf) {
 			size := FrameHeaderLen + int(binary.BigEndian.Uint32(buf[n+7:n+11]))
-			if n > 0 && n+size > MaxMessage {
+			if n > 0 && n+size > maxBatch {
 				break
 			}
 			n += size

@@ -11,6 +11,10 @@ import (
 // errStreamClosed fails operations on a stream after Close or Reset.
 var errStreamClosed = errors.New("tunnel stream closed")
 
+// errStopped fails writes after the peer, having answered in full, said it
+// will read no more of our body: a normal end, not a failure.
+var errStopped = errors.New("the peer stopped reading the body")
+
 // Stream is one HTTP exchange inside a session. Reading it yields the
 // peer's body; writing sends ours. Both directions obey per-stream flow
 // control, so a slow reader never makes the peer buffer more than
@@ -34,6 +38,7 @@ type Stream struct {
 	unacked  int      // bytes read but not yet granted back to the peer
 	window   int      // bytes we may still send
 	sentEnd  bool     // our body is complete
+	stopped  bool     // the peer reads no more of our body
 	err      error    // set once the stream is reset or its session ended
 }
 
@@ -56,10 +61,10 @@ func (st *Stream) Read(p []byte) (int, error) {
 	}
 	if len(st.chunks) == 0 {
 		defer st.mu.Unlock()
-		if st.err != nil {
-			return 0, st.err
+		if st.recvEnd {
+			return 0, io.EOF // complete, even if the stream ended since
 		}
-		return 0, io.EOF
+		return 0, st.err
 	}
 	n := 0
 	for n < len(p) && len(st.chunks) > 0 {
@@ -145,11 +150,15 @@ func (st *Stream) gotHead(f Frame) {
 
 // WriteHead sends the response head. end says there is no body.
 func (st *Stream) WriteHead(h *ResponseHead, end bool) error {
+	encoded := AppendResponseHead(nil, h)
+	if len(encoded) > MaxFramePayload {
+		return fmt.Errorf("%w: response head of %d bytes, limit %d", ErrHeadTooLarge, len(encoded), MaxFramePayload)
+	}
 	var flags uint8
 	if end {
 		flags = FlagEnd
 	}
-	if err := st.s.send(Frame{Type: FrameHead, Flags: flags, Stream: st.id, Payload: AppendResponseHead(nil, h)}, false); err != nil {
+	if err := st.s.send(Frame{Type: FrameHead, Flags: flags, Stream: st.id, Payload: encoded}, false); err != nil {
 		return err
 	}
 	if end {
@@ -176,11 +185,14 @@ func (st *Stream) write(p []byte, end bool) (int, error) {
 	written := 0
 	for {
 		st.mu.Lock()
-		for st.window == 0 && len(p) > 0 && st.err == nil {
+		for st.window == 0 && len(p) > 0 && st.err == nil && !st.stopped {
 			st.cond.Wait()
 		}
-		if st.err != nil {
+		if st.err != nil || st.stopped {
 			err := st.err
+			if st.stopped {
+				err = errStopped
+			}
 			st.mu.Unlock()
 			return written, err
 		}
@@ -217,7 +229,11 @@ func (st *Stream) write(p []byte, end bool) (int, error) {
 // sendBody copies r to the stream and ends our body. With size >= 0 the
 // last chunk carries the end flag; otherwise an empty end frame follows EOF.
 func (st *Stream) sendBody(r io.Reader, size int64) error {
-	buf := make([]byte, min(max(size, 512), ChunkSize))
+	n := int64(ChunkSize)
+	if size >= 0 {
+		n = min(max(size, 512), ChunkSize)
+	}
+	buf := make([]byte, n)
 	var sent int64
 	for {
 		n, err := io.ReadFull(r, buf)
@@ -254,6 +270,18 @@ func (st *Stream) markSent() {
 	}
 }
 
+// stopSending ends our side after the peer said it reads no more.
+func (st *Stream) stopSending() {
+	st.mu.Lock()
+	st.stopped, st.sentEnd = true, true
+	done := st.recvEnd
+	st.cond.Broadcast()
+	st.mu.Unlock()
+	if done {
+		st.s.forget(st.id)
+	}
+}
+
 // Reset aborts the stream and tells the peer why.
 func (st *Stream) Reset(reason string) {
 	if st.abort(fmt.Errorf("%w: %s", errStreamClosed, reason)) {
@@ -262,16 +290,24 @@ func (st *Stream) Reset(reason string) {
 	st.s.forget(st.id)
 }
 
-// Close releases the stream: a clean finish if both bodies are complete,
-// otherwise a reset. It waits for the request body pump to stop.
+// Close releases the stream: a clean finish if both bodies are complete;
+// if only ours is (we answered without reading all of the peer's body), it
+// tells the peer to stop sending, which is no error; otherwise a reset. It
+// waits for the request body pump to stop.
 func (st *Stream) Close() error {
 	st.mu.Lock()
 	clean := st.recvEnd && st.sentEnd && st.err == nil
+	answered := st.sentEnd && !st.recvEnd && st.err == nil && st.respHead == nil
 	st.mu.Unlock()
-	if clean {
+	switch {
+	case clean:
 		st.abort(errStreamClosed)
 		st.s.forget(st.id)
-	} else {
+	case answered:
+		st.abort(errStreamClosed)
+		st.s.forget(st.id)
+		_ = st.s.send(Frame{Type: FrameReset, Flags: FlagEnd, Stream: st.id, Payload: []byte("answered; the rest of the body is not needed")}, false)
+	default:
 		st.Reset("closed before the exchange completed")
 	}
 	st.pump.Wait()
@@ -286,8 +322,10 @@ func (st *Stream) abort(err error) bool {
 		return false
 	}
 	st.err = err
-	st.chunks = nil
-	st.buffered = 0
+	if !st.recvEnd { // a complete body stays readable
+		st.chunks = nil
+		st.buffered = 0
+	}
 	st.cancel(err)
 	st.cond.Broadcast()
 	return true

@@ -41,6 +41,10 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "hookrelay client:", err)
 		return exitUsage
 	}
+	if err := checkLiveness(sess.PingInterval, sess.ReadTimeout); err != nil {
+		fmt.Fprintln(stderr, "hookrelay client:", err)
+		return exitUsage
+	}
 	if *serverURL == "" {
 		fmt.Fprintln(stderr, "hookrelay client: --server is required, e.g. --server https://hooks.example.com")
 		return exitUsage

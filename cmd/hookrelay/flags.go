@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // byteSize is a flag value such as 25MiB, 64KiB, 10MB or 1048576.
@@ -99,4 +100,15 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok
 		return exitUsage, false
 	}
 	return 0, true
+}
+
+// checkLiveness validates the ping interval and read timeout of a session.
+func checkLiveness(ping, read time.Duration) error {
+	if ping <= 0 || read <= 0 {
+		return errors.New("--ping-interval and --read-timeout must be positive")
+	}
+	if read <= ping {
+		return fmt.Errorf("--read-timeout (%s) must be longer than --ping-interval (%s), or every connection is dropped", read, ping)
+	}
+	return nil
 }

@@ -46,6 +46,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "hookrelay server:", err)
 		return exitUsage
 	}
+	if err := checkLiveness(sess.PingInterval, sess.ReadTimeout); err != nil {
+		fmt.Fprintln(stderr, "hookrelay server:", err)
+		return exitUsage
+	}
 	if *syncTimeout <= 0 || maxBody <= 0 {
 		fmt.Fprintln(stderr, "hookrelay server: --sync-timeout and --max-body must be positive")
 		return exitUsage
@@ -99,6 +103,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		MaxBody:     int64(maxBody),
 		ClientKey:   *clientKey,
 		Session:     sess,
+		Version:     version,
 		Log:         log,
 	}
 	if rules != nil {
