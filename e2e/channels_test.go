@@ -337,6 +337,16 @@ func legacyExchanges(t *testing.T, srv *server, channel string) {
 		{"", "/"}, // the URL legacy clients tell users to paste
 		{"?x=1", "/?x=1"},
 	}
+	// The legacy protocol has no hello: the dial returns before the server
+	// has attached the channel, so wait until it has.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, _ := send(t, "GET", srv.url+"/webhook/"+channel+"/ready", nil, nil)
+		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	for i, tt := range tests {
 		resp, got := send(t, "POST", srv.url+"/webhook/"+channel+tt.suffix, []byte(fmt.Sprintf(`{"n":%d}`, i)), nil)
 		want := fmt.Sprintf(`POST %s {"n":%d}`, tt.uri, i)

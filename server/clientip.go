@@ -41,3 +41,10 @@ func inAny(ip netip.Addr, prefixes []netip.Prefix) bool {
 	}
 	return false
 }
+
+// trustedPeer reports whether the request came straight from one of the
+// server's trusted proxies, whose X-Forwarded-* headers are kept.
+func (s *Server) trustedPeer(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && inAny(ap.Addr().Unmap(), s.cfg.TrustedProxies)
+}

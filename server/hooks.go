@@ -115,7 +115,7 @@ func (s *Server) hook(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	head := tunnel.NewRequestHead(r, target)
+	head := tunnel.NewRequestHead(r, target, s.trustedPeer(r))
 	head.ContentLength = int64(len(body))
 	head.Header.Set(HeaderEventID, ev.ID)
 	if len(routes) == 1 && routes[0].Respond == dispatch.RespondPassthrough {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -43,6 +44,9 @@ type Config struct {
 	DeliveryTimeout time.Duration
 	// Session tunes the liveness checks of tunnel connections.
 	Session tunnel.SessionOptions
+	// TrustedProxies are the peers (say, the TLS-terminating proxy in front)
+	// whose X-Forwarded-Proto and X-Forwarded-Host are passed on as set.
+	TrustedProxies []netip.Prefix
 	// Version is sent to clients in the hello frame.
 	Version string
 	// Rules is the hooks file in force; nil serves no /hooks sources.

@@ -136,7 +136,7 @@ func (s *Server) webhook(c echo.Context) error {
 	// A sender must deliver its body within the sync timeout, as it must
 	// get its answer within it: a stalled sender cannot hold a stream.
 	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.SyncTimeout))
-	head := tunnel.NewRequestHead(r, target)
+	head := tunnel.NewRequestHead(r, target, s.trustedPeer(r))
 	var body io.Reader
 	var limited *limitReader
 	if r.ContentLength != 0 {

@@ -42,9 +42,11 @@ func StripHopHeaders(h http.Header) http.Header {
 }
 
 // NewRequestHead describes r for the tunnel: target is the path and query
-// to request at the local app. It strips hop-by-hop fields and adds
-// X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host.
-func NewRequestHead(r *http.Request, target string) *RequestHead {
+// to request at the local app. It strips hop-by-hop fields, appends the
+// peer to X-Forwarded-For, and sets X-Forwarded-Proto and X-Forwarded-Host
+// to what this server saw, unless the peer is a trusted proxy that already
+// set them.
+func NewRequestHead(r *http.Request, target string, trustedPeer bool) *RequestHead {
 	h := StripHopHeaders(r.Header)
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		if prior := h.Values("X-Forwarded-For"); len(prior) > 0 {
@@ -52,14 +54,14 @@ func NewRequestHead(r *http.Request, target string) *RequestHead {
 		}
 		h.Set("X-Forwarded-For", ip)
 	}
-	if h.Get("X-Forwarded-Proto") == "" {
+	if !trustedPeer || h.Get("X-Forwarded-Proto") == "" {
 		proto := "http"
 		if r.TLS != nil {
 			proto = "https"
 		}
 		h.Set("X-Forwarded-Proto", proto)
 	}
-	if h.Get("X-Forwarded-Host") == "" && r.Host != "" {
+	if (!trustedPeer || h.Get("X-Forwarded-Host") == "") && r.Host != "" {
 		h.Set("X-Forwarded-Host", r.Host)
 	}
 	return &RequestHead{

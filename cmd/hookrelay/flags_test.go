@@ -77,3 +77,13 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestParsePrefixes(t *testing.T) {
+	got, err := parsePrefixes(" 10.0.0.0/8, 127.0.0.1 ,::1,")
+	if err != nil || len(got) != 3 || got[1].String() != "127.0.0.1/32" || got[2].String() != "::1/128" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if _, err := parsePrefixes("10.0.0.0/33"); err == nil {
+		t.Fatal("a bad prefix was accepted")
+	}
+}

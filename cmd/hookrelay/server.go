@@ -29,6 +29,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	maxBody := byteSize(25 << 20)
 	fs.Var(&maxBody, "max-body", "largest request body accepted, e.g. 25MiB")
 	config := fs.String("config", envOr("HOOKRELAY_CONFIG", ""), "hooks file with sources and routes; reloaded on SIGHUP and on change (env HOOKRELAY_CONFIG)")
+	trusted := fs.String("trusted-proxies", envOr("HOOKRELAY_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of proxies in front whose X-Forwarded-Proto/Host are kept (env HOOKRELAY_TRUSTED_PROXIES)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long requests in flight may finish on shutdown")
 	sess := tunnel.DefaultSessionOptions()
 	fs.DurationVar(&sess.PingInterval, "ping-interval", sess.PingInterval, "how often to ping each client")
@@ -48,6 +49,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if err := checkLiveness(sess.PingInterval, sess.ReadTimeout); err != nil {
 		fmt.Fprintln(stderr, "hookrelay server:", err)
+		return exitUsage
+	}
+	proxies, err := parsePrefixes(*trusted)
+	if err != nil {
+		fmt.Fprintln(stderr, "hookrelay server: --trusted-proxies:", err)
 		return exitUsage
 	}
 	if *syncTimeout <= 0 || maxBody <= 0 {
@@ -99,12 +105,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitError
 	}
 	sc := server.Config{
-		SyncTimeout: *syncTimeout,
-		MaxBody:     int64(maxBody),
-		ClientKey:   *clientKey,
-		Session:     sess,
-		Version:     version,
-		Log:         log,
+		SyncTimeout:    *syncTimeout,
+		MaxBody:        int64(maxBody),
+		ClientKey:      *clientKey,
+		Session:        sess,
+		Version:        version,
+		TrustedProxies: proxies,
+		Log:            log,
 	}
 	if rules != nil {
 		sc.Rules = rules
