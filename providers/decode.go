@@ -53,6 +53,35 @@ func DecodeForm(body []byte) (map[string]any, url.Values, error) {
 	return out, vals, nil
 }
 
+// FormPayload returns the single payload field of a form body: the JSON
+// that GitHub, Gitea and Forgejo wrap in a form when a webhook's content
+// type is application/x-www-form-urlencoded. A form without exactly one
+// payload field is ErrMalformed.
+func FormPayload(body []byte) ([]byte, error) {
+	_, vals, err := DecodeForm(body)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(vals["payload"]); n != 1 {
+		return nil, fmt.Errorf("%w: form body has %d payload fields, want 1", ErrMalformed, n)
+	}
+	return []byte(vals.Get("payload")), nil
+}
+
+// DecodeJSONOrFormPayload decodes a body that is either a JSON object or,
+// when contentType is a form's, a form whose payload field holds one (see
+// FormPayload).
+func DecodeJSONOrFormPayload(contentType string, body []byte) (map[string]any, error) {
+	if !IsForm(contentType) {
+		return DecodeJSON(body)
+	}
+	payload, err := FormPayload(body)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeJSON(payload)
+}
+
 // Str walks nested maps by keys and returns the string found, or "".
 func Str(v any, keys ...string) string {
 	for _, k := range keys {

@@ -86,3 +86,14 @@ func (e *Event) SplitRef(ref string) {
 		e.Tag = strings.TrimPrefix(ref, "refs/tags/")
 	}
 }
+
+// SplitHeadRef fills Ref and Branch from the head of a pull request, which
+// forges give as a branch name; a head that is already a full ref (Gitea's
+// AGit refs/for/... pull requests) is split as SplitRef does.
+func (e *Event) SplitHeadRef(head string) {
+	if strings.HasPrefix(head, "refs/") {
+		e.SplitRef(head)
+		return
+	}
+	e.Ref, e.Branch = "refs/heads/"+head, head
+}

@@ -114,3 +114,19 @@ func Truncate(s string, n int) string {
 	}
 	return s
 }
+
+// QuoteID makes a sender-chosen id safe to put in an error message: quoted,
+// so it cannot forge log lines, and cut to 64 bytes.
+func QuoteID(id string) string {
+	return strconv.Quote(Truncate(id, 64))
+}
+
+// Delivery names a delivery in an error message: `delivery "<id>"` (see
+// QuoteID), or, when the sender sent no id, `delivery (no <idHeader>)`,
+// naming the header the id was looked for in.
+func Delivery(id, idHeader string) string {
+	if id == "" {
+		return "delivery (no " + idHeader + ")"
+	}
+	return "delivery " + QuoteID(id)
+}

@@ -5,9 +5,7 @@
 package bitbucket
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/hookrelay/hookrelay/providers"
 )
@@ -45,31 +43,8 @@ var _ providers.Provider = (*Provider)(nil)
 // needs at least one secret and rejects every other option: the scheme
 // (HMAC-SHA256, "sha256=" + hex) is fixed and carries no timestamp.
 func New(o providers.Options) (providers.Provider, error) {
-	if err := providers.NeedSecrets(Name, o); err != nil {
+	if err := providers.CheckOptions(Name, o, "Bitbucket always signs with HMAC-SHA256 in "+SignatureHeader+" and sends no timestamp"); err != nil {
 		return nil, err
-	}
-	var unused []string
-	if o.AllowSHA1 {
-		unused = append(unused, "allow_sha1")
-	}
-	if o.Header != "" {
-		unused = append(unused, "header")
-	}
-	if o.Algorithm != "" {
-		unused = append(unused, "algorithm")
-	}
-	if o.Encoding != "" {
-		unused = append(unused, "encoding")
-	}
-	if o.Prefix != "" {
-		unused = append(unused, "prefix")
-	}
-	if o.Tolerance != 0 {
-		unused = append(unused, "tolerance")
-	}
-	if len(unused) > 0 {
-		return nil, fmt.Errorf("%s: option %s does not apply: Bitbucket always signs with HMAC-SHA256 in %s and sends no timestamp",
-			Name, strings.Join(unused, ", "), SignatureHeader)
 	}
 	return &Provider{secrets: slices.Clone(o.Secrets)}, nil
 }

@@ -1,23 +1,17 @@
 package bitbucket
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/providers/httpfile"
+	"github.com/hookrelay/hookrelay/providers/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.http from the fixtures in fixtures_test.go")
 
 // testSecret signs every file under testdata/; testdata/README names it.
 const testSecret = "hookrelay-bitbucket-testdata"
@@ -38,15 +32,15 @@ var fixtures = []fixture{
 	{"dc_pr_opened.http", "pr:opened", "2f9a7c5e-8b3d-4e1f-a6c2-9d0b4e7f1a58", true, dcPROpened},
 }
 
-// build renders f as Bitbucket Cloud or Data Center sends it: compact JSON
+// File implements providertest.Fixture.
+func (f fixture) File() string { return f.file }
+
+// Render renders f as Bitbucket Cloud or Data Center sends it: compact JSON
 // signed with testSecret in X-Hub-Signature.
-func (f fixture) build(t testing.TB) []byte {
+func (f fixture) Render(t testing.TB) []byte {
 	t.Helper()
-	var js bytes.Buffer
-	if err := json.Compact(&js, []byte(expand(f.payload))); err != nil {
-		t.Fatalf("%s: payload template is not JSON: %v", f.file, err)
-	}
-	body := js.Bytes()
+	js := providertest.CompactJSON(t, f.file+" payload template", []byte(expand(f.payload)))
+	body := js
 	sig := "sha256=" + hex.EncodeToString(providers.MAC(sha256.New, []byte(testSecret), body))
 	h := http.Header{
 		"Host":            {"hooks.example.com"},
@@ -67,30 +61,6 @@ func (f fixture) build(t testing.TB) []byte {
 		h["Accept"] = []string{"*/*"}
 	}
 	return httpfile.Format(&httpfile.Request{Method: "POST", Target: "/webhook/acme/bitbucket", Header: h, Body: body})
-}
-
-// TestTestdata keeps testdata/*.http equal to the fixtures; with -update it
-// rewrites them.
-func TestTestdata(t *testing.T) {
-	for _, f := range fixtures {
-		t.Run(f.file, func(t *testing.T) {
-			want := f.build(t)
-			path := filepath.Join("testdata", f.file)
-			if *update {
-				if err := os.WriteFile(path, want, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./providers/bitbucket -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("%s differs from its fixture; run go test ./providers/bitbucket -update", path)
-			}
-		})
-	}
 }
 
 func expand(s string) string {
@@ -116,13 +86,16 @@ func cloudUser(display, nick, uuid, account, initials string) string {
 	"type": "user", "uuid": "{UUID}", "account_id": "ACCOUNT", "nickname": "NICK"}`)
 }
 
-const cloudRepo = `{
+// cloudRepoStart starts both forms of the Cloud repository object.
+const cloudRepoStart = `
 	"type": "repository", "full_name": "acme/checkout-service",
 	"links": {
 		"self": {"href": "https://api.bitbucket.org/2.0/repositories/acme/checkout-service"},
 		"html": {"href": "https://bitbucket.org/acme/checkout-service"},
 		"avatar": {"href": "https://bytebucket.org/ravatar/%7B9a1c3e5b-7d2f-4a6b-8c0e-1f3a5b7c9d2e%7D?ts=default"}
-	},
+	},`
+
+const cloudRepo = `{` + cloudRepoStart + `
 	"name": "checkout-service", "scm": "git", "website": null,
 	"owner": {
 		"display_name": "Acme",
@@ -152,13 +125,7 @@ const cloudRepo = `{
 	},
 	"uuid": "{9a1c3e5b-7d2f-4a6b-8c0e-1f3a5b7c9d2e}", "parent": null}`
 
-const cloudRepoShort = `{
-	"type": "repository", "full_name": "acme/checkout-service",
-	"links": {
-		"self": {"href": "https://api.bitbucket.org/2.0/repositories/acme/checkout-service"},
-		"html": {"href": "https://bitbucket.org/acme/checkout-service"},
-		"avatar": {"href": "https://bytebucket.org/ravatar/%7B9a1c3e5b-7d2f-4a6b-8c0e-1f3a5b7c9d2e%7D?ts=default"}
-	},
+const cloudRepoShort = `{` + cloudRepoStart + `
 	"name": "checkout-service", "uuid": "{9a1c3e5b-7d2f-4a6b-8c0e-1f3a5b7c9d2e}"}`
 
 // cloudCommit renders a commit object of a Cloud push change.

@@ -29,11 +29,7 @@ import (
 func (p *Provider) Normalize(r *providers.Request) (*providers.Event, error) {
 	payload, err := providers.DecodeJSON(r.Body)
 	if err != nil {
-		id := r.Header.Get(RequestUUIDHeader)
-		if id == "" {
-			id = r.Header.Get(RequestIDHeader)
-		}
-		return nil, fmt.Errorf("%s: decoding %s: %w", Name, delivery(id), err)
+		return nil, fmt.Errorf("%s: decoding %s: %w", Name, delivery(r.Header), err)
 	}
 	e := &providers.Event{
 		Provider: Name,

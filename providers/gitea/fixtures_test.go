@@ -6,20 +6,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/providers/httpfile"
+	"github.com/hookrelay/hookrelay/providers/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.http from the fixtures in fixtures_test.go")
 
 // testSecret signs every file under testdata/; testdata/README names it.
 const testSecret = "hookrelay-gitea-testdata"
@@ -43,16 +39,17 @@ var fixtures = []fixture{
 	{"push_form.http", "push", "push", "74c2e8b5-09d6-4a1f-b3c7-d5e9f1a28c40", false, true, giteaPushForm},
 }
 
-// build renders f as Gitea (or Forgejo) sends it: the payload indented by
+// File implements providertest.Fixture.
+func (f fixture) File() string { return f.file }
+
+// Render renders f as Gitea (or Forgejo) sends it: the payload indented by
 // two spaces, every signature header computed over the JSON payload (also
 // for a form body, as Gitea's deliver.go does).
-func (f fixture) build(t testing.TB) []byte {
+func (f fixture) Render(t testing.TB) []byte {
 	t.Helper()
-	var compact, js bytes.Buffer
-	if err := json.Compact(&compact, []byte(expand(f.payload))); err != nil {
-		t.Fatalf("%s: payload template is not JSON: %v", f.file, err)
-	}
-	if err := json.Indent(&js, compact.Bytes(), "", "  "); err != nil {
+	compact := providertest.CompactJSON(t, f.file+" payload template", []byte(expand(f.payload)))
+	var js bytes.Buffer
+	if err := json.Indent(&js, compact, "", "  "); err != nil {
 		t.Fatal(err)
 	}
 	body, ct := js.Bytes(), "application/json"
@@ -89,30 +86,6 @@ func (f fixture) build(t testing.TB) []byte {
 	return httpfile.Format(&httpfile.Request{Method: "POST", Target: "/webhook/acme/gitea", Header: h, Body: body})
 }
 
-// TestTestdata keeps testdata/*.http equal to the fixtures; with -update it
-// rewrites them.
-func TestTestdata(t *testing.T) {
-	for _, f := range fixtures {
-		t.Run(f.file, func(t *testing.T) {
-			want := f.build(t)
-			path := filepath.Join("testdata", f.file)
-			if *update {
-				if err := os.WriteFile(path, want, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./providers/gitea -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("%s differs from its fixture; run go test ./providers/gitea -update", path)
-			}
-		})
-	}
-}
-
 const (
 	giteaBase   = "https://git.acme.example"
 	forgejoBase = "https://code.acme.example"
@@ -125,9 +98,38 @@ func expand(s string) string {
 		"{{JMARSH}}", user(giteaBase, 7, "jmarsh", "Jordan Marsh"),
 		"{{PRIYA}}", user(giteaBase, 12, "priya", "Priya Raman"),
 		"{{FJ_PRIYA}}", user(forgejoBase, 3, "priya", "Priya Raman"),
+		"{{ROUND_COMMIT}}", commit(giteaBase+"/acme/inventory", "2c7e9a1f3b5d8e0a2c4f6b8d1e3a5c7f9b0d2e4a", "2026-11-20T10:40:52+01:00",
+			`Round reserved stock down, not to nearest\n\nHalf units reserved by bundle orders were rounded up and oversold the last item.\n`,
+			jordan, `"added": ["internal/reserve/round_test.go"], "removed": [], "modified": ["internal/reserve/round.go"]`),
+		"{{SYNC_COMMIT}}", commit(giteaBase+"/acme/inventory", "9e1c3a5f7b9d2e4a6c8f0b2d4e6a8c1f3b5d7e9a", "2026-11-20T13:05:19+01:00",
+			`Sync warehouse B every 5 minutes instead of hourly\n`,
+			priya, `"added": [], "removed": [], "modified": ["deploy/cron.yaml"]`),
+		"{{RELEASE_COMMIT}}", commit(forgejoBase+"/acme/docs-site", "5a7c9e1b3d5f7a9c1e3b5d7f9a2c4e6b8d0f2a4c", "2026-11-20T15:22:08+01:00",
+			`Release 1.8.0: checkout and wallets guide\n`,
+			priya, `"added": ["content/guides/wallets.md"], "removed": [], "modified": ["content/guides/checkout.md", "CHANGELOG.md"]`),
 		"{{GITEA}}", giteaBase,
 		"{{FORGEJO}}", forgejoBase,
 	).Replace(s)
+}
+
+// The authors (and committers) of the testdata's commits.
+const (
+	jordan = `{"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"}`
+	priya  = `{"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya"}`
+)
+
+// commit renders a commit of repo as a push payload lists it in commits
+// and as head_commit; its author committed it, and files are its added,
+// removed and modified lists.
+func commit(repo, id, timestamp, message, author, files string) string {
+	return strings.NewReplacer("REPO", repo, "ID", id, "TIME", timestamp, "MESSAGE", message, "AUTHOR", author, "FILES", files).Replace(`{
+	"id": "ID",
+	"message": "MESSAGE",
+	"url": "REPO/commit/ID",
+	"author": AUTHOR, "committer": AUTHOR,
+	"verification": null,
+	"timestamp": "TIME",
+	FILES}`)
 }
 
 func user(base string, id int, login, fullName string) string {
@@ -176,33 +178,9 @@ const giteaPush = `{
 	"before": "8d3f1a6c0e2b4d7f9a1c3e5b7d0f2a4c6e8b1d3f",
 	"after": "2c7e9a1f3b5d8e0a2c4f6b8d1e3a5c7f9b0d2e4a",
 	"compare_url": "{{GITEA}}/acme/inventory/compare/8d3f1a6c0e2b4d7f9a1c3e5b7d0f2a4c6e8b1d3f...2c7e9a1f3b5d8e0a2c4f6b8d1e3a5c7f9b0d2e4a",
-	"commits": [
-		{
-			"id": "2c7e9a1f3b5d8e0a2c4f6b8d1e3a5c7f9b0d2e4a",
-			"message": "Round reserved stock down, not to nearest\n\nHalf units reserved by bundle orders were rounded up and oversold the last item.\n",
-			"url": "{{GITEA}}/acme/inventory/commit/2c7e9a1f3b5d8e0a2c4f6b8d1e3a5c7f9b0d2e4a",
-			"author": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-			"committer": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-			"verification": null,
-			"timestamp": "2026-11-20T10:40:52+01:00",
-			"added": ["internal/reserve/round_test.go"],
-			"removed": [],
-			"modified": ["internal/reserve/round.go"]
-		}
-	],
+	"commits": [{{ROUND_COMMIT}}],
 	"total_commits": 1,
-	"head_commit": {
-		"id": "2c7e9a1f3b5d8e0a2c4f6b8d1e3a5c7f9b0d2e4a",
-		"message": "Round reserved stock down, not to nearest\n\nHalf units reserved by bundle orders were rounded up and oversold the last item.\n",
-		"url": "{{GITEA}}/acme/inventory/commit/2c7e9a1f3b5d8e0a2c4f6b8d1e3a5c7f9b0d2e4a",
-		"author": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-		"committer": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-		"verification": null,
-		"timestamp": "2026-11-20T10:40:52+01:00",
-		"added": ["internal/reserve/round_test.go"],
-		"removed": [],
-		"modified": ["internal/reserve/round.go"]
-	},
+	"head_commit": {{ROUND_COMMIT}},
 	"repository": {{REPO}},
 	"pusher": {{JMARSH}},
 	"sender": {{JMARSH}}
@@ -213,33 +191,9 @@ const giteaPushForm = `{
 	"before": "b4d6f8a0c2e4a6c8e0b2d4f6a8c1e3b5d7f9a1c3",
 	"after": "9e1c3a5f7b9d2e4a6c8f0b2d4e6a8c1f3b5d7e9a",
 	"compare_url": "{{GITEA}}/acme/inventory/compare/b4d6f8a0c2e4a6c8e0b2d4f6a8c1e3b5d7f9a1c3...9e1c3a5f7b9d2e4a6c8f0b2d4e6a8c1f3b5d7e9a",
-	"commits": [
-		{
-			"id": "9e1c3a5f7b9d2e4a6c8f0b2d4e6a8c1f3b5d7e9a",
-			"message": "Sync warehouse B every 5 minutes instead of hourly\n",
-			"url": "{{GITEA}}/acme/inventory/commit/9e1c3a5f7b9d2e4a6c8f0b2d4e6a8c1f3b5d7e9a",
-			"author": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya"},
-			"committer": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya"},
-			"verification": null,
-			"timestamp": "2026-11-20T13:05:19+01:00",
-			"added": [],
-			"removed": [],
-			"modified": ["deploy/cron.yaml"]
-		}
-	],
+	"commits": [{{SYNC_COMMIT}}],
 	"total_commits": 1,
-	"head_commit": {
-		"id": "9e1c3a5f7b9d2e4a6c8f0b2d4e6a8c1f3b5d7e9a",
-		"message": "Sync warehouse B every 5 minutes instead of hourly\n",
-		"url": "{{GITEA}}/acme/inventory/commit/9e1c3a5f7b9d2e4a6c8f0b2d4e6a8c1f3b5d7e9a",
-		"author": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya"},
-		"committer": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya"},
-		"verification": null,
-		"timestamp": "2026-11-20T13:05:19+01:00",
-		"added": [],
-		"removed": [],
-		"modified": ["deploy/cron.yaml"]
-	},
+	"head_commit": {{SYNC_COMMIT}},
 	"repository": {{REPO}},
 	"pusher": {{PRIYA}},
 	"sender": {{PRIYA}}
@@ -252,18 +206,7 @@ const forgejoPush = `{
 	"compare_url": "{{FORGEJO}}/acme/docs-site/compare/0000000000000000000000000000000000000000...5a7c9e1b3d5f7a9c1e3b5d7f9a2c4e6b8d0f2a4c",
 	"commits": [],
 	"total_commits": 0,
-	"head_commit": {
-		"id": "5a7c9e1b3d5f7a9c1e3b5d7f9a2c4e6b8d0f2a4c",
-		"message": "Release 1.8.0: checkout and wallets guide\n",
-		"url": "{{FORGEJO}}/acme/docs-site/commit/5a7c9e1b3d5f7a9c1e3b5d7f9a2c4e6b8d0f2a4c",
-		"author": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya"},
-		"committer": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya"},
-		"verification": null,
-		"timestamp": "2026-11-20T15:22:08+01:00",
-		"added": ["content/guides/wallets.md"],
-		"removed": [],
-		"modified": ["content/guides/checkout.md", "CHANGELOG.md"]
-	},
+	"head_commit": {{RELEASE_COMMIT}},
 	"repository": {{DOCS_REPO}},
 	"pusher": {{FJ_PRIYA}},
 	"sender": {{FJ_PRIYA}}

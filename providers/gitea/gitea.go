@@ -5,10 +5,8 @@
 package gitea
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/hookrelay/hookrelay/providers"
 )
@@ -52,31 +50,8 @@ var _ providers.Provider = (*Provider)(nil)
 // rejects every other option: the scheme (HMAC-SHA256, hex) is fixed and
 // carries no timestamp.
 func New(o providers.Options) (providers.Provider, error) {
-	if err := providers.NeedSecrets(Name, o); err != nil {
+	if err := providers.CheckOptions(Name, o, "Gitea and Forgejo always sign with hex HMAC-SHA256 and send no timestamp"); err != nil {
 		return nil, err
-	}
-	var unused []string
-	if o.AllowSHA1 {
-		unused = append(unused, "allow_sha1")
-	}
-	if o.Header != "" {
-		unused = append(unused, "header")
-	}
-	if o.Algorithm != "" {
-		unused = append(unused, "algorithm")
-	}
-	if o.Encoding != "" {
-		unused = append(unused, "encoding")
-	}
-	if o.Prefix != "" {
-		unused = append(unused, "prefix")
-	}
-	if o.Tolerance != 0 {
-		unused = append(unused, "tolerance")
-	}
-	if len(unused) > 0 {
-		return nil, fmt.Errorf("%s: option %s does not apply: Gitea and Forgejo always sign with hex HMAC-SHA256 and send no timestamp",
-			Name, strings.Join(unused, ", "))
 	}
 	return &Provider{secrets: slices.Clone(o.Secrets)}, nil
 }

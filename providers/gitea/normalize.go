@@ -2,7 +2,6 @@ package gitea
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/hookrelay/hookrelay/providers"
 )
@@ -18,9 +17,9 @@ import (
 // form body Payload is the decoded JSON of its payload field.
 func (p *Provider) Normalize(r *providers.Request) (*providers.Event, error) {
 	id := first(r.Header, ForgejoDeliveryHeader, DeliveryHeader)
-	payload, err := decode(r)
+	payload, err := providers.DecodeJSONOrFormPayload(r.Header.Get("Content-Type"), r.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: decoding %s: %w", Name, delivery(id), err)
+		return nil, fmt.Errorf("%s: decoding %s: %w", Name, providers.Delivery(id, DeliveryHeader), err)
 	}
 	e := &providers.Event{
 		Provider:   Name,
@@ -40,36 +39,7 @@ func (p *Provider) Normalize(r *providers.Request) (*providers.Event, error) {
 		e.SplitRef(providers.Str(payload, "ref"))
 	}
 	if head := providers.Str(payload, "pull_request", "head", "ref"); head != "" {
-		if strings.HasPrefix(head, "refs/") {
-			e.SplitRef(head) // AGit pull requests: refs/for/..., refs/pull/...
-		} else {
-			e.Ref, e.Branch = "refs/heads/"+head, head
-		}
+		e.SplitHeadRef(head) // a full ref for AGit pull requests: refs/for/...
 	}
 	return e, nil
-}
-
-// decode returns the JSON object of a JSON body, or of the payload field of
-// a form body.
-func decode(r *providers.Request) (map[string]any, error) {
-	if !providers.IsForm(r.Header.Get("Content-Type")) {
-		return providers.DecodeJSON(r.Body)
-	}
-	payload, err := formPayload(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	return providers.DecodeJSON(payload)
-}
-
-// formPayload returns the single payload field of a form body.
-func formPayload(body []byte) ([]byte, error) {
-	_, vals, err := providers.DecodeForm(body)
-	if err != nil {
-		return nil, err
-	}
-	if n := len(vals["payload"]); n != 1 {
-		return nil, fmt.Errorf("%w: form body has %d payload fields, want 1", providers.ErrMalformed, n)
-	}
-	return []byte(vals.Get("payload")), nil
 }

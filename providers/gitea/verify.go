@@ -26,7 +26,7 @@ func (p *Provider) Verify(r *providers.Request) error {
 		if name == HubSignatureHeader && v != "" {
 			var ok bool
 			if v, ok = strings.CutPrefix(v, "sha256="); !ok {
-				return fmt.Errorf("%s: verifying %s: %w: %s does not start with \"sha256=\"", Name, delivery(id), providers.ErrBadSignature, name)
+				return fmt.Errorf("%s: verifying %s: %w: %s does not start with \"sha256=\"", Name, providers.Delivery(id, DeliveryHeader), providers.ErrBadSignature, name)
 			}
 		}
 		if v != "" {
@@ -36,31 +36,19 @@ func (p *Provider) Verify(r *providers.Request) error {
 	}
 	if header == "" {
 		return fmt.Errorf("%s: verifying %s: %w: no %s, %s or %s value (is a secret set on the webhook?)",
-			Name, delivery(id), providers.ErrMissingSignature, ForgejoSignatureHeader, SignatureHeader, HubSignatureHeader)
+			Name, providers.Delivery(id, DeliveryHeader), providers.ErrMissingSignature, ForgejoSignatureHeader, SignatureHeader, HubSignatureHeader)
 	}
 	sig, err := hex.DecodeString(enc)
 	if err != nil {
-		return fmt.Errorf("%s: verifying %s: %w: %s is not hex", Name, delivery(id), providers.ErrBadSignature, header)
+		return fmt.Errorf("%s: verifying %s: %w: %s is not hex", Name, providers.Delivery(id, DeliveryHeader), providers.ErrBadSignature, header)
 	}
 	if providers.AnyMAC(sha256.New, p.secrets, sig, r.Body) {
 		return nil
 	}
 	if providers.IsForm(r.Header.Get("Content-Type")) {
-		if payload, err := formPayload(r.Body); err == nil && providers.AnyMAC(sha256.New, p.secrets, sig, payload) {
+		if payload, err := providers.FormPayload(r.Body); err == nil && providers.AnyMAC(sha256.New, p.secrets, sig, payload) {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: verifying %s: %w: %s matches none of the source's secrets", Name, delivery(id), providers.ErrBadSignature, header)
-}
-
-// delivery names a delivery in an error. The id comes from a request
-// header, so it is quoted and cut short.
-func delivery(id string) string {
-	if id == "" {
-		return "delivery (no " + DeliveryHeader + ")"
-	}
-	if len(id) > 64 {
-		id = id[:64] + "..."
-	}
-	return fmt.Sprintf("delivery %q", id)
+	return fmt.Errorf("%s: verifying %s: %w: %s matches none of the source's secrets", Name, providers.Delivery(id, DeliveryHeader), providers.ErrBadSignature, header)
 }

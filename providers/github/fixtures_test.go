@@ -1,25 +1,19 @@
 package github
 
 import (
-	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"flag"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/providers/httpfile"
+	"github.com/hookrelay/hookrelay/providers/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.http from the fixtures in fixtures_test.go")
 
 // testSecret signs every file under testdata/; testdata/README names it.
 const testSecret = "hookrelay-github-testdata"
@@ -44,17 +38,17 @@ var fixtures = []fixture{
 	{"push_form.http", "push", "6b2e0c58-c6ad-11f1-8c3a-e1f5a7b9d024", true, pushForm},
 }
 
-// build renders f as the raw request GitHub would send, signed with
+// File implements providertest.Fixture.
+func (f fixture) File() string { return f.file }
+
+// Render renders f as the raw request GitHub would send, signed with
 // testSecret in both signature headers, as GitHub does.
-func (f fixture) build(t testing.TB) []byte {
+func (f fixture) Render(t testing.TB) []byte {
 	t.Helper()
-	var js bytes.Buffer
-	if err := json.Compact(&js, []byte(expand(f.payload))); err != nil {
-		t.Fatalf("%s: payload template is not JSON: %v", f.file, err)
-	}
-	body, ct := js.Bytes(), "application/json"
+	js := providertest.CompactJSON(t, f.file+" payload template", []byte(expand(f.payload)))
+	body, ct := js, "application/json"
 	if f.form {
-		body, ct = []byte("payload="+url.QueryEscape(js.String())), "application/x-www-form-urlencoded"
+		body, ct = []byte("payload="+url.QueryEscape(string(js))), "application/x-www-form-urlencoded"
 	}
 	h := http.Header{
 		"Host":                                   {"hooks.example.com"},
@@ -72,30 +66,6 @@ func (f fixture) build(t testing.TB) []byte {
 	return httpfile.Format(&httpfile.Request{Method: "POST", Target: "/webhook/acme/github", Header: h, Body: body})
 }
 
-// TestTestdata keeps testdata/*.http equal to the fixtures; with -update it
-// rewrites them.
-func TestTestdata(t *testing.T) {
-	for _, f := range fixtures {
-		t.Run(f.file, func(t *testing.T) {
-			want := f.build(t)
-			path := filepath.Join("testdata", f.file)
-			if *update {
-				if err := os.WriteFile(path, want, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./providers/github -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("%s differs from its fixture; run go test ./providers/github -update", path)
-			}
-		})
-	}
-}
-
 // expand replaces the {{...}} fragments shared by several payloads.
 func expand(s string) string {
 	return strings.NewReplacer(
@@ -106,7 +76,42 @@ func expand(s string) string {
 		"{{PRIYA}}", user("priya-r", 7712034, "MDQ6VXNlcjc3MTIwMzQ=", "User"),
 		"{{ORGUSER}}", orgUser,
 		"{{DEPBOT}}", user("release-please[bot]", 55107282, "MDM6Qm90NTUxMDcyODI=", "Bot"),
+		"{{APPLE_PAY_COMMIT}}", commit("9f3a2c4e1b0d8f7a6e5c4b3a29180f7e6d5c4b3a", "1d9e0f3a7b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e", "2026-11-20T10:02:17+01:00",
+			`Add Apple Pay to the checkout payment methods\n\nThe payment sheet offers Apple Pay when the browser supports\nPaymentRequest and the merchant domain is verified, and falls back\nto card entry otherwise.\n\nRefs #398`,
+			jordan, jordan, `"added": ["src/checkout/payments/applePay.ts", "src/checkout/payments/applePay.test.ts"], "removed": [],
+			"modified": ["src/checkout/PaymentSheet.tsx", "src/checkout/payments/index.ts"]`),
+		"{{DECLINE_COMMIT}}", commit("e4d2c8a0b6f1e3d5c7a9b2f4e6d8c0a1b3f5e7d9", "7a0c2e4f6b8d1a3c5e7f9b0d2f4a6c8e1b3d5f7a", "2026-11-20T10:11:58+01:00",
+			`Keep the cart when an Apple Pay token is declined\n\nA decline used to reset the session; show the issuer's message instead.`,
+			jordan, jordan, `"added": [], "removed": ["src/checkout/session/resetOnDecline.ts"],
+			"modified": ["src/checkout/payments/applePay.ts", "src/checkout/session/index.ts"]`),
+		"{{BADGE_COMMIT}}", commit("f6a8c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d1f3a5", "2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e0b2d4f6a8c", "2026-11-20T11:24:36+01:00",
+			`Read the cart badge from the client store\n\nFixes #431`,
+			priya, priya, `"added": [], "removed": [], "modified": ["src/header/CartBadge.tsx"]`),
+		"{{RELEASE_COMMIT}}", commit("a07f5c3e9b1d2e4f6a8c0b2d4e6f8a1c3e5b7d90", "c3e5a7b9d1f2a4c6e8b0d2f4a6c8e0b1d3f5a7c9", "2026-11-20T16:40:03+01:00",
+			`chore(main): release 2.4.0 (#421)`,
+			`{"name": "release-please[bot]", "email": "55107282+release-please[bot]@users.noreply.github.com", "username": "release-please[bot]"}`,
+			`{"name": "GitHub", "email": "noreply@github.com", "username": "web-flow"}`,
+			`"added": [], "removed": [], "modified": ["CHANGELOG.md", "package.json", ".release-please-manifest.json"]`),
 	).Replace(s)
+}
+
+// The authors and committers of the testdata's commits.
+const (
+	jordan = `{"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"}`
+	priya  = `{"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya-r"}`
+)
+
+// commit renders a commit as a push payload lists it in commits and as
+// head_commit; files are its added, removed and modified lists.
+func commit(id, tree, timestamp, message, author, committer, files string) string {
+	return strings.NewReplacer("ID", id, "TREE", tree, "TIME", timestamp, "MESSAGE", message,
+		"AUTHOR", author, "COMMITTER", committer, "FILES", files).Replace(`{
+	"id": "ID", "tree_id": "TREE", "distinct": true,
+	"message": "MESSAGE",
+	"timestamp": "TIME",
+	"url": "https://github.com/acme/storefront/commit/ID",
+	"author": AUTHOR, "committer": COMMITTER,
+	FILES}`)
 }
 
 func user(login string, id int, node, typ string) string {
@@ -213,41 +218,8 @@ const pushBranch = `{
 	"sender": {{JMARSH}},
 	"created": false, "deleted": false, "forced": false, "base_ref": null,
 	"compare": "https://github.com/acme/storefront/compare/4c1b2f09e8a7...e4d2c8a0b6f1",
-	"commits": [
-		{
-			"id": "9f3a2c4e1b0d8f7a6e5c4b3a29180f7e6d5c4b3a", "tree_id": "1d9e0f3a7b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e", "distinct": true,
-			"message": "Add Apple Pay to the checkout payment methods\n\nThe payment sheet offers Apple Pay when the browser supports\nPaymentRequest and the merchant domain is verified, and falls back\nto card entry otherwise.\n\nRefs #398",
-			"timestamp": "2026-11-20T10:02:17+01:00",
-			"url": "https://github.com/acme/storefront/commit/9f3a2c4e1b0d8f7a6e5c4b3a29180f7e6d5c4b3a",
-			"author": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-			"committer": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-			"added": ["src/checkout/payments/applePay.ts", "src/checkout/payments/applePay.test.ts"],
-			"removed": [],
-			"modified": ["src/checkout/PaymentSheet.tsx", "src/checkout/payments/index.ts"]
-		},
-		{
-			"id": "e4d2c8a0b6f1e3d5c7a9b2f4e6d8c0a1b3f5e7d9", "tree_id": "7a0c2e4f6b8d1a3c5e7f9b0d2f4a6c8e1b3d5f7a", "distinct": true,
-			"message": "Keep the cart when an Apple Pay token is declined\n\nA decline used to reset the session; show the issuer's message instead.",
-			"timestamp": "2026-11-20T10:11:58+01:00",
-			"url": "https://github.com/acme/storefront/commit/e4d2c8a0b6f1e3d5c7a9b2f4e6d8c0a1b3f5e7d9",
-			"author": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-			"committer": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-			"added": [],
-			"removed": ["src/checkout/session/resetOnDecline.ts"],
-			"modified": ["src/checkout/payments/applePay.ts", "src/checkout/session/index.ts"]
-		}
-	],
-	"head_commit": {
-		"id": "e4d2c8a0b6f1e3d5c7a9b2f4e6d8c0a1b3f5e7d9", "tree_id": "7a0c2e4f6b8d1a3c5e7f9b0d2f4a6c8e1b3d5f7a", "distinct": true,
-		"message": "Keep the cart when an Apple Pay token is declined\n\nA decline used to reset the session; show the issuer's message instead.",
-		"timestamp": "2026-11-20T10:11:58+01:00",
-		"url": "https://github.com/acme/storefront/commit/e4d2c8a0b6f1e3d5c7a9b2f4e6d8c0a1b3f5e7d9",
-		"author": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-		"committer": {"name": "Jordan Marsh", "email": "jordan.marsh@acme.example", "username": "jmarsh"},
-		"added": [],
-		"removed": ["src/checkout/session/resetOnDecline.ts"],
-		"modified": ["src/checkout/payments/applePay.ts", "src/checkout/session/index.ts"]
-	}
+	"commits": [{{APPLE_PAY_COMMIT}}, {{DECLINE_COMMIT}}],
+	"head_commit": {{DECLINE_COMMIT}}
 }`
 
 const pushTag = `{
@@ -261,15 +233,7 @@ const pushTag = `{
 	"created": true, "deleted": false, "forced": false, "base_ref": "refs/heads/main",
 	"compare": "https://github.com/acme/storefront/compare/v2.4.0",
 	"commits": [],
-	"head_commit": {
-		"id": "a07f5c3e9b1d2e4f6a8c0b2d4e6f8a1c3e5b7d90", "tree_id": "c3e5a7b9d1f2a4c6e8b0d2f4a6c8e0b1d3f5a7c9", "distinct": true,
-		"message": "chore(main): release 2.4.0 (#421)",
-		"timestamp": "2026-11-20T16:40:03+01:00",
-		"url": "https://github.com/acme/storefront/commit/a07f5c3e9b1d2e4f6a8c0b2d4e6f8a1c3e5b7d90",
-		"author": {"name": "release-please[bot]", "email": "55107282+release-please[bot]@users.noreply.github.com", "username": "release-please[bot]"},
-		"committer": {"name": "GitHub", "email": "noreply@github.com", "username": "web-flow"},
-		"added": [], "removed": [], "modified": ["CHANGELOG.md", "package.json", ".release-please-manifest.json"]
-	}
+	"head_commit": {{RELEASE_COMMIT}}
 }`
 
 const pullRequestOpened = `{
@@ -430,24 +394,6 @@ const pushForm = `{
 	"sender": {{PRIYA}},
 	"created": false, "deleted": false, "forced": false, "base_ref": null,
 	"compare": "https://github.com/acme/storefront/compare/0b9d7f5e3c1a...f6a8c0e2b4d6",
-	"commits": [
-		{
-			"id": "f6a8c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d1f3a5", "tree_id": "2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e0b2d4f6a8c", "distinct": true,
-			"message": "Read the cart badge from the client store\n\nFixes #431",
-			"timestamp": "2026-11-20T11:24:36+01:00",
-			"url": "https://github.com/acme/storefront/commit/f6a8c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d1f3a5",
-			"author": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya-r"},
-			"committer": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya-r"},
-			"added": [], "removed": [], "modified": ["src/header/CartBadge.tsx"]
-		}
-	],
-	"head_commit": {
-		"id": "f6a8c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d1f3a5", "tree_id": "2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e0b2d4f6a8c", "distinct": true,
-		"message": "Read the cart badge from the client store\n\nFixes #431",
-		"timestamp": "2026-11-20T11:24:36+01:00",
-		"url": "https://github.com/acme/storefront/commit/f6a8c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d1f3a5",
-		"author": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya-r"},
-		"committer": {"name": "Priya Raman", "email": "priya.raman@acme.example", "username": "priya-r"},
-		"added": [], "removed": [], "modified": ["src/header/CartBadge.tsx"]
-	}
+	"commits": [{{BADGE_COMMIT}}],
+	"head_commit": {{BADGE_COMMIT}}
 }`

@@ -4,9 +4,7 @@
 package github
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/hookrelay/hookrelay/providers"
 )
@@ -51,28 +49,9 @@ var _ providers.Provider = (*Provider)(nil)
 // (header, algorithm, encoding, prefix, tolerance) because GitHub's scheme
 // is fixed and carries no timestamp.
 func New(o providers.Options) (providers.Provider, error) {
-	if err := providers.NeedSecrets(Name, o); err != nil {
+	why := "GitHub always signs with HMAC-SHA256 in " + SHA256SignatureHeader + " and sends no timestamp (only allow_sha1 can be set)"
+	if err := providers.CheckOptions(Name, o, why, "allow_sha1"); err != nil {
 		return nil, err
-	}
-	var unused []string
-	if o.Header != "" {
-		unused = append(unused, "header")
-	}
-	if o.Algorithm != "" {
-		unused = append(unused, "algorithm")
-	}
-	if o.Encoding != "" {
-		unused = append(unused, "encoding")
-	}
-	if o.Prefix != "" {
-		unused = append(unused, "prefix")
-	}
-	if o.Tolerance != 0 {
-		unused = append(unused, "tolerance")
-	}
-	if len(unused) > 0 {
-		return nil, fmt.Errorf("%s: option %s does not apply: GitHub always signs with HMAC-SHA256 in %s and sends no timestamp (only allow_sha1 can be set)",
-			Name, strings.Join(unused, ", "), SHA256SignatureHeader)
 	}
 	return &Provider{secrets: slices.Clone(o.Secrets), allowSHA1: o.AllowSHA1}, nil
 }

@@ -2,7 +2,6 @@ package github
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/hookrelay/hookrelay/providers"
 )
@@ -18,9 +17,9 @@ import (
 // decoded JSON of its payload field.
 func (p *Provider) Normalize(r *providers.Request) (*providers.Event, error) {
 	id := r.Header.Get(DeliveryIDHeader)
-	payload, err := decode(r)
+	payload, err := providers.DecodeJSONOrFormPayload(r.Header.Get("Content-Type"), r.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: decoding %s: %w", Name, delivery(id), err)
+		return nil, fmt.Errorf("%s: decoding %s: %w", Name, providers.Delivery(id, DeliveryIDHeader), err)
 	}
 	e := &providers.Event{
 		Provider:   Name,
@@ -42,34 +41,7 @@ func (p *Provider) Normalize(r *providers.Request) (*providers.Event, error) {
 		e.SplitRef(providers.Str(payload, "ref"))
 	}
 	if head := providers.Str(payload, "pull_request", "head", "ref"); head != "" {
-		headRef(e, head)
+		e.SplitHeadRef(head)
 	}
 	return e, nil
-}
-
-// decode returns the JSON object of a JSON body, or of the payload field of
-// a form body.
-func decode(r *providers.Request) (map[string]any, error) {
-	if !providers.IsForm(r.Header.Get("Content-Type")) {
-		return providers.DecodeJSON(r.Body)
-	}
-	_, vals, err := providers.DecodeForm(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	if n := len(vals["payload"]); n != 1 {
-		return nil, fmt.Errorf("%w: form body has %d payload fields, want 1", providers.ErrMalformed, n)
-	}
-	return providers.DecodeJSON([]byte(vals.Get("payload")))
-}
-
-// headRef fills Ref and Branch from a pull request's head ref, which GitHub
-// gives as a branch name.
-func headRef(e *providers.Event, head string) {
-	if strings.HasPrefix(head, "refs/") {
-		e.SplitRef(head)
-		return
-	}
-	e.Ref = "refs/heads/" + head
-	e.Branch = head
 }

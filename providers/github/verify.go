@@ -24,38 +24,26 @@ func (p *Provider) Verify(r *providers.Request) error {
 	if v := r.Header.Get(SHA1SignatureHeader); v != "" {
 		if !p.allowSHA1 {
 			return fmt.Errorf("%s: verifying %s: %w: only the SHA-1 %s was sent and SHA-1 is not allowed for this source (allow_sha1)",
-				Name, delivery(id), providers.ErrMissingSignature, SHA1SignatureHeader)
+				Name, providers.Delivery(id, DeliveryIDHeader), providers.ErrMissingSignature, SHA1SignatureHeader)
 		}
 		return p.check(id, SHA1SignatureHeader, "sha1=", sha1.New, v, r.Body)
 	}
 	return fmt.Errorf("%s: verifying %s: %w: no %s header (is a secret set on the GitHub webhook?)",
-		Name, delivery(id), providers.ErrMissingSignature, SHA256SignatureHeader)
+		Name, providers.Delivery(id, DeliveryIDHeader), providers.ErrMissingSignature, SHA256SignatureHeader)
 }
 
 // check verifies one "<algo>=<hex>" header value against the body.
 func (p *Provider) check(id, header, prefix string, h func() hash.Hash, value string, body []byte) error {
 	enc, ok := strings.CutPrefix(value, prefix)
 	if !ok {
-		return fmt.Errorf("%s: verifying %s: %w: %s does not start with %q", Name, delivery(id), providers.ErrBadSignature, header, prefix)
+		return fmt.Errorf("%s: verifying %s: %w: %s does not start with %q", Name, providers.Delivery(id, DeliveryIDHeader), providers.ErrBadSignature, header, prefix)
 	}
 	sig, err := hex.DecodeString(enc)
 	if err != nil {
-		return fmt.Errorf("%s: verifying %s: %w: %s is not hex", Name, delivery(id), providers.ErrBadSignature, header)
+		return fmt.Errorf("%s: verifying %s: %w: %s is not hex", Name, providers.Delivery(id, DeliveryIDHeader), providers.ErrBadSignature, header)
 	}
 	if !providers.AnyMAC(h, p.secrets, sig, body) {
-		return fmt.Errorf("%s: verifying %s: %w: %s matches none of the source's secrets", Name, delivery(id), providers.ErrBadSignature, header)
+		return fmt.Errorf("%s: verifying %s: %w: %s matches none of the source's secrets", Name, providers.Delivery(id, DeliveryIDHeader), providers.ErrBadSignature, header)
 	}
 	return nil
-}
-
-// delivery names a delivery in an error. The id comes from a request
-// header, so it is quoted and cut short.
-func delivery(id string) string {
-	if id == "" {
-		return "delivery (no " + DeliveryIDHeader + ")"
-	}
-	if len(id) > 64 {
-		id = id[:64] + "..."
-	}
-	return fmt.Sprintf("delivery %q", id)
 }

@@ -41,7 +41,7 @@ const Name = "gitlab"
 type Provider struct {
 	tokens    []providers.Secret // compared with X-Gitlab-Token
 	keys      [][]byte           // decoded signing tokens (whsec_…)
-	tolerance time.Duration
+	tolerance time.Duration      // zero: providers.DefaultTolerance
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -51,14 +51,8 @@ var _ providers.Provider = (*Provider)(nil)
 // any other secret is a secret token. Both kinds may be mixed, for rotation
 // or for a migration from one to the other.
 func New(o providers.Options) (providers.Provider, error) {
-	if err := providers.NeedSecrets(Name, o); err != nil {
+	if err := providers.CheckOptions(Name, o, "GitLab sends X-Gitlab-Token or Standard Webhooks headers", "tolerance"); err != nil {
 		return nil, err
-	}
-	if err := unusedOptions(o); err != nil {
-		return nil, err
-	}
-	if o.Tolerance < 0 {
-		return nil, fmt.Errorf("%s: tolerance %s is negative", Name, o.Tolerance)
 	}
 	p := &Provider{tolerance: o.Tolerance}
 	for i, s := range o.Secrets {
@@ -73,24 +67,4 @@ func New(o providers.Options) (providers.Provider, error) {
 		p.keys = append(p.keys, k)
 	}
 	return p, nil
-}
-
-// unusedOptions rejects options GitLab has no use for, so a misplaced one
-// is reported instead of ignored.
-func unusedOptions(o providers.Options) error {
-	var set []string
-	if o.AllowSHA1 {
-		set = append(set, "allow_sha1")
-	}
-	for _, f := range []struct{ name, v string }{
-		{"header", o.Header}, {"algorithm", o.Algorithm}, {"encoding", o.Encoding}, {"prefix", o.Prefix},
-	} {
-		if f.v != "" {
-			set = append(set, f.name)
-		}
-	}
-	if len(set) > 0 {
-		return fmt.Errorf("%s: option %s does not apply (GitLab sends X-Gitlab-Token or Standard Webhooks headers)", Name, strings.Join(set, ", "))
-	}
-	return nil
 }

@@ -13,7 +13,7 @@ import (
 // it is both configured and present, so a source with only signing tokens
 // never accepts the replayable plain token.
 func (p *Provider) Verify(r *providers.Request) error {
-	id := quoteID(r.Header.Get(HeaderEventUUID))
+	id := providers.QuoteID(r.Header.Get(HeaderEventUUID))
 	token := r.Header.Get(HeaderToken)
 	tryToken := len(p.tokens) > 0 && token != ""
 	trySig := len(p.keys) > 0 && standard.Present(r.Header)
@@ -57,10 +57,4 @@ func (p *Provider) missing(hasToken, hasSig bool) string {
 		return "no " + HeaderToken + " header"
 	}
 	return "no " + HeaderToken + " or " + standard.HeaderSignature + " header"
-}
-
-// quoteID makes the sender's event id safe to put in an error: quoted, so
-// it cannot forge log lines, and short.
-func quoteID(id string) string {
-	return fmt.Sprintf("%q", providers.Truncate(id, 64))
 }

@@ -13,19 +13,6 @@ import (
 	"github.com/hookrelay/hookrelay/providers"
 )
 
-// Headers read for the delivery id of a generic sender, in this order.
-// X-Request-Id comes after X-Delivery-Id because proxies and load
-// balancers add one of their own.
-const (
-	// HeaderDeliveryID is a sender's id for one delivery.
-	HeaderDeliveryID = "X-Delivery-Id"
-	// HeaderRequestID is a request id, the sender's or a proxy's.
-	HeaderRequestID = "X-Request-Id"
-	// HeaderIdempotencyKey is equal across retries of one delivery; it
-	// is the only header taken as the dedup key.
-	HeaderIdempotencyKey = "Idempotency-Key"
-)
-
 // Defaults for the options a source may leave out.
 const (
 	// DefaultAlgorithm is the hash when the algorithm option is empty.
@@ -56,16 +43,17 @@ func New(o providers.Options) (providers.Provider, error) {
 	if err := providers.NeedSecrets(Name, o); err != nil {
 		return nil, err
 	}
-	if o.AllowSHA1 {
-		return nil, fmt.Errorf("%s: option allow_sha1 does not apply (set algorithm: sha1)", Name)
-	}
-	if o.Tolerance != 0 {
-		return nil, fmt.Errorf("%s: option tolerance does not apply (the signature covers the body only, no timestamp)", Name)
+	if unused := providers.UnusedOptions(o, "header", "algorithm", "encoding", "prefix"); len(unused) > 0 {
+		why := "the signature covers the body only, no timestamp" // tolerance
+		if unused[0] == "allow_sha1" {
+			why = "set algorithm: sha1"
+		}
+		return nil, fmt.Errorf("%s: option %s does not apply (%s)", Name, unused[0], why)
 	}
 	if o.Header == "" {
 		return nil, fmt.Errorf("%s: option header is required: the header carrying the signature, e.g. X-Signature-256", Name)
 	}
-	if !ValidHeaderName(o.Header) {
+	if !providers.ValidHeaderName(o.Header) {
 		return nil, fmt.Errorf("%s: option header %q is not a valid header name", Name, o.Header)
 	}
 	algorithm := strings.ToLower(o.Algorithm)
@@ -92,22 +80,4 @@ func New(o providers.Options) (providers.Provider, error) {
 		encoding:  encoding,
 		prefix:    o.Prefix,
 	}, nil
-}
-
-// ValidHeaderName reports whether name is an HTTP field name (RFC 9110
-// token), so a typo in a configured header name fails at load time rather
-// than as a missing signature on every delivery.
-func ValidHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for _, c := range []byte(name) {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

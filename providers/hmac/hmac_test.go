@@ -1,39 +1,24 @@
 package hmac
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"flag"
 	"hash"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/providers/httpfile"
+	"github.com/hookrelay/hookrelay/providers/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.http from testdata/payloads/*")
 
 // The secret of testdata/README, and a wrong one.
 const (
 	testSecret  providers.Secret = "hookrelay-hmac-testdata-secret"
 	wrongSecret providers.Secret = "not-the-hmac-secret"
 )
-
-// fields are the Event fields golden tests compare.
-type fields struct {
-	Type, Action, DeliveryID, DedupKey, Repo, Ref, Branch, Tag, Sender string
-}
-
-func fieldsOf(e *providers.Event) fields {
-	return fields{e.Type, e.Action, e.DeliveryID, e.DedupKey, e.Repo, e.Ref, e.Branch, e.Tag, e.Sender}
-}
 
 // delivery is one testdata file: the sender it imitates, the options a
 // source needs for it, and what it normalises to.
@@ -44,7 +29,7 @@ type delivery struct {
 	contentType string
 	upperHex    bool        // the sender writes hex in upper case
 	header      http.Header // the sender's other headers
-	want        fields
+	want        providertest.Fields
 	payload     string // "json", "form" or "none"
 }
 
@@ -94,7 +79,7 @@ func deliveries() []delivery {
 				"User-Agent":      {"deployd/2.3.1"},
 				"X-Delivery-Id":   {"dlv_01JPA4B7YQ3M8X2N6K0R5T9W1E"},
 			},
-			want:    fields{DeliveryID: "dlv_01JPA4B7YQ3M8X2N6K0R5T9W1E", DedupKey: "deploy-payments-api-7c1a9e3d-production"},
+			want:    providertest.Fields{DeliveryID: "dlv_01JPA4B7YQ3M8X2N6K0R5T9W1E", DedupKey: "deploy-payments-api-7c1a9e3d-production"},
 			payload: "form",
 		},
 		{
@@ -103,7 +88,7 @@ func deliveries() []delivery {
 			name: "backup_report", source: "backup_report.txt", contentType: "text/plain; charset=utf-8",
 			opts:    providers.Options{Header: "X-Signature", Algorithm: "sha1", Prefix: "sha1="},
 			header:  http.Header{"User-Agent": {"curl/8.5.0"}, "X-Request-Id": {"f3a9c2e1-77b4-4d0e-9a6f-2b8c5d1e4f07"}},
-			want:    fields{DeliveryID: "f3a9c2e1-77b4-4d0e-9a6f-2b8c5d1e4f07"},
+			want:    providertest.Fields{DeliveryID: "f3a9c2e1-77b4-4d0e-9a6f-2b8c5d1e4f07"},
 			payload: "none",
 		},
 	}
@@ -140,19 +125,17 @@ func signature(t testing.TB, d delivery, secret providers.Secret, body []byte) s
 	return d.opts.Prefix + enc
 }
 
-func render(t *testing.T, d delivery) []byte {
+// File implements providertest.Fixture.
+func (d delivery) File() string { return d.name + ".http" }
+
+// Want is what d normalises to, for providertest.Golden.
+func (d delivery) Want() providertest.Fields { return d.want }
+
+// Render builds the raw request of d from its payload, signed as its
+// sender signs.
+func (d delivery) Render(t testing.TB) []byte {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", "payloads", d.source))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.HasSuffix(d.source, ".json") {
-		var b bytes.Buffer
-		if err := json.Compact(&b, body); err != nil {
-			t.Fatalf("%s: %v", d.source, err)
-		}
-		body = b.Bytes()
-	}
+	body := providertest.Payload(t, d.source)
 	h := d.header.Clone()
 	h.Set("Host", "hooks.example.com")
 	h.Set("Content-Type", d.contentType)
@@ -160,57 +143,40 @@ func render(t *testing.T, d delivery) []byte {
 	return httpfile.Format(&httpfile.Request{Method: "POST", Target: "/webhook/alice/" + d.name, Header: h, Body: body})
 }
 
-func load(t testing.TB, name string) *providers.Request {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name+".http"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hr, err := httpfile.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &providers.Request{Header: hr.Header, Body: hr.Body}
-}
-
-func newProvider(t testing.TB, o providers.Options) providers.Provider {
-	t.Helper()
-	p, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// TestTestdata regenerates testdata with -update and otherwise checks that
-// every file is what its payload and secret produce, and has a golden row.
-func TestTestdata(t *testing.T) {
-	rows := map[string]bool{}
-	for _, d := range deliveries() {
-		rows[d.name+".http"] = true
-		path := filepath.Join("testdata", d.name+".http")
-		want := render(t, d)
-		if *update {
-			if err := os.WriteFile(path, want, 0o644); err != nil {
-				t.Fatal(err)
+// testCase describes the provider and its testdata to providertest. Each
+// file needs the options of the sender it imitates.
+func testCase() providertest.Case {
+	byFile := providertest.ByFile(deliveries())
+	return providertest.Case{
+		Options:  providers.Options{Header: "X-Signature"}, // each file sets its own
+		Allowed:  []string{"header", "algorithm", "encoding", "prefix"},
+		Fixtures: providertest.Render(deliveries()),
+		Name:     Name, New: New,
+		Secret: testSecret, Wrong: wrongSecret,
+		ForFile: func(file string, c *providertest.Case) {
+			d := byFile[file]
+			c.Options = d.opts
+			c.SignatureHeaders = []string{d.opts.Header}
+			c.Never = func(r *providers.Request) []string {
+				return []string{strings.TrimPrefix(r.Header.Get(d.opts.Header), d.opts.Prefix)}
 			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is stale: run go test ./providers/hmac -update", path)
-		}
-	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.http"))
-	for _, f := range files {
-		if !rows[filepath.Base(f)] {
-			t.Errorf("%s has no row in deliveries()", f)
-		}
+			c.Checks = append(c.Checks,
+				providertest.Check{Name: "signature with a byte in front", Want: providers.ErrBadSignature,
+					Edit: func(r *providers.Request) { r.Header.Set(d.opts.Header, "x"+r.Header.Get(d.opts.Header)) }},
+				providertest.Check{Name: "signature is the secret", Want: providers.ErrBadSignature,
+					Edit: func(r *providers.Request) { r.Header.Set(d.opts.Header, string(testSecret)) }})
+		},
+		Golden: providertest.Golden(deliveries()),
+		Event: func(t *testing.T, file string, e *providers.Event) {
+			if got, want := payloadKind(e.Payload), byFile[file].payload; got != want {
+				t.Errorf("payload is %s (%T), want %s", got, e.Payload, want)
+			}
+		},
 	}
 }
+
+// TestTestdata runs the checks of testCase over testdata/*.http.
+func TestTestdata(t *testing.T) { providertest.Run(t, testCase()) }
 
 func TestKnownAnswer(t *testing.T) {
 	const (
@@ -268,46 +234,10 @@ func TestKnownAnswer(t *testing.T) {
 			o.Secrets = []providers.Secret{tt.secret}
 			h := http.Header{}
 			h.Set(o.Header, tt.sig)
-			if err := newProvider(t, o).Verify(&providers.Request{Header: h, Body: []byte(tt.body)}); err != nil {
+			if err := providertest.MustNew(t, New, o).Verify(&providers.Request{Header: h, Body: []byte(tt.body)}); err != nil {
 				t.Fatal(err)
 			}
 		})
-	}
-}
-
-func TestVerify(t *testing.T) {
-	for _, d := range deliveries() {
-		tests := []struct {
-			name    string
-			secrets []providers.Secret
-			edit    func(r *providers.Request)
-			want    error
-		}{
-			{name: "right secret", secrets: []providers.Secret{testSecret}},
-			{name: "right secret second in rotation", secrets: []providers.Secret{wrongSecret, testSecret}},
-			{name: "wrong secret", secrets: []providers.Secret{wrongSecret}, want: providers.ErrBadSignature},
-			{name: "body byte flipped", secrets: []providers.Secret{testSecret}, want: providers.ErrBadSignature,
-				edit: func(r *providers.Request) { r.Body[len(r.Body)/2] ^= 1 }},
-			{name: "body truncated", secrets: []providers.Secret{testSecret}, want: providers.ErrBadSignature,
-				edit: func(r *providers.Request) { r.Body = r.Body[:len(r.Body)-1] }},
-			{name: "header missing", secrets: []providers.Secret{testSecret}, want: providers.ErrMissingSignature,
-				edit: func(r *providers.Request) { r.Header.Del(d.opts.Header) }},
-		}
-		for _, tt := range tests {
-			t.Run(d.name+"/"+tt.name, func(t *testing.T) {
-				r := load(t, d.name)
-				if tt.edit != nil {
-					tt.edit(r)
-				}
-				err := newProvider(t, d.options(tt.secrets...)).Verify(r)
-				if tt.want == nil && err != nil {
-					t.Fatalf("Verify: %v", err)
-				}
-				if tt.want != nil && !errors.Is(err, tt.want) {
-					t.Fatalf("Verify = %v, want %v", err, tt.want)
-				}
-			})
-		}
 	}
 }
 
@@ -340,7 +270,7 @@ func TestSignatureForms(t *testing.T) {
 			o.Secrets = []providers.Secret{testSecret}
 			h := http.Header{}
 			h.Set("X-Signature", tt.sig)
-			err := newProvider(t, o).Verify(&providers.Request{Header: h, Body: body})
+			err := providertest.MustNew(t, New, o).Verify(&providers.Request{Header: h, Body: body})
 			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, want %v", err, tt.want)
 			}
@@ -359,96 +289,16 @@ func mustHash(t *testing.T, name string) func() hash.Hash {
 
 func TestNew(t *testing.T) {
 	s := []providers.Secret{testSecret}
-	tests := []struct {
-		name    string
-		o       providers.Options
-		wantErr string // substring; empty: no error
-	}{
-		{"defaults", providers.Options{Secrets: s, Header: "X-Signature"}, ""},
-		{"everything set", providers.Options{Secrets: s, Header: "x-hub-signature", Algorithm: "SHA1", Encoding: "Base64", Prefix: "sha1="}, ""},
-		{"no secret", providers.Options{Header: "X-Signature"}, "hmac: the source needs a secret"},
-		{"no header", providers.Options{Secrets: s}, "hmac: option header is required"},
-		{"bad header name", providers.Options{Secrets: s, Header: "X Signature"}, `hmac: option header "X Signature" is not a valid header name`},
-		{"unknown algorithm", providers.Options{Secrets: s, Header: "X-Signature", Algorithm: "md5"}, `hmac: option algorithm: unknown algorithm "md5"`},
-		{"unknown encoding", providers.Options{Secrets: s, Header: "X-Signature", Encoding: "base32"}, `hmac: option encoding "base32": want hex or base64`},
-		{"allow_sha1", providers.Options{Secrets: s, Header: "X-Signature", AllowSHA1: true}, "hmac: option allow_sha1 does not apply (set algorithm: sha1)"},
-		{"tolerance", providers.Options{Secrets: s, Header: "X-Signature", Tolerance: 1}, "hmac: option tolerance does not apply"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.o)
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("New error = %v, want it to contain %q", err, tt.wantErr)
-			}
-			if strings.Contains(err.Error(), string(testSecret)) {
-				t.Fatalf("error %q contains the secret", err)
-			}
-		})
-	}
-}
-
-// TestErrorsNeverContainSecret collects every kind of Verify error and
-// checks none shows the secret or the right signature.
-func TestErrorsNeverContainSecret(t *testing.T) {
-	var errs []error
-	var right []string
-	for _, d := range deliveries() {
-		p := newProvider(t, d.options(testSecret))
-		r := load(t, d.name)
-		sig := r.Header.Get(d.opts.Header)
-		right = append(right, strings.TrimPrefix(sig, d.opts.Prefix))
-		for _, edit := range []func(r *providers.Request){
-			func(r *providers.Request) { r.Body = append(r.Body, ' ') },
-			func(r *providers.Request) { r.Header.Del(d.opts.Header) },
-			func(r *providers.Request) { r.Header.Set(d.opts.Header, "x"+sig) },
-			func(r *providers.Request) { r.Header.Set(d.opts.Header, string(testSecret)) },
-		} {
-			r := load(t, d.name)
-			edit(r)
-			errs = append(errs, p.Verify(r))
-		}
-	}
-	for _, err := range errs {
-		if err == nil {
-			t.Fatal("expected an error")
-		}
-		for _, s := range append(right, string(testSecret)) {
-			if strings.Contains(err.Error(), s) {
-				t.Errorf("error %q contains secret material", err)
-			}
-		}
-	}
-}
-
-func TestNormalize(t *testing.T) {
-	for _, d := range deliveries() {
-		t.Run(d.name, func(t *testing.T) {
-			p := newProvider(t, d.options(testSecret))
-			r := load(t, d.name)
-			if err := p.Verify(r); err != nil {
-				t.Fatalf("Verify: %v", err)
-			}
-			e, err := p.Normalize(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := fieldsOf(e); got != d.want {
-				t.Errorf("fields\n got %+v\nwant %+v", got, d.want)
-			}
-			if e.Provider != Name || e.ID != "" || e.Source != "" || !e.ReceivedAt.IsZero() {
-				t.Errorf("provider %q, id %q, source %q, received %v", e.Provider, e.ID, e.Source, e.ReceivedAt)
-			}
-			if got := payloadKind(e.Payload); got != d.payload {
-				t.Errorf("payload is %s (%T), want %s", got, e.Payload, d.payload)
-			}
-		})
-	}
+	providertest.CheckNew(t, testCase(), []providertest.OptionsCase{
+		{Name: "defaults", Options: providers.Options{Secrets: s, Header: "X-Signature"}},
+		{Name: "everything set", Options: providers.Options{Secrets: s, Header: "x-hub-signature", Algorithm: "SHA1", Encoding: "Base64", Prefix: "sha1="}},
+		{Name: "no secret", Options: providers.Options{Header: "X-Signature"}, WantErr: "hmac: the source needs a secret"},
+		{Name: "no header", Options: providers.Options{Secrets: s}, WantErr: "hmac: option header is required"},
+		{Name: "bad header name", Options: providers.Options{Secrets: s, Header: "X Signature"}, WantErr: `hmac: option header "X Signature" is not a valid header name`},
+		{Name: "unknown algorithm", Options: providers.Options{Secrets: s, Header: "X-Signature", Algorithm: "md5"}, WantErr: `hmac: option algorithm: unknown algorithm "md5"`},
+		{Name: "unknown encoding", Options: providers.Options{Secrets: s, Header: "X-Signature", Encoding: "base32"}, WantErr: `hmac: option encoding "base32": want hex or base64`},
+		{Name: "allow_sha1", Options: providers.Options{Secrets: s, Header: "X-Signature", AllowSHA1: true}, WantErr: "hmac: option allow_sha1 does not apply (set algorithm: sha1)"},
+	})
 }
 
 // payloadKind names what Payload decoded a body into.
@@ -466,52 +316,4 @@ func payloadKind(v any) string {
 		return "form"
 	}
 	return "json"
-}
-
-func TestPayload(t *testing.T) {
-	tests := []struct {
-		name, contentType, body string
-		want                    string
-	}{
-		{"JSON as text/plain", "text/plain", `{"a":1}`, "json"},
-		{"JSON without a content type", "", `{"a":1}`, "json"},
-		{"JSON array", "application/json", `[1,2]`, "none"},
-		{"JSON null", "application/json", `null`, "none"},
-		{"broken JSON", "application/json", `{"a":`, "none"},
-		{"empty", "application/json", ``, "none"},
-		{"binary", "application/octet-stream", "\x00\x01\x02", "none"},
-		{"form", "application/x-www-form-urlencoded; charset=utf-8", "event=deploy.finished&tags=a&tags=b", "form"},
-		{"broken form", "application/x-www-form-urlencoded", "a=%zz", "none"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := http.Header{}
-			if tt.contentType != "" {
-				h.Set("Content-Type", tt.contentType)
-			}
-			if got := payloadKind(Payload(h, []byte(tt.body))); got != tt.want {
-				t.Fatalf("Payload is %s, want %s", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestDeliveryID(t *testing.T) {
-	tests := []struct {
-		name   string
-		header http.Header
-		want   string
-	}{
-		{"none", http.Header{}, ""},
-		{"X-Delivery-Id first", http.Header{"X-Delivery-Id": {"d"}, "X-Request-Id": {"r"}, "Idempotency-Key": {"i"}}, "d"},
-		{"then X-Request-Id", http.Header{"X-Request-Id": {"r"}, "Idempotency-Key": {"i"}}, "r"},
-		{"then Idempotency-Key", http.Header{"Idempotency-Key": {"i"}}, "i"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := DeliveryID(tt.header); got != tt.want {
-				t.Fatalf("DeliveryID = %q, want %q", got, tt.want)
-			}
-		})
-	}
 }

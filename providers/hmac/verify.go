@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/hookrelay/hookrelay/providers"
@@ -14,22 +13,22 @@ import (
 // under each secret. The prefix is matched case-insensitively, and hex
 // signatures in either case.
 func (p *Provider) Verify(r *providers.Request) error {
-	v := r.Header.Get(p.header)
-	if v == "" {
-		return fmt.Errorf("%s: no %s header: %w", Context(Name, r.Header), p.header, providers.ErrMissingSignature)
+	v, err := providers.GenericHeader(Name, r.Header, p.header)
+	if err != nil {
+		return err
 	}
 	if p.prefix != "" {
 		if len(v) < len(p.prefix) || !strings.EqualFold(v[:len(p.prefix)], p.prefix) {
-			return fmt.Errorf("%s: %s does not start with %q: %w", Context(Name, r.Header), p.header, p.prefix, providers.ErrBadSignature)
+			return fmt.Errorf("%s: %s does not start with %q: %w", providers.GenericErrorPrefix(Name, r.Header), p.header, p.prefix, providers.ErrBadSignature)
 		}
 		v = v[len(p.prefix):]
 	}
 	got, ok := p.decode(v)
 	if !ok {
-		return fmt.Errorf("%s: %s is not %s: %w", Context(Name, r.Header), p.header, p.encoding, providers.ErrBadSignature)
+		return fmt.Errorf("%s: %s is not %s: %w", providers.GenericErrorPrefix(Name, r.Header), p.header, p.encoding, providers.ErrBadSignature)
 	}
 	if !providers.AnyMAC(p.hash, p.secrets, got, r.Body) {
-		return fmt.Errorf("%s: %s is no HMAC-%s of the body under any secret: %w", Context(Name, r.Header), p.header, strings.ToUpper(p.algorithm), providers.ErrBadSignature)
+		return fmt.Errorf("%s: %s is no HMAC-%s of the body under any secret: %w", providers.GenericErrorPrefix(Name, r.Header), p.header, strings.ToUpper(p.algorithm), providers.ErrBadSignature)
 	}
 	return nil
 }
@@ -48,14 +47,4 @@ func (p *Provider) decode(v string) ([]byte, bool) {
 		}
 	}
 	return nil, false
-}
-
-// Context starts an error message: the provider name, and the delivery id
-// when the sender sent one, quoted (it is the sender's text) and short.
-func Context(provider string, h http.Header) string {
-	id := DeliveryID(h)
-	if id == "" {
-		return provider
-	}
-	return fmt.Sprintf("%s: delivery %q", provider, providers.Truncate(id, 64))
 }

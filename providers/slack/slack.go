@@ -5,7 +5,7 @@
 package slack
 
 import (
-	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hookrelay/hookrelay/providers"
@@ -46,7 +46,7 @@ const signatureVersion = "v0"
 // immutable after New and safe for concurrent use.
 type Provider struct {
 	secrets   []providers.Secret
-	tolerance time.Duration
+	tolerance time.Duration // zero: providers.DefaultTolerance
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -57,29 +57,9 @@ var _ providers.Provider = (*Provider)(nil)
 // Options.Tolerance (zero means providers.DefaultTolerance, Slack's advice).
 // The hmac-only options are rejected, since Slack's scheme is fixed.
 func New(o providers.Options) (providers.Provider, error) {
-	if err := providers.NeedSecrets(Name, o); err != nil {
+	why := "Slack always signs with hex HMAC-SHA256, as " + signatureVersion + "=<hex> in " + SignatureHeader
+	if err := providers.CheckOptions(Name, o, why, "tolerance"); err != nil {
 		return nil, err
 	}
-	switch {
-	case o.AllowSHA1:
-		return nil, fmt.Errorf("%s: option allow_sha1 does not apply: Slack signs with HMAC-SHA256 only", Name)
-	case o.Header != "":
-		return nil, fmt.Errorf("%s: option header does not apply: Slack always signs in %s", Name, SignatureHeader)
-	case o.Algorithm != "":
-		return nil, fmt.Errorf("%s: option algorithm does not apply: Slack always uses HMAC-SHA256", Name)
-	case o.Encoding != "":
-		return nil, fmt.Errorf("%s: option encoding does not apply: Slack signatures are always hex", Name)
-	case o.Prefix != "":
-		return nil, fmt.Errorf("%s: option prefix does not apply: Slack signatures always start with %s=", Name, signatureVersion)
-	case o.Tolerance < 0:
-		return nil, fmt.Errorf("%s: option tolerance must not be negative, got %s", Name, o.Tolerance)
-	}
-	tol := o.Tolerance
-	if tol == 0 {
-		tol = providers.DefaultTolerance
-	}
-	return &Provider{
-		secrets:   append([]providers.Secret(nil), o.Secrets...),
-		tolerance: tol,
-	}, nil
+	return &Provider{secrets: slices.Clone(o.Secrets), tolerance: o.Tolerance}, nil
 }

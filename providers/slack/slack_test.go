@@ -1,136 +1,93 @@
 package slack
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookrelay/hookrelay/providers"
-	"github.com/hookrelay/hookrelay/providers/httpfile"
+	"github.com/hookrelay/hookrelay/providers/providertest"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.http from the deliveries in testdata_test.go")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if *update {
-		if err := writeTestdata(); err != nil {
-			fmt.Fprintln(os.Stderr, "writing testdata:", err)
-			os.Exit(1)
-		}
-	}
-	os.Exit(m.Run())
+// signedAt is a delivery's X-Slack-Request-Timestamp, at which tests
+// receive it.
+func signedAt(h http.Header) time.Time {
+	ts, _ := strconv.ParseInt(h.Get(TimestampHeader), 10, 64)
+	return time.Unix(ts, 0)
 }
 
-// sample is a testdata delivery as the provider sees it.
-type sample struct {
-	name string
-	req  *providers.Request
-}
-
-// loadTestdata reads every testdata/*.http, with Now set to its timestamp.
-func loadTestdata(t testing.TB) []sample {
+// load reads testdata/<file> as a Request received at its timestamp.
+func load(t testing.TB, file string) *providers.Request {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "*.http"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no testdata: %v", err)
-	}
-	var out []sample
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hr, err := httpfile.Parse(b)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		ts, err := strconv.ParseInt(hr.Header.Get(TimestampHeader), 10, 64)
-		if err != nil {
-			t.Fatalf("%s: %s: %v", f, TimestampHeader, err)
-		}
-		out = append(out, sample{
-			name: filepath.Base(f),
-			req:  &providers.Request{Header: hr.Header, Body: hr.Body, Now: time.Unix(ts, 0)},
-		})
-	}
-	return out
-}
-
-func sampleNamed(t testing.TB, name string) sample {
-	t.Helper()
-	for _, s := range loadTestdata(t) {
-		if s.name == name {
-			return s
-		}
-	}
-	t.Fatalf("no testdata/%s", name)
-	return sample{}
-}
-
-func newProvider(t testing.TB, o providers.Options) providers.Provider {
-	t.Helper()
-	p, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return providertest.Load(t, file, signedAt)
 }
 
 func secrets(s ...string) providers.Options {
-	o := providers.Options{}
-	for _, x := range s {
-		o.Secrets = append(o.Secrets, providers.Secret(x))
-	}
-	return o
+	return providers.Options{Secrets: providertest.Secrets(s...)}
 }
 
-// noLeak fails when err's text contains any of the secrets or expected MACs.
-func noLeak(t testing.TB, err error, never ...string) {
-	t.Helper()
-	if err == nil {
-		return
+// testCase describes the provider and its testdata to providertest.
+func testCase() providertest.Case {
+	// payloadHas is one field each file's Payload must show, proving it is
+	// the right decoding (the envelope, the form fields, the payload= JSON).
+	payloadHas := map[string][2]string{
+		"url_verification.http":     {"challenge", "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"},
+		"app_mention.http":          {"api_app_id", "A0PNCHHK2"},
+		"app_mention-retry.http":    {"api_app_id", "A0PNCHHK2"},
+		"message.channel_join.http": {"team_id", "T061EG9R6"},
+		"slash_command.http":        {"channel_name", "foobar"},
+		"block_actions.http":        {"response_url", "https://hooks.slack.com/actions/T061EG9R6/7337212361922/Qm9vZ3l3b29nbGVKbGxHYVlhb0F5"},
 	}
-	for _, s := range never {
-		if s != "" && strings.Contains(err.Error(), s) {
-			t.Errorf("error %q reveals %q", err, s)
-		}
+	const trigger = "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+	return providertest.Case{
+		Allowed:  []string{"tolerance"},
+		Fixtures: providertest.Render(deliveries),
+		Name:     Name, New: New, Now: signedAt,
+		Secret: testSecret, Wrong: "00000000000000000000000000wrong0",
+		SignatureHeaders: []string{SignatureHeader},
+		Timestamped:      true,
+		Never: func(r *providers.Request) []string {
+			return []string{v0Signature(testSecret, r.Header.Get(TimestampHeader), r.Body)[3:]}
+		},
+		Checks: []providertest.Check{
+			{Name: "timestamp header missing", Want: providers.ErrMissingSignature,
+				Edit: func(r *providers.Request) { r.Header.Del(TimestampHeader) }},
+			{Name: "timestamp replaced by now", Want: providers.ErrBadSignature, Edit: func(r *providers.Request) {
+				r.Now = r.Now.Add(time.Hour)
+				r.Header.Set(TimestampHeader, strconv.FormatInt(r.Now.Unix(), 10))
+			}},
+		},
+		Golden: map[string]providertest.Fields{
+			"url_verification.http":     {Type: "url_verification"},
+			"app_mention.http":          {Type: "app_mention", DeliveryID: "Ev07AB3CD4EF", DedupKey: "Ev07AB3CD4EF", Sender: "U061F7AUR"},
+			"app_mention-retry.http":    {Type: "app_mention", DeliveryID: "Ev07AB3CD4EF", DedupKey: "Ev07AB3CD4EF", Sender: "U061F7AUR"},
+			"message.channel_join.http": {Type: "message", Action: "channel_join", DeliveryID: "Ev07AB4GH5IJ", DedupKey: "Ev07AB4GH5IJ", Sender: "U07A1B2C3D4"},
+			"slash_command.http":        {Type: "slash_command", Action: "/webhook-collect", DeliveryID: trigger, DedupKey: trigger, Sender: "roadrunner"},
+			"block_actions.http": {Type: "interactive", Action: "block_actions", DeliveryID: "7337212361922.6049232859.0d5bb2f1c9b3b8f3e4a1c2d3e4f5a6b7",
+				DedupKey: "7337212361922.6049232859.0d5bb2f1c9b3b8f3e4a1c2d3e4f5a6b7", Sender: "roadrunner"},
+		},
+		Event: func(t *testing.T, file string, e *providers.Event) {
+			if e.Headers[SignatureHeader] == "" || e.Headers["User-Agent"] != "Slackbot 1.0 (+https://api.slack.com/robots)" {
+				t.Errorf("headers = %v", e.Headers)
+			}
+			kv := payloadHas[file]
+			if got := providers.Str(e.Payload, kv[0]); got != kv[1] {
+				t.Errorf("payload.%s = %q, want %q", kv[0], got, kv[1])
+			}
+			if (e.Reply != nil) != (e.Type == TypeURLVerification) {
+				t.Errorf("reply = %+v for type %s", e.Reply, e.Type)
+			}
+		},
 	}
 }
 
-// clone copies r so a test row can change it.
-func clone(r *providers.Request) *providers.Request {
-	return &providers.Request{Header: r.Header.Clone(), Body: bytes.Clone(r.Body), Now: r.Now}
-}
-
-func TestTestdataUpToDate(t *testing.T) {
-	have := map[string]bool{}
-	for _, d := range deliveries {
-		have[d.file] = true
-		got, err := os.ReadFile(filepath.Join("testdata", d.file))
-		if err != nil {
-			t.Fatalf("%v (run go test ./providers/slack -update)", err)
-		}
-		if !bytes.Equal(got, d.raw()) {
-			t.Errorf("testdata/%s is stale: run go test ./providers/slack -update", d.file)
-		}
-	}
-	for _, s := range loadTestdata(t) {
-		if !have[s.name] {
-			t.Errorf("testdata/%s is not generated by testdata_test.go", s.name)
-		}
-	}
-}
+// TestTestdata runs the checks of testCase over testdata/*.http.
+func TestTestdata(t *testing.T) { providertest.Run(t, testCase()) }
 
 // TestKnownAnswer is the worked example of Slack's "Verifying requests from
 // Slack" (api.slack.com/authentication/verifying-requests-from-slack): its
@@ -139,7 +96,7 @@ func TestKnownAnswer(t *testing.T) {
 	if got := v0Signature(testSecret, katTimestamp, []byte(katBody)); got != katSignature {
 		t.Fatalf("independent HMAC = %s, want %s", got, katSignature)
 	}
-	if got := sampleNamed(t, "slash_command.http").req.Header.Get(SignatureHeader); got != katSignature {
+	if got := load(t, "slash_command.http").Header.Get(SignatureHeader); got != katSignature {
 		t.Fatalf("slash_command.http is signed %s, want the documented %s", got, katSignature)
 	}
 	ts, _ := strconv.ParseInt(katTimestamp, 10, 64)
@@ -157,7 +114,7 @@ func TestKnownAnswer(t *testing.T) {
 		{"text field filled in", katSignature, katTimestamp, strings.Replace(katBody, "text=&", "text=x&", 1), time.Unix(ts, 0), providers.ErrBadSignature},
 		{"documented request received today", katSignature, katTimestamp, katBody, time.Unix(ts, 0).Add(24 * time.Hour), providers.ErrStale},
 	}
-	p := newProvider(t, secrets(testSecret))
+	p := providertest.MustNew(t, New, secrets(testSecret))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &providers.Request{
@@ -169,52 +126,8 @@ func TestKnownAnswer(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.wantErr)
 			}
-			noLeak(t, err, testSecret, strings.TrimPrefix(katSignature, "v0="))
+			providertest.NoLeak(t, err, testSecret, strings.TrimPrefix(katSignature, "v0="))
 		})
-	}
-}
-
-func TestVerifyTestdata(t *testing.T) {
-	const wrong = "00000000000000000000000000wrong0"
-	for _, s := range loadTestdata(t) {
-		correct := v0Signature(testSecret, s.req.Header.Get(TimestampHeader), s.req.Body)[3:]
-		tests := []struct {
-			name    string
-			opts    providers.Options
-			change  func(r *providers.Request)
-			wantErr error
-		}{
-			{"right secret", secrets(testSecret), nil, nil},
-			{"right secret second in rotation", secrets(wrong, testSecret), nil, nil},
-			{"wrong secret", secrets(wrong), nil, providers.ErrBadSignature},
-			{"one body byte flipped", secrets(testSecret), func(r *providers.Request) { r.Body[len(r.Body)/2] ^= 0x01 }, providers.ErrBadSignature},
-			{"body truncated", secrets(testSecret), func(r *providers.Request) { r.Body = r.Body[:len(r.Body)-1] }, providers.ErrBadSignature},
-			{"signature header missing", secrets(testSecret), func(r *providers.Request) { r.Header.Del(SignatureHeader) }, providers.ErrMissingSignature},
-			{"timestamp header missing", secrets(testSecret), func(r *providers.Request) { r.Header.Del(TimestampHeader) }, providers.ErrMissingSignature},
-			{"timestamp replaced by now", secrets(testSecret), func(r *providers.Request) {
-				r.Now = r.Now.Add(time.Hour)
-				r.Header.Set(TimestampHeader, strconv.FormatInt(r.Now.Unix(), 10))
-			}, providers.ErrBadSignature},
-			{"at the tolerance edge", secrets(testSecret), func(r *providers.Request) { r.Now = r.Now.Add(providers.DefaultTolerance) }, nil},
-			{"stale", secrets(testSecret), func(r *providers.Request) { r.Now = r.Now.Add(providers.DefaultTolerance + time.Second) }, providers.ErrStale},
-			{"far future", secrets(testSecret), func(r *providers.Request) { r.Now = r.Now.Add(-providers.DefaultTolerance - time.Second) }, providers.ErrStale},
-			{"stale and wrong secret", secrets(wrong), func(r *providers.Request) { r.Now = r.Now.Add(time.Hour) }, providers.ErrBadSignature},
-			{"longer tolerance", providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: 10 * time.Minute}, func(r *providers.Request) { r.Now = r.Now.Add(6 * time.Minute) }, nil},
-			{"shorter tolerance", providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: 30 * time.Second}, func(r *providers.Request) { r.Now = r.Now.Add(-time.Minute) }, providers.ErrStale},
-		}
-		for _, tt := range tests {
-			t.Run(s.name+"/"+tt.name, func(t *testing.T) {
-				r := clone(s.req)
-				if tt.change != nil {
-					tt.change(r)
-				}
-				err := newProvider(t, tt.opts).Verify(r)
-				if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
-					t.Fatalf("Verify = %v, want %v", err, tt.wantErr)
-				}
-				noLeak(t, err, testSecret, wrong, correct)
-			})
-		}
 	}
 }
 
@@ -238,7 +151,7 @@ func TestVerifyHeaders(t *testing.T) {
 		{"timestamp not a number, signed", v0Signature(testSecret, "soon", body), "soon", providers.ErrMalformed},
 		{"timestamp not a number, unsigned", good, "soon", providers.ErrBadSignature},
 	}
-	p := newProvider(t, secrets(testSecret))
+	p := providertest.MustNew(t, New, secrets(testSecret))
 	now, _ := strconv.ParseInt(ts, 10, 64)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,14 +160,14 @@ func TestVerifyHeaders(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.wantErr)
 			}
-			noLeak(t, err, testSecret, good[3:])
+			providertest.NoLeak(t, err, testSecret, good[3:])
 		})
 	}
 }
 
 func TestVerifyZeroNowUsesClock(t *testing.T) {
 	body := []byte(`{"type":"url_verification","challenge":"x"}`)
-	p := newProvider(t, secrets(testSecret))
+	p := providertest.MustNew(t, New, secrets(testSecret))
 	for _, tt := range []struct {
 		name    string
 		age     time.Duration
@@ -273,70 +186,6 @@ func TestVerifyZeroNowUsesClock(t *testing.T) {
 	}
 }
 
-// golden is the expected normalisation of one testdata file.
-type golden struct {
-	typ, action, deliveryID, dedupKey, repo, ref, branch, tag, sender string
-}
-
-func TestNormalizeGolden(t *testing.T) {
-	const trigger = "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
-	want := map[string]golden{
-		"url_verification.http":     {typ: "url_verification"},
-		"app_mention.http":          {typ: "app_mention", deliveryID: "Ev07AB3CD4EF", dedupKey: "Ev07AB3CD4EF", sender: "U061F7AUR"},
-		"app_mention-retry.http":    {typ: "app_mention", deliveryID: "Ev07AB3CD4EF", dedupKey: "Ev07AB3CD4EF", sender: "U061F7AUR"},
-		"message.channel_join.http": {typ: "message", action: "channel_join", deliveryID: "Ev07AB4GH5IJ", dedupKey: "Ev07AB4GH5IJ", sender: "U07A1B2C3D4"},
-		"slash_command.http":        {typ: "slash_command", action: "/webhook-collect", deliveryID: trigger, dedupKey: trigger, sender: "roadrunner"},
-		"block_actions.http":        {typ: "interactive", action: "block_actions", deliveryID: "7337212361922.6049232859.0d5bb2f1c9b3b8f3e4a1c2d3e4f5a6b7", dedupKey: "7337212361922.6049232859.0d5bb2f1c9b3b8f3e4a1c2d3e4f5a6b7", sender: "roadrunner"},
-	}
-	// payloadHas is one field each file's Payload must show, proving it is
-	// the right decoding (the envelope, the form fields, the payload= JSON).
-	payloadHas := map[string][2]string{
-		"url_verification.http":     {"challenge", "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"},
-		"app_mention.http":          {"api_app_id", "A0PNCHHK2"},
-		"app_mention-retry.http":    {"api_app_id", "A0PNCHHK2"},
-		"message.channel_join.http": {"team_id", "T061EG9R6"},
-		"slash_command.http":        {"channel_name", "foobar"},
-		"block_actions.http":        {"response_url", "https://hooks.slack.com/actions/T061EG9R6/7337212361922/Qm9vZ3l3b29nbGVKbGxHYVlhb0F5"},
-	}
-	p := newProvider(t, secrets(testSecret))
-	samples := loadTestdata(t)
-	if len(samples) != len(want) {
-		t.Errorf("%d testdata files, %d golden rows", len(samples), len(want))
-	}
-	for _, s := range samples {
-		t.Run(s.name, func(t *testing.T) {
-			w, ok := want[s.name]
-			if !ok {
-				t.Fatal("no golden row")
-			}
-			e, err := p.Normalize(s.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := golden{e.Type, e.Action, e.DeliveryID, e.DedupKey, e.Repo, e.Ref, e.Branch, e.Tag, e.Sender}
-			if got != w {
-				t.Errorf("got  %+v\nwant %+v", got, w)
-			}
-			if e.Provider != Name {
-				t.Errorf("provider = %q", e.Provider)
-			}
-			if e.ID != "" || e.Source != "" || !e.ReceivedAt.IsZero() {
-				t.Errorf("caller-owned fields set: %+v", e)
-			}
-			if e.Headers[SignatureHeader] == "" || e.Headers["User-Agent"] != "Slackbot 1.0 (+https://api.slack.com/robots)" {
-				t.Errorf("headers = %v", e.Headers)
-			}
-			kv := payloadHas[s.name]
-			if got := providers.Str(e.Payload, kv[0]); got != kv[1] {
-				t.Errorf("payload.%s = %q, want %q", kv[0], got, kv[1])
-			}
-			if (e.Reply != nil) != (e.Type == TypeURLVerification) {
-				t.Errorf("reply = %+v for type %s", e.Reply, e.Type)
-			}
-		})
-	}
-}
-
 func TestURLVerificationReply(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -345,7 +194,7 @@ func TestURLVerificationReply(t *testing.T) {
 		{"Slack's example", "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"},
 		{"characters JSON must escape", "a\"b\\c</script>&\u2028"},
 	}
-	p := newProvider(t, secrets(testSecret))
+	p := providertest.MustNew(t, New, secrets(testSecret))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body, _ := json.Marshal(map[string]string{"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": tt.challenge, "type": "url_verification"})
@@ -367,12 +216,12 @@ func TestURLVerificationReply(t *testing.T) {
 // TestRetryDedups checks Slack's redelivery of an event (X-Slack-Retry-Num)
 // normalises to the same DedupKey as the first attempt.
 func TestRetryDedups(t *testing.T) {
-	p := newProvider(t, secrets(testSecret))
-	first, err := p.Normalize(sampleNamed(t, "app_mention.http").req)
+	p := providertest.MustNew(t, New, secrets(testSecret))
+	first, err := p.Normalize(load(t, "app_mention.http"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	retry, err := p.Normalize(sampleNamed(t, "app_mention-retry.http").req)
+	retry, err := p.Normalize(load(t, "app_mention-retry.http"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,109 +235,48 @@ func TestRetryDedups(t *testing.T) {
 
 func TestNormalizeCases(t *testing.T) {
 	form := func(v url.Values) string { return v.Encode() }
-	tests := []struct {
-		name        string
-		contentType string
-		body        string
-		want        golden
-	}{
-		{"interactive with name only", formType, form(url.Values{"payload": {`{"type":"view_submission","user":{"id":"U1","name":"wile"},"trigger_id":"1.2.3"}`}}), golden{typ: "interactive", action: "view_submission", deliveryID: "1.2.3", dedupKey: "1.2.3", sender: "wile"}},
-		{"interactive without trigger_id", formType, form(url.Values{"payload": {`{"type":"block_suggestion","user":{"id":"U1","username":"wile"}}`}}), golden{typ: "interactive", action: "block_suggestion", sender: "wile"}},
-		{"slash command without trigger_id", formType + "; charset=utf-8", "command=%2Fdeploy&text=api&user_name=wile", golden{typ: "slash_command", action: "/deploy", sender: "wile"}},
-		{"bot message without user", jsonType, `{"type":"event_callback","event_id":"Ev9","event":{"type":"message","subtype":"bot_message","bot_id":"B1"}}`, golden{typ: "message", action: "bot_message", deliveryID: "Ev9", dedupKey: "Ev9"}},
-		{"user object is not a sender id", jsonType, `{"type":"event_callback","event_id":"Ev8","event":{"type":"user_change","user":{"id":"U1","name":"wile"}}}`, golden{typ: "user_change", deliveryID: "Ev8", dedupKey: "Ev8"}},
-		{"app_rate_limited", jsonType, `{"token":"x","type":"app_rate_limited","team_id":"T1","minute_rate_limited":1518467820,"api_app_id":"A1"}`, golden{typ: "app_rate_limited"}},
-		{"no content type is JSON", "", `{"type":"event_callback","event_id":"Ev7","event":{"type":"reaction_added","user":"U2"}}`, golden{typ: "reaction_added", deliveryID: "Ev7", dedupKey: "Ev7", sender: "U2"}},
-	}
-	p := newProvider(t, secrets(testSecret))
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e, err := p.Normalize(&providers.Request{Header: http.Header{"Content-Type": {tt.contentType}}, Body: []byte(tt.body)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := golden{e.Type, e.Action, e.DeliveryID, e.DedupKey, e.Repo, e.Ref, e.Branch, e.Tag, e.Sender}
-			if got != tt.want {
-				t.Errorf("got  %+v\nwant %+v", got, tt.want)
-			}
-		})
-	}
+	providertest.NormalizeTable(t, providertest.MustNew(t, New, secrets(testSecret)), nil, []providertest.Body{
+		{Name: "interactive with name only", ContentType: formType, Body: form(url.Values{"payload": {`{"type":"view_submission","user":{"id":"U1","name":"wile"},"trigger_id":"1.2.3"}`}}),
+			Want: providertest.Fields{Type: "interactive", Action: "view_submission", DeliveryID: "1.2.3", DedupKey: "1.2.3", Sender: "wile"}},
+		{Name: "interactive without trigger_id", ContentType: formType, Body: form(url.Values{"payload": {`{"type":"block_suggestion","user":{"id":"U1","username":"wile"}}`}}),
+			Want: providertest.Fields{Type: "interactive", Action: "block_suggestion", Sender: "wile"}},
+		{Name: "slash command without trigger_id", ContentType: formType + "; charset=utf-8", Body: "command=%2Fdeploy&text=api&user_name=wile",
+			Want: providertest.Fields{Type: "slash_command", Action: "/deploy", Sender: "wile"}},
+		{Name: "bot message without user", ContentType: jsonType, Body: `{"type":"event_callback","event_id":"Ev9","event":{"type":"message","subtype":"bot_message","bot_id":"B1"}}`,
+			Want: providertest.Fields{Type: "message", Action: "bot_message", DeliveryID: "Ev9", DedupKey: "Ev9"}},
+		{Name: "user object is not a sender id", ContentType: jsonType, Body: `{"type":"event_callback","event_id":"Ev8","event":{"type":"user_change","user":{"id":"U1","name":"wile"}}}`,
+			Want: providertest.Fields{Type: "user_change", DeliveryID: "Ev8", DedupKey: "Ev8"}},
+		{Name: "app_rate_limited", ContentType: jsonType, Body: `{"token":"x","type":"app_rate_limited","team_id":"T1","minute_rate_limited":1518467820,"api_app_id":"A1"}`,
+			Want: providertest.Fields{Type: "app_rate_limited"}},
+		{Name: "no content type is JSON", Body: `{"type":"event_callback","event_id":"Ev7","event":{"type":"reaction_added","user":"U2"}}`,
+			Want: providertest.Fields{Type: "reaction_added", DeliveryID: "Ev7", DedupKey: "Ev7", Sender: "U2"}},
+	})
 }
 
 func TestNormalizeErrors(t *testing.T) {
-	tests := []struct {
-		name        string
-		contentType string
-		body        string
-	}{
-		{"empty JSON", jsonType, ""},
-		{"not JSON", jsonType, "command=%2Fdeploy"},
-		{"JSON array", jsonType, `[{"type":"event_callback"}]`},
-		{"no type", jsonType, `{"event_id":"Ev1"}`},
-		{"event_callback without event", jsonType, `{"type":"event_callback","event_id":"Ev1"}`},
-		{"url_verification without challenge", jsonType, `{"type":"url_verification"}`},
-		{"bad form", formType, "a=%zz"},
-		{"form neither command nor payload", formType, "token=x&team_id=T1"},
-		{"payload not JSON", formType, "payload=%7Bnope"},
-		{"payload without type", formType, "payload=%7B%7D"},
-		{"empty command", formType, "command=&user_name=wile"},
-	}
-	p := newProvider(t, secrets(testSecret))
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := p.Normalize(&providers.Request{Header: http.Header{"Content-Type": {tt.contentType}}, Body: []byte(tt.body)})
-			if !errors.Is(err, providers.ErrMalformed) {
-				t.Fatalf("Normalize = %v, want ErrMalformed", err)
-			}
-			if !strings.HasPrefix(err.Error(), "slack: ") {
-				t.Fatalf("error %q does not name the provider", err)
-			}
-		})
-	}
+	p := providertest.MustNew(t, New, providers.Options{Secrets: providertest.Secrets(testSecret)})
+	providertest.Malformed(t, p, nil, "slack: ", []providertest.Body{
+		{Name: "empty JSON", ContentType: jsonType, Body: ""},
+		{Name: "not JSON", ContentType: jsonType, Body: "command=%2Fdeploy"},
+		{Name: "JSON array", ContentType: jsonType, Body: `[{"type":"event_callback"}]`},
+		{Name: "no type", ContentType: jsonType, Body: `{"event_id":"Ev1"}`},
+		{Name: "event_callback without event", ContentType: jsonType, Body: `{"type":"event_callback","event_id":"Ev1"}`},
+		{Name: "url_verification without challenge", ContentType: jsonType, Body: `{"type":"url_verification"}`},
+		{Name: "bad form", ContentType: formType, Body: "a=%zz"},
+		{Name: "form neither command nor payload", ContentType: formType, Body: "token=x&team_id=T1"},
+		{Name: "payload not JSON", ContentType: formType, Body: "payload=%7Bnope"},
+		{Name: "payload without type", ContentType: formType, Body: "payload=%7B%7D"},
+		{Name: "empty command", ContentType: formType, Body: "command=&user_name=wile"},
+	})
 }
 
 func TestNew(t *testing.T) {
-	tests := []struct {
-		name    string
-		opts    providers.Options
-		wantErr string // substring; "" means no error
-	}{
-		{"one secret", secrets(testSecret), ""},
-		{"two secrets", secrets("old0000000000000000000000000000a", testSecret), ""},
-		{"tolerance", providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: time.Minute}, ""},
-		{"no secret", providers.Options{}, "slack: the source needs a secret"},
-		{"empty secret", secrets(testSecret, ""), "slack: secret 2 is empty"},
-		{"allow_sha1", providers.Options{Secrets: []providers.Secret{testSecret}, AllowSHA1: true}, "allow_sha1"},
-		{"header", providers.Options{Secrets: []providers.Secret{testSecret}, Header: "X-Sig"}, "option header"},
-		{"algorithm", providers.Options{Secrets: []providers.Secret{testSecret}, Algorithm: "sha512"}, "option algorithm"},
-		{"encoding", providers.Options{Secrets: []providers.Secret{testSecret}, Encoding: "base64"}, "option encoding"},
-		{"prefix", providers.Options{Secrets: []providers.Secret{testSecret}, Prefix: "v0="}, "option prefix"},
-		{"negative tolerance", providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: -time.Second}, "option tolerance"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, err := New(tt.opts)
-			if tt.wantErr == "" {
-				if err != nil || p == nil {
-					t.Fatalf("New = %v, %v", p, err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "slack: ") {
-				t.Fatalf("New error = %v, want one naming %q", err, tt.wantErr)
-			}
-			noLeak(t, err, testSecret)
-		})
-	}
-}
-
-// TestNewCopiesSecrets checks a provider keeps its own secrets: changing the
-// caller's slice afterwards (a reload building new Options) must not change it.
-func TestNewCopiesSecrets(t *testing.T) {
-	o := secrets(testSecret)
-	p := newProvider(t, o)
-	o.Secrets[0] = "changed"
-	if err := p.Verify(sampleNamed(t, "slash_command.http").req); err != nil {
-		t.Fatalf("Verify after caller changed its options: %v", err)
-	}
+	providertest.CheckNew(t, testCase(), []providertest.OptionsCase{
+		{Name: "one secret", Options: secrets(testSecret)},
+		{Name: "two secrets", Options: secrets("old0000000000000000000000000000a", testSecret)},
+		{Name: "tolerance", Options: providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: time.Minute}},
+		{Name: "no secret", Options: providers.Options{}, WantErr: "slack: the source needs a secret"},
+		{Name: "empty secret", Options: secrets(testSecret, ""), WantErr: "slack: secret 2 is empty"},
+		{Name: "negative tolerance", Options: providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: -time.Second}, WantErr: "option tolerance"},
+	})
 }

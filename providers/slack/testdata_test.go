@@ -6,9 +6,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
+	"testing"
 
 	"github.com/hookrelay/hookrelay/providers/httpfile"
 )
@@ -37,8 +36,11 @@ func v0Signature(secret, ts string, body []byte) string {
 	return "v0=" + hex.EncodeToString(m.Sum(nil))
 }
 
-// raw renders d as the bytes of its .http file.
-func (d delivery) raw() []byte {
+// File implements providertest.Fixture.
+func (d delivery) File() string { return d.file }
+
+// Render renders d as the bytes of its .http file.
+func (d delivery) Render(testing.TB) []byte {
 	ts := strconv.FormatInt(d.ts, 10)
 	body := []byte(d.body)
 	h := http.Header{
@@ -55,16 +57,6 @@ func (d delivery) raw() []byte {
 		h.Set("X-Slack-Retry-Reason", "http_timeout")
 	}
 	return httpfile.Format(&httpfile.Request{Method: "POST", Target: "/webhook/alice/slack", Header: h, Body: body})
-}
-
-// writeTestdata rewrites testdata/*.http from deliveries (go test -update).
-func writeTestdata() error {
-	for _, d := range deliveries {
-		if err := os.WriteFile(filepath.Join("testdata", d.file), d.raw(), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 const (

@@ -6,7 +6,6 @@ package standard
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hookrelay/hookrelay/providers"
@@ -44,7 +43,7 @@ const Name = "standard"
 // only, and is safe for concurrent use.
 type Provider struct {
 	keys      [][]byte
-	tolerance time.Duration
+	tolerance time.Duration // zero: providers.DefaultTolerance
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -53,14 +52,8 @@ var _ providers.Provider = (*Provider)(nil)
 // base64, or the bare base64 key; a secret that does not decode is an
 // error here rather than a failed signature on every delivery.
 func New(o providers.Options) (providers.Provider, error) {
-	if err := providers.NeedSecrets(Name, o); err != nil {
+	if err := providers.CheckOptions(Name, o, "the scheme fixes HMAC-SHA256, base64 and its headers", "tolerance"); err != nil {
 		return nil, err
-	}
-	if err := unusedOptions(o); err != nil {
-		return nil, err
-	}
-	if o.Tolerance < 0 {
-		return nil, fmt.Errorf("%s: tolerance %s is negative", Name, o.Tolerance)
 	}
 	keys := make([][]byte, len(o.Secrets))
 	for i, s := range o.Secrets {
@@ -71,24 +64,4 @@ func New(o providers.Options) (providers.Provider, error) {
 		keys[i] = k
 	}
 	return &Provider{keys: keys, tolerance: o.Tolerance}, nil
-}
-
-// unusedOptions rejects options that have no meaning for Standard Webhooks,
-// so a source configured with, say, an algorithm is not silently ignored.
-func unusedOptions(o providers.Options) error {
-	var set []string
-	if o.AllowSHA1 {
-		set = append(set, "allow_sha1")
-	}
-	for _, f := range []struct{ name, v string }{
-		{"header", o.Header}, {"algorithm", o.Algorithm}, {"encoding", o.Encoding}, {"prefix", o.Prefix},
-	} {
-		if f.v != "" {
-			set = append(set, f.name)
-		}
-	}
-	if len(set) > 0 {
-		return fmt.Errorf("%s: option %s does not apply (the scheme fixes HMAC-SHA256, base64 and its headers)", Name, strings.Join(set, ", "))
-	}
-	return nil
 }

@@ -16,7 +16,7 @@ import (
 // configured key, then its timestamp against r.Now.
 func (p *Provider) Verify(r *providers.Request) error {
 	if err := VerifyHeaders(r.Header, r.Body, p.keys, r.Now, p.tolerance); err != nil {
-		return fmt.Errorf("%s: delivery %s: %w", Name, quoteID(ID(r.Header)), err)
+		return fmt.Errorf("%s: delivery %s: %w", Name, providers.QuoteID(ID(r.Header)), err)
 	}
 	return nil
 }
@@ -133,10 +133,4 @@ func headerNames(h http.Header) [3]string {
 		return [3]string{SvixHeaderID, SvixHeaderTimestamp, SvixHeaderSignature}
 	}
 	return [3]string{HeaderID, HeaderTimestamp, HeaderSignature}
-}
-
-// quoteID makes a sender-chosen id safe to put in an error: quoted, so it
-// cannot forge log lines, and short.
-func quoteID(id string) string {
-	return fmt.Sprintf("%q", providers.Truncate(id, 64))
 }

@@ -5,7 +5,7 @@
 package stripe
 
 import (
-	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hookrelay/hookrelay/providers"
@@ -22,7 +22,7 @@ const SignatureHeader = "Stripe-Signature"
 // immutable after New and safe for concurrent use.
 type Provider struct {
 	secrets   []providers.Secret
-	tolerance time.Duration
+	tolerance time.Duration // zero: providers.DefaultTolerance
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -33,29 +33,9 @@ var _ providers.Provider = (*Provider)(nil)
 // header, algorithm, encoding, prefix) are rejected rather than ignored,
 // because Stripe's scheme is fixed and a source setting them is misconfigured.
 func New(o providers.Options) (providers.Provider, error) {
-	if err := providers.NeedSecrets(Name, o); err != nil {
+	why := "Stripe always signs with hex HMAC-SHA256, as v1= entries of " + SignatureHeader
+	if err := providers.CheckOptions(Name, o, why, "tolerance"); err != nil {
 		return nil, err
 	}
-	switch {
-	case o.AllowSHA1:
-		return nil, fmt.Errorf("%s: option allow_sha1 does not apply: Stripe signs with HMAC-SHA256 only", Name)
-	case o.Header != "":
-		return nil, fmt.Errorf("%s: option header does not apply: Stripe always signs in %s", Name, SignatureHeader)
-	case o.Algorithm != "":
-		return nil, fmt.Errorf("%s: option algorithm does not apply: Stripe always uses HMAC-SHA256", Name)
-	case o.Encoding != "":
-		return nil, fmt.Errorf("%s: option encoding does not apply: Stripe signatures are always hex", Name)
-	case o.Prefix != "":
-		return nil, fmt.Errorf("%s: option prefix does not apply: Stripe signatures are v1= entries of %s", Name, SignatureHeader)
-	case o.Tolerance < 0:
-		return nil, fmt.Errorf("%s: option tolerance must not be negative, got %s", Name, o.Tolerance)
-	}
-	tol := o.Tolerance
-	if tol == 0 {
-		tol = providers.DefaultTolerance
-	}
-	return &Provider{
-		secrets:   append([]providers.Secret(nil), o.Secrets...),
-		tolerance: tol,
-	}, nil
+	return &Provider{secrets: slices.Clone(o.Secrets), tolerance: o.Tolerance}, nil
 }

@@ -1,136 +1,76 @@
 package stripe
 
 import (
-	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookrelay/hookrelay/providers"
-	"github.com/hookrelay/hookrelay/providers/httpfile"
+	"github.com/hookrelay/hookrelay/providers/providertest"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.http from the deliveries in testdata_test.go")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if *update {
-		if err := writeTestdata(); err != nil {
-			fmt.Fprintln(os.Stderr, "writing testdata:", err)
-			os.Exit(1)
-		}
-	}
-	os.Exit(m.Run())
-}
-
-// sample is a testdata delivery as the provider sees it.
-type sample struct {
-	name string
-	req  *providers.Request
-	t    int64
-}
-
-// loadTestdata reads every testdata/*.http, with Now set to its signing time.
-func loadTestdata(t testing.TB) []sample {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "*.http"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no testdata: %v", err)
-	}
-	var out []sample
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hr, err := httpfile.Parse(b)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		ts, ok := signedAt(hr.Header.Get(SignatureHeader))
-		if !ok {
-			t.Fatalf("%s: no t= in %s", f, SignatureHeader)
-		}
-		out = append(out, sample{
-			name: filepath.Base(f),
-			req:  &providers.Request{Header: hr.Header, Body: hr.Body, Now: time.Unix(ts, 0)},
-			t:    ts,
-		})
-	}
-	return out
-}
-
-// signedAt reads t= from a Stripe-Signature value, without the provider's parser.
-func signedAt(h string) (int64, bool) {
-	for _, item := range strings.Split(h, ",") {
+// signedAt is the t= of a delivery's Stripe-Signature, at which tests
+// receive it; it reads the header without the provider's parser.
+func signedAt(h http.Header) time.Time {
+	for item := range strings.SplitSeq(h.Get(SignatureHeader), ",") {
 		if v, ok := strings.CutPrefix(item, "t="); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			return n, err == nil
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return time.Unix(n, 0)
 		}
 	}
-	return 0, false
+	return time.Time{}
 }
 
-func newProvider(t testing.TB, o providers.Options) providers.Provider {
+// load reads testdata/<file> as a Request received at its signing time.
+func load(t testing.TB, file string) *providers.Request {
 	t.Helper()
-	p, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return providertest.Load(t, file, signedAt)
 }
 
 func secrets(s ...string) providers.Options {
-	o := providers.Options{}
-	for _, x := range s {
-		o.Secrets = append(o.Secrets, providers.Secret(x))
-	}
-	return o
+	return providers.Options{Secrets: providertest.Secrets(s...)}
 }
 
-// noLeak fails when err's text contains any of the secrets or expected MACs.
-func noLeak(t testing.TB, err error, never ...string) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range never {
-		if s != "" && strings.Contains(err.Error(), s) {
-			t.Errorf("error %q reveals %q", err, s)
-		}
+// testCase describes the provider and its testdata to providertest.
+func testCase() providertest.Case {
+	return providertest.Case{
+		Allowed:  []string{"tolerance"},
+		Fixtures: providertest.Render(deliveries),
+		Name:     Name, New: New, Now: signedAt,
+		Secret: testSecret, Wrong: "whsec_0000000000000000000000000000wrong",
+		SignatureHeaders: []string{SignatureHeader},
+		Timestamped:      true,
+		Never: func(r *providers.Request) []string {
+			return []string{hexMAC(testSecret, r.Now.Unix(), r.Body), oldSecret}
+		},
+		Golden: map[string]providertest.Fields{
+			"payment_intent.succeeded.http":      {Type: "payment_intent.succeeded", DeliveryID: "evt_3PY1uJ2eZvKYlo2C1A4bYc9x", DedupKey: "evt_3PY1uJ2eZvKYlo2C1A4bYc9x"},
+			"checkout.session.completed.http":    {Type: "checkout.session.completed", DeliveryID: "evt_1PY21p2eZvKYlo2CwR8nT4qz", DedupKey: "evt_1PY21p2eZvKYlo2CwR8nT4qz"},
+			"invoice.payment_failed.http":        {Type: "invoice.payment_failed", DeliveryID: "evt_1PY2tA2eZvKYlo2CqS5xN8mJ", DedupKey: "evt_1PY2tA2eZvKYlo2CqS5xN8mJ"},
+			"customer.subscription.updated.http": {Type: "customer.subscription.updated", DeliveryID: "evt_1PY3M92eZvKYlo2CaB7cD9eF", DedupKey: "evt_1PY3M92eZvKYlo2CaB7cD9eF"},
+			"charge.refunded-rotated.http":       {Type: "charge.refunded", DeliveryID: "evt_3PY1uJ2eZvKYlo2C1Rf5Tg6H", DedupKey: "evt_3PY1uJ2eZvKYlo2C1Rf5Tg6H"},
+		},
+		Event: func(t *testing.T, file string, e *providers.Event) {
+			if e.Reply != nil {
+				t.Errorf("reply %+v", e.Reply)
+			}
+			if e.Headers[SignatureHeader] == "" || e.Headers["User-Agent"] != "Stripe/1.0 (+https://stripe.com/docs/webhooks)" {
+				t.Errorf("headers = %v", e.Headers)
+			}
+			payload, ok := e.Payload.(map[string]any)
+			if !ok || payload["object"] != "event" || payload["livemode"] != false || providers.Str(payload, "data", "object", "id") == "" {
+				t.Errorf("payload is not the decoded event: %v", e.Payload)
+			}
+		},
 	}
 }
 
-// clone copies r so a test row can change it.
-func clone(r *providers.Request) *providers.Request {
-	return &providers.Request{Header: r.Header.Clone(), Body: bytes.Clone(r.Body), Now: r.Now}
-}
-
-func TestTestdataUpToDate(t *testing.T) {
-	have := map[string]bool{}
-	for _, d := range deliveries {
-		have[d.file] = true
-		got, err := os.ReadFile(filepath.Join("testdata", d.file))
-		if err != nil {
-			t.Fatalf("%v (run go test ./providers/stripe -update)", err)
-		}
-		if !bytes.Equal(got, d.raw()) {
-			t.Errorf("testdata/%s is stale: run go test ./providers/stripe -update", d.file)
-		}
-	}
-	for _, s := range loadTestdata(t) {
-		if !have[s.name] {
-			t.Errorf("testdata/%s is not generated by testdata_test.go", s.name)
-		}
-	}
-}
+// TestTestdata runs the checks of testCase over testdata/*.http.
+func TestTestdata(t *testing.T) { providertest.Run(t, testCase()) }
 
 // TestKnownAnswer pins Stripe's documented v1 scheme (stripe.com/docs/webhooks
 // "Verify manually": HMAC-SHA256, key = the whole endpoint secret, message =
@@ -165,7 +105,7 @@ func TestKnownAnswer(t *testing.T) {
 		{"one hex digit changed", "t=1495999758,v1=" + string(flipped), providers.ErrBadSignature},
 		{"other timestamp", "t=1495999759,v1=" + want, providers.ErrBadSignature},
 	}
-	p := newProvider(t, secrets(secret))
+	p := providertest.MustNew(t, New, secrets(secret))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &providers.Request{
@@ -177,63 +117,16 @@ func TestKnownAnswer(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.wantErr)
 			}
-			noLeak(t, err, secret, want)
+			providertest.NoLeak(t, err, secret, want)
 		})
-	}
-}
-
-func TestVerifyTestdata(t *testing.T) {
-	const wrong = "whsec_0000000000000000000000000000wrong"
-	for _, s := range loadTestdata(t) {
-		correct := hexMAC(testSecret, s.t, s.req.Body)
-		tests := []struct {
-			name    string
-			opts    providers.Options
-			change  func(r *providers.Request)
-			wantErr error
-		}{
-			{"right secret", secrets(testSecret), nil, nil},
-			{"right secret second in rotation", secrets(wrong, testSecret), nil, nil},
-			{"wrong secret", secrets(wrong), nil, providers.ErrBadSignature},
-			{"one body byte flipped", secrets(testSecret), func(r *providers.Request) { r.Body[len(r.Body)/2] ^= 0x01 }, providers.ErrBadSignature},
-			{"body truncated", secrets(testSecret), func(r *providers.Request) { r.Body = r.Body[:len(r.Body)-1] }, providers.ErrBadSignature},
-			{"header missing", secrets(testSecret), func(r *providers.Request) { r.Header.Del(SignatureHeader) }, providers.ErrMissingSignature},
-			{"at the tolerance edge", secrets(testSecret), func(r *providers.Request) { r.Now = r.Now.Add(providers.DefaultTolerance) }, nil},
-			{"stale", secrets(testSecret), func(r *providers.Request) { r.Now = r.Now.Add(providers.DefaultTolerance + time.Second) }, providers.ErrStale},
-			{"far future", secrets(testSecret), func(r *providers.Request) { r.Now = r.Now.Add(-providers.DefaultTolerance - time.Second) }, providers.ErrStale},
-			{"stale and wrong secret", secrets(wrong), func(r *providers.Request) { r.Now = r.Now.Add(time.Hour) }, providers.ErrBadSignature},
-			{"longer tolerance", providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: 10 * time.Minute}, func(r *providers.Request) { r.Now = r.Now.Add(6 * time.Minute) }, nil},
-			{"shorter tolerance", providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: 30 * time.Second}, func(r *providers.Request) { r.Now = r.Now.Add(time.Minute) }, providers.ErrStale},
-		}
-		for _, tt := range tests {
-			t.Run(s.name+"/"+tt.name, func(t *testing.T) {
-				r := clone(s.req)
-				if tt.change != nil {
-					tt.change(r)
-				}
-				err := newProvider(t, tt.opts).Verify(r)
-				if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
-					t.Fatalf("Verify = %v, want %v", err, tt.wantErr)
-				}
-				noLeak(t, err, testSecret, wrong, correct)
-			})
-		}
 	}
 }
 
 // TestRotation checks the delivery Stripe sends while an endpoint secret is
 // rolled: one v1 per secret, and a source with either secret accepts it.
 func TestRotation(t *testing.T) {
-	var s sample
-	for _, x := range loadTestdata(t) {
-		if x.name == "charge.refunded-rotated.http" {
-			s = x
-		}
-	}
-	if s.req == nil {
-		t.Fatal("no rotation testdata")
-	}
-	if n := strings.Count(s.req.Header.Get(SignatureHeader), "v1="); n != 2 {
+	r := load(t, "charge.refunded-rotated.http")
+	if n := strings.Count(r.Header.Get(SignatureHeader), "v1="); n != 2 {
 		t.Fatalf("rotation delivery has %d v1 entries, want 2", n)
 	}
 	tests := []struct {
@@ -248,11 +141,11 @@ func TestRotation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := newProvider(t, tt.opts).Verify(clone(s.req))
+			err := providertest.MustNew(t, New, tt.opts).Verify(load(t, "charge.refunded-rotated.http"))
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.wantErr)
 			}
-			noLeak(t, err, testSecret, oldSecret)
+			providertest.NoLeak(t, err, testSecret, oldSecret)
 		})
 	}
 }
@@ -282,7 +175,7 @@ func TestVerifyHeader(t *testing.T) {
 		{"v1 empty", fmt.Sprintf("t=%d,v1=", ts), providers.ErrBadSignature},
 		{"v1 truncated", fmt.Sprintf("t=%d,v1=%s", ts, good[:62]), providers.ErrBadSignature},
 	}
-	p := newProvider(t, secrets(testSecret))
+	p := providertest.MustNew(t, New, secrets(testSecret))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &providers.Request{Header: http.Header{SignatureHeader: {tt.header}}, Body: body, Now: time.Unix(ts, 0)}
@@ -290,14 +183,14 @@ func TestVerifyHeader(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.wantErr)
 			}
-			noLeak(t, err, testSecret, good)
+			providertest.NoLeak(t, err, testSecret, good)
 		})
 	}
 }
 
 func TestVerifyZeroNowUsesClock(t *testing.T) {
 	body := []byte(`{"id":"evt_1","object":"event","type":"ping"}`)
-	p := newProvider(t, secrets(testSecret))
+	p := providertest.MustNew(t, New, secrets(testSecret))
 	now := time.Now().Unix()
 	r := &providers.Request{Header: http.Header{SignatureHeader: {testHeader(testSecret, now, body)}}, Body: body}
 	if err := p.Verify(r); err != nil {
@@ -309,122 +202,25 @@ func TestVerifyZeroNowUsesClock(t *testing.T) {
 	}
 }
 
-// golden is the expected normalisation of one testdata file.
-type golden struct {
-	typ, action, deliveryID, dedupKey, repo, ref, branch, tag, sender string
-}
-
-func TestNormalizeGolden(t *testing.T) {
-	want := map[string]golden{
-		"payment_intent.succeeded.http":      {typ: "payment_intent.succeeded", deliveryID: "evt_3PY1uJ2eZvKYlo2C1A4bYc9x", dedupKey: "evt_3PY1uJ2eZvKYlo2C1A4bYc9x"},
-		"checkout.session.completed.http":    {typ: "checkout.session.completed", deliveryID: "evt_1PY21p2eZvKYlo2CwR8nT4qz", dedupKey: "evt_1PY21p2eZvKYlo2CwR8nT4qz"},
-		"invoice.payment_failed.http":        {typ: "invoice.payment_failed", deliveryID: "evt_1PY2tA2eZvKYlo2CqS5xN8mJ", dedupKey: "evt_1PY2tA2eZvKYlo2CqS5xN8mJ"},
-		"customer.subscription.updated.http": {typ: "customer.subscription.updated", deliveryID: "evt_1PY3M92eZvKYlo2CaB7cD9eF", dedupKey: "evt_1PY3M92eZvKYlo2CaB7cD9eF"},
-		"charge.refunded-rotated.http":       {typ: "charge.refunded", deliveryID: "evt_3PY1uJ2eZvKYlo2C1Rf5Tg6H", dedupKey: "evt_3PY1uJ2eZvKYlo2C1Rf5Tg6H"},
-	}
-	p := newProvider(t, secrets(testSecret))
-	samples := loadTestdata(t)
-	if len(samples) != len(want) {
-		t.Errorf("%d testdata files, %d golden rows", len(samples), len(want))
-	}
-	for _, s := range samples {
-		t.Run(s.name, func(t *testing.T) {
-			w, ok := want[s.name]
-			if !ok {
-				t.Fatal("no golden row")
-			}
-			e, err := p.Normalize(s.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := golden{e.Type, e.Action, e.DeliveryID, e.DedupKey, e.Repo, e.Ref, e.Branch, e.Tag, e.Sender}
-			if got != w {
-				t.Errorf("got  %+v\nwant %+v", got, w)
-			}
-			if e.Provider != Name {
-				t.Errorf("provider = %q", e.Provider)
-			}
-			if e.ID != "" || e.Source != "" || !e.ReceivedAt.IsZero() || e.Reply != nil {
-				t.Errorf("caller-owned fields set: %+v", e)
-			}
-			if e.Headers[SignatureHeader] == "" || e.Headers["User-Agent"] != "Stripe/1.0 (+https://stripe.com/docs/webhooks)" {
-				t.Errorf("headers = %v", e.Headers)
-			}
-			payload, ok := e.Payload.(map[string]any)
-			if !ok || payload["object"] != "event" || payload["livemode"] != false || providers.Str(payload, "data", "object", "id") == "" {
-				t.Errorf("payload is not the decoded event: %v", e.Payload)
-			}
-		})
-	}
-}
-
 func TestNormalizeErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		body string
-	}{
-		{"empty", ""},
-		{"not JSON", "t=1,v1=abc"},
-		{"array", `[{"type":"ping"}]`},
-		{"trailing data", `{"id":"evt_1","type":"ping"}{}`},
-		{"no type", `{"id":"evt_1","object":"event"}`},
-		{"type not a string", `{"id":"evt_1","type":{"name":"ping"}}`},
-	}
-	p := newProvider(t, secrets(testSecret))
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := p.Normalize(&providers.Request{Header: http.Header{}, Body: []byte(tt.body)})
-			if !errors.Is(err, providers.ErrMalformed) {
-				t.Fatalf("Normalize = %v, want ErrMalformed", err)
-			}
-		})
-	}
+	p := providertest.MustNew(t, New, providers.Options{Secrets: providertest.Secrets(testSecret)})
+	providertest.Malformed(t, p, nil, "stripe: ", []providertest.Body{
+		{Name: "empty", Body: ""},
+		{Name: "not JSON", Body: "t=1,v1=abc"},
+		{Name: "array", Body: `[{"type":"ping"}]`},
+		{Name: "trailing data", Body: `{"id":"evt_1","type":"ping"}{}`},
+		{Name: "no type", Body: `{"id":"evt_1","object":"event"}`},
+		{Name: "type not a string", Body: `{"id":"evt_1","type":{"name":"ping"}}`},
+	})
 }
 
 func TestNew(t *testing.T) {
-	tests := []struct {
-		name    string
-		opts    providers.Options
-		wantErr string // substring; "" means no error
-	}{
-		{"one secret", secrets(testSecret), ""},
-		{"two secrets", secrets(oldSecret, testSecret), ""},
-		{"tolerance", providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: time.Minute}, ""},
-		{"no secret", providers.Options{}, "stripe: the source needs a secret"},
-		{"empty secret", secrets(testSecret, ""), "stripe: secret 2 is empty"},
-		{"allow_sha1", providers.Options{Secrets: []providers.Secret{testSecret}, AllowSHA1: true}, "allow_sha1"},
-		{"header", providers.Options{Secrets: []providers.Secret{testSecret}, Header: "X-Sig"}, "option header"},
-		{"algorithm", providers.Options{Secrets: []providers.Secret{testSecret}, Algorithm: "sha512"}, "option algorithm"},
-		{"encoding", providers.Options{Secrets: []providers.Secret{testSecret}, Encoding: "base64"}, "option encoding"},
-		{"prefix", providers.Options{Secrets: []providers.Secret{testSecret}, Prefix: "sha256="}, "option prefix"},
-		{"negative tolerance", providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: -time.Second}, "option tolerance"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, err := New(tt.opts)
-			if tt.wantErr == "" {
-				if err != nil || p == nil {
-					t.Fatalf("New = %v, %v", p, err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "stripe: ") {
-				t.Fatalf("New error = %v, want one naming %q", err, tt.wantErr)
-			}
-			noLeak(t, err, testSecret, oldSecret)
-		})
-	}
-}
-
-// TestNewCopiesSecrets checks a provider keeps its own secrets: changing the
-// caller's slice afterwards (a reload building new Options) must not change it.
-func TestNewCopiesSecrets(t *testing.T) {
-	o := secrets(testSecret)
-	p := newProvider(t, o)
-	o.Secrets[0] = "whsec_changed"
-	for _, s := range loadTestdata(t)[:1] {
-		if err := p.Verify(s.req); err != nil {
-			t.Fatalf("Verify after caller changed its options: %v", err)
-		}
-	}
+	providertest.CheckNew(t, testCase(), []providertest.OptionsCase{
+		{Name: "one secret", Options: secrets(testSecret)},
+		{Name: "two secrets", Options: secrets(oldSecret, testSecret)},
+		{Name: "tolerance", Options: providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: time.Minute}},
+		{Name: "no secret", Options: providers.Options{}, WantErr: "stripe: the source needs a secret"},
+		{Name: "empty secret", Options: secrets(testSecret, ""), WantErr: "stripe: secret 2 is empty"},
+		{Name: "negative tolerance", Options: providers.Options{Secrets: []providers.Secret{testSecret}, Tolerance: -time.Second}, WantErr: "option tolerance"},
+	})
 }

@@ -1,13 +1,11 @@
 package stripe
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hookrelay/hookrelay/providers"
 )
@@ -38,27 +36,14 @@ func (p *Provider) Verify(r *providers.Request) error {
 	}
 	ts := strconv.FormatInt(sh.t, 10)
 
-	// Each secret's MAC is computed once and compared with every v1 entry,
-	// so an attacker's header with many entries costs comparisons, not
-	// hashing of the body. hmac.Equal compares in constant time.
-	ok := false
-	for _, s := range p.secrets {
-		want := providers.MAC(sha256.New, s.Reveal(), []byte(ts), []byte{'.'}, r.Body)
-		for _, got := range sh.v1 {
-			if hmac.Equal(got, want) {
-				ok = true
-			}
-		}
-	}
-	if !ok {
+	// Each secret's MAC is computed once and compared with every v1 entry
+	// (AnyMACOf), so an attacker's header with many entries costs
+	// comparisons, not hashing of the body.
+	if !providers.AnyMACOf(sha256.New, p.secrets, sh.v1, []byte(ts), []byte{'.'}, r.Body) {
 		return fmt.Errorf("%s: delivery signed at t=%s: none of its %d v1 signatures matches: %w", Name, ts, sh.nv1, providers.ErrBadSignature)
 	}
 
-	now := r.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	if err := providers.CheckTimestamp(ts, now, p.tolerance); err != nil {
+	if err := providers.CheckTimestamp(ts, r.Now, p.tolerance); err != nil {
 		return fmt.Errorf("%s: delivery signed at t=%s: %w", Name, ts, err)
 	}
 	return nil

@@ -5,16 +5,15 @@ import (
 	"strings"
 
 	"github.com/hookrelay/hookrelay/providers"
-	"github.com/hookrelay/hookrelay/providers/hmac"
 )
 
 // Verify compares the header with every secret in constant time (AnyToken).
 // In Authorization both "Bearer <secret>" (the scheme in any case) and the
 // bare secret are accepted; any other header must hold the bare secret.
 func (p *Provider) Verify(r *providers.Request) error {
-	v := r.Header.Get(p.header)
-	if v == "" {
-		return fmt.Errorf("%s: no %s header: %w", hmac.Context(Name, r.Header), p.header, providers.ErrMissingSignature)
+	v, err := providers.GenericHeader(Name, r.Header, p.header)
+	if err != nil {
+		return err
 	}
 	ok := providers.AnyToken(p.secrets, v)
 	if p.header == "Authorization" {
@@ -25,7 +24,7 @@ func (p *Provider) Verify(r *providers.Request) error {
 		}
 	}
 	if !ok {
-		return fmt.Errorf("%s: %s matches no token: %w", hmac.Context(Name, r.Header), p.header, providers.ErrBadSignature)
+		return fmt.Errorf("%s: %s matches no token: %w", providers.GenericErrorPrefix(Name, r.Header), p.header, providers.ErrBadSignature)
 	}
 	return nil
 }
