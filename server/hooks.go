@@ -86,9 +86,7 @@ func (s *Server) hook(c echo.Context) error {
 		return fmt.Errorf("event id: %w", err)
 	}
 	ev.ID, ev.Source, ev.ReceivedAt = id.String(), name, req.Now
-	if ev.Provider == "" {
-		ev.Provider = src.ProviderName
-	}
+	ev.Provider = src.ProviderName // as configured: "forgejo" stays forgejo
 	if ev.Reply != nil {
 		s.cfg.Log.Info("event answered by its provider", "event_id", ev.ID, "source", name, "type", ev.Type)
 		return c.Blob(ev.Reply.Status, ev.Reply.ContentType, ev.Reply.Body)

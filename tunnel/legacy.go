@@ -149,7 +149,9 @@ func (l *LegacySession) Exchange(ctx context.Context, head *RequestHead, body io
 		l.mu.Unlock()
 	}()
 	l.wmu.Lock()
-	_ = l.conn.SetWriteDeadline(time.Now().Add(l.opts.WriteTimeout))
+	// One message holds the whole body: give it time in proportion, so a
+	// 25 MiB body does not need a fast link (at least 64 KiB/s).
+	_ = l.conn.SetWriteDeadline(time.Now().Add(l.opts.WriteTimeout + time.Duration(len(msg)>>16)*time.Second))
 	err = l.conn.WriteMessage(websocket.TextMessage, msg)
 	l.wmu.Unlock()
 	if err != nil {

@@ -264,8 +264,10 @@ func (s *Session) dispatch(f Frame) {
 var ErrHeadTooLarge = errors.New("head too large for the tunnel")
 
 // Open starts a request on a new stream and waits, until ctx ends, for the
-// response head. The body (nil for none) is sent by a goroutine as the peer
-// grants window, concurrently with the wait. The caller must Close the
+// response head. The body (nil for none) is sent as the peer grants window,
+// by a goroutine concurrently with the wait, except a body of one chunk,
+// which is read inline: the caller bounds reads of a network body with a
+// deadline. The caller must Close the
 // returned stream when done with it; closing it early aborts the exchange.
 func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (*Stream, *ResponseHead, error) {
 	encoded := AppendRequestHead(nil, head)
@@ -297,9 +299,16 @@ func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (
 	}
 	if noBody {
 		st.markSent()
+	} else if head.ContentLength > 0 && head.ContentLength <= ChunkSize {
+		// A small body is one frame: send it inline. A stalled sender holds
+		// this read only as long as the caller's read deadline allows.
+		if err := st.sendBody(body, head.ContentLength); err != nil {
+			st.Close()
+			return nil, nil, err
+		}
 	} else {
-		// Always from a goroutine: a sender that stalls mid-body must not
-		// hold up the wait below, which ctx bounds.
+		// From a goroutine: a sender that stalls mid-body must not hold up
+		// the wait below, which ctx bounds.
 		st.pump.Add(1)
 		go func() {
 			defer st.pump.Done()

@@ -76,9 +76,7 @@ func runMatch(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	ev.Source, ev.ReceivedAt = *source, now
-	if ev.Provider == "" {
-		ev.Provider = src.ProviderName
-	}
+	ev.Provider = src.ProviderName // as configured: "forgejo" stays forgejo
 	out, err := json.MarshalIndent(ev, "", "  ")
 	if err != nil {
 		fmt.Fprintln(stderr, "hookrelay match:", err)
