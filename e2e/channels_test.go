@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -84,9 +86,14 @@ func TestWrongTokenIsRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			thief := startClient(t, t.TempDir(), srv.url, a.URL, tt.args...)
+			tokens := t.TempDir()
+			thief := startClient(t, tokens, srv.url, a.URL, tt.args...)
 			if code := thief.wait(20 * time.Second); code != 1 {
 				t.Fatalf("exit code %d, want 1", code)
+			}
+			// The token it made for its failed claim is not kept.
+			if b, _ := os.ReadFile(filepath.Join(tokens, "tokens.json")); bytes.Contains(b, []byte(`"dave"`)) {
+				t.Fatalf("a refused claim left a token behind: %s", b)
 			}
 			if !strings.Contains(thief.stderr(), tt.says) {
 				t.Fatalf("stderr %q does not say %q", thief.stderr(), tt.says)

@@ -62,7 +62,9 @@ func (s *Server) hook(c echo.Context) error {
 	if r.ContentLength > s.cfg.MaxBody {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBody))
 	}
-	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(hookReadTimeout))
+	if r.ContentLength != 0 { // see webhook: never on a body-less request
+		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(hookReadTimeout))
+	}
 	limited := &limitReader{r: r.Body, n: s.cfg.MaxBody}
 	body, err := io.ReadAll(limited)
 	if err != nil {

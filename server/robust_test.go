@@ -160,17 +160,89 @@ func TestFailedUpgradeClaimsNothing(t *testing.T) {
 	app := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer app.Close()
 	r := newRig(t, app.URL, Config{})
-	req, _ := http.NewRequest("GET", r.url+"/ws/carol", nil)
-	req.Header.Set("Sec-WebSocket-Protocol", tunnel.Subprotocol)
+	tests := []struct {
+		name   string
+		header map[string]string
+	}{
+		{"no upgrade at all", map[string]string{"Sec-WebSocket-Protocol": tunnel.Subprotocol}},
+		{"bad key", map[string]string{"Sec-WebSocket-Protocol": tunnel.Subprotocol, "Connection": "Upgrade", "Upgrade": "websocket",
+			"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "not-base64-of-16-bytes"}},
+		{"old version", map[string]string{"Sec-WebSocket-Protocol": tunnel.Subprotocol, "Connection": "Upgrade", "Upgrade": "websocket",
+			"Sec-WebSocket-Version": "8", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			channel := fmt.Sprintf("carol%d", i)
+			req, _ := http.NewRequest("GET", r.url+"/ws/"+channel, nil)
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400", resp.StatusCode)
+			}
+			if r.srv.channels.(interface{ Exists(string) bool }).Exists(channel) {
+				t.Fatal("a failed upgrade claimed the channel")
+			}
+		})
+	}
+}
+
+// An app may answer before a small body has even arrived; the answer
+// stands.
+func TestEarlyAnswerBeforeSmallSlowBody(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Full duplex: answer without first draining the body, as apps on
+		// servers other than Go's HTTP/1 do.
+		_ = http.NewResponseController(w).EnableFullDuplex()
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "no")
+		w.(http.Flusher).Flush()
+	}))
+	defer app.Close()
+	r := newRig(t, app.URL, Config{})
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte("0123456789"))
+		time.Sleep(300 * time.Millisecond)
+		pw.Write(bytes.Repeat([]byte("x"), 90))
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", r.url+"/webhook/bench/slow-body", pr)
+	req.ContentLength = 100
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("status %d, want 400", resp.StatusCode)
+	if resp.StatusCode != http.StatusUnauthorized || string(b) != "no" {
+		t.Fatalf("got %d %q, want 401 \"no\"", resp.StatusCode, b)
 	}
-	if r.srv.channels.(interface{ Exists(string) bool }).Exists("carol") {
-		t.Fatal("a failed upgrade claimed the channel")
+}
+
+// An answer to a body-less request may take longer than the sync timeout
+// once its head is back; it must arrive whole.
+func TestLongAnswerToBodylessRequest(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		time.Sleep(1500 * time.Millisecond)
+		io.WriteString(w, "second\n")
+	}))
+	defer app.Close()
+	r := newRig(t, app.URL, Config{SyncTimeout: time.Second})
+	resp, err := http.Get(r.url + "/webhook/bench/long")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(b) != "first\nsecond\n" {
+		t.Fatalf("got %q, %v", b, err)
 	}
 }

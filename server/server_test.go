@@ -34,6 +34,10 @@ func TestTargetOf(t *testing.T) {
 		{"/webhook/alice/../../admin", "", true},
 		{"/webhook/alice/x/%2e%2E/admin", "", true},
 		{"/webhook/alice/./x", "", true},
+		{"/webhook/alice/%2e%2e%2fadmin", "", true},
+		{"/webhook/alice/..%2Fadmin", "", true},
+		{"/webhook/alice/x/..%5Cadmin", "", true},
+		{"/webhook/alice/a%2Fb", "/a%2Fb", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +43,7 @@ func (s *Server) connect(c echo.Context) error {
 	if !s.clientKeyOK(r) {
 		return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a client key (--client-key)")
 	}
-	if !websocket.IsWebSocketUpgrade(r) || r.Header.Get("Sec-Websocket-Key") == "" || r.Header.Get("Sec-Websocket-Version") != "13" {
+	if !upgradeable(r) {
 		// Checked before any channel is claimed: a request that cannot be
 		// upgraded must not create a channel whose token nobody receives.
 		return echo.NewHTTPError(http.StatusBadRequest, "a WebSocket upgrade (version 13) is required")
@@ -111,6 +112,13 @@ func (s *Server) connect(c echo.Context) error {
 // sender, so a sender that never reads cannot hold a stream open.
 const responseWriteTimeout = time.Minute
 
+// upgradeable checks what the upgrader will, before a channel is claimed.
+func upgradeable(r *http.Request) bool {
+	key, err := base64.StdEncoding.DecodeString(r.Header.Get("Sec-Websocket-Key"))
+	return websocket.IsWebSocketUpgrade(r) && r.Method == http.MethodGet &&
+		r.Header.Get("Sec-Websocket-Version") == "13" && err == nil && len(key) == 16
+}
+
 // webhook tunnels any request on /webhook/{channel}[/rest] to the channel's
 // client and passes the local app's answer back.
 func (s *Server) webhook(c echo.Context) error {
@@ -135,7 +143,11 @@ func (s *Server) webhook(c echo.Context) error {
 	defer r.Body.Close()
 	// A sender must deliver its body within the sync timeout, as it must
 	// get its answer within it: a stalled sender cannot hold a stream.
-	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.SyncTimeout))
+	if r.ContentLength != 0 {
+		// Only with a body: without one, net/http's background read would
+		// take the deadline for the sender leaving and cut a long answer.
+		_ = rc.SetReadDeadline(time.Now().Add(s.cfg.SyncTimeout))
+	}
 	head := tunnel.NewRequestHead(r, target, s.trustedPeer(r))
 	var body io.Reader
 	var limited *limitReader
@@ -236,8 +248,15 @@ func suffixAfter(r *http.Request, prefix string) (string, error) {
 		rest = p[i:]
 	}
 	for seg := range strings.SplitSeq(rest, "/") {
-		if u, err := url.PathUnescape(seg); err == nil && (u == "." || u == "..") {
-			return "", errors.New("the path must not contain . or .. segments")
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			return "", errors.New("the path has a malformed escape")
+		}
+		// An escaped / or \ makes new segments for apps that unescape first.
+		for piece := range strings.FieldsFuncSeq(u, func(r rune) bool { return r == '/' || r == '\\' }) {
+			if piece == "." || piece == ".." {
+				return "", errors.New("the path must not contain . or .. segments")
+			}
 		}
 	}
 	if r.URL.RawQuery != "" || r.URL.ForceQuery {

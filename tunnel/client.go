@@ -190,6 +190,10 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 		} else {
 			if errors.Is(err, ErrRefused) || ctx.Err() != nil {
+				if claiming && !connectedBefore && c.cfg.Tokens != nil {
+					// The token made for this claim never owned anything.
+					_ = c.cfg.Tokens.Put(c.serverKey(), channel, "")
+				}
 				if ctx.Err() != nil {
 					return nil
 				}

@@ -302,7 +302,12 @@ func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (
 	} else if head.ContentLength > 0 && head.ContentLength <= ChunkSize {
 		// A small body is one frame: send it inline. A stalled sender holds
 		// this read only as long as the caller's read deadline allows.
-		if err := st.sendBody(body, head.ContentLength); err != nil {
+		if err := st.sendBody(body, head.ContentLength); err != nil && !errors.Is(err, errStopped) {
+			select {
+			case rh := <-st.respHead: // answered already: the answer stands
+				return st, rh, nil
+			default:
+			}
 			st.Close()
 			return nil, nil, err
 		}
