@@ -71,6 +71,8 @@ func TestParseAndMatch(t *testing.T) {
 			Payload: map[string]any{"label": map[string]any{"name": "bug"}}}, nil},
 		{"ping header any case", providers.Event{Source: "github", Repo: "octo-org/hello",
 			Headers: map[string]string{"X-Github-Event": "ping"}}, []string{"pings"}},
+		{"fan-out in file order", providers.Event{Source: "github", Type: "pull_request", Branch: "alice/x", Repo: "octo-org/hello",
+			Headers: map[string]string{"X-Github-Event": "ping"}}, []string{"alice-branches", "pings"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
