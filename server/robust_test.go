@@ -246,3 +246,29 @@ func TestLongAnswerToBodylessRequest(t *testing.T) {
 		t.Fatalf("got %q, %v", b, err)
 	}
 }
+
+// New channels are rate-limited; reconnects to existing ones are not.
+func TestNewChannelRateLimit(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer app.Close()
+	// The rig's own client creates "bench", the first of two allowed.
+	r := newRig(t, app.URL, Config{NewChannelsPerMinute: 2})
+	get := func(path string) int {
+		resp, err := http.Get(r.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("/new"); code != http.StatusOK {
+		t.Fatalf("second new channel: %d, want 200", code)
+	}
+	if code := get("/new"); code != http.StatusTooManyRequests {
+		t.Fatalf("third new channel: %d, want 429", code)
+	}
+	// An existing channel is still reachable and its client still connected.
+	if code := get("/webhook/bench/x"); code != http.StatusOK {
+		t.Fatalf("existing channel: %d, want 200", code)
+	}
+}

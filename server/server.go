@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/hookrelay/hookrelay/tunnel"
 )
@@ -30,6 +31,8 @@ type Channels interface {
 	CreateOpen() (name, token string, err error)
 	// ClaimOpen authorises a legacy client, which has no token.
 	ClaimOpen(name string) error
+	// Exists reports whether a channel is registered.
+	Exists(name string) bool
 }
 
 // Config configures a Server.
@@ -47,6 +50,10 @@ type Config struct {
 	// TrustedProxies are the peers (say, the TLS-terminating proxy in front)
 	// whose X-Forwarded-Proto and X-Forwarded-Host are passed on as set.
 	TrustedProxies []netip.Prefix
+	// NewChannelsPerMinute bounds how fast channels can be created, across
+	// all clients (0: unbounded). Reconnects to existing channels never
+	// count. It keeps an open server's registry from being flooded.
+	NewChannelsPerMinute int
 	// Version is sent to clients in the hello frame.
 	Version string
 	// Rules is the hooks file in force; nil serves no /hooks sources.
@@ -62,6 +69,8 @@ type Server struct {
 	echo     *echo.Echo
 	upgrader websocket.Upgrader
 	keyHash  [32]byte
+	// creations limits new channels; nil when unbounded.
+	creations *rate.Limiter
 	// track counts tunnel connections, which outlive their HTTP handlers'
 	// view of the server once hijacked, so shutdown can wait for them.
 	track tracker
@@ -82,6 +91,9 @@ func New(cfg Config, hub *tunnel.Hub, channels Channels) *Server {
 	}
 	s := &Server{cfg: cfg, hub: hub, channels: channels, keyHash: sha256.Sum256([]byte(cfg.ClientKey))}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if n := cfg.NewChannelsPerMinute; n > 0 {
+		s.creations = rate.NewLimiter(rate.Every(time.Minute/time.Duration(n)), n)
+	}
 	s.upgrader = websocket.Upgrader{
 		Subprotocols:    []string{tunnel.Subprotocol},
 		ReadBufferSize:  64 << 10,
@@ -141,6 +153,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	}
 	return err
 }
+
+// mayCreate reports whether a new channel may be created now.
+func (s *Server) mayCreate() bool {
+	return s.creations == nil || s.creations.Allow()
+}
+
+// errTooManyChannels answers a creation over the limit.
+var errTooManyChannels = echo.NewHTTPError(http.StatusTooManyRequests, "too many new channels on this server just now; try again in a minute")
 
 // clientKeyOK checks the shared client key, when the server has one.
 func (s *Server) clientKeyOK(r *http.Request) bool {

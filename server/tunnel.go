@@ -27,6 +27,9 @@ func (s *Server) newChannel(c echo.Context) error {
 	if !s.clientKeyOK(c.Request()) {
 		return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a client key (--client-key)")
 	}
+	if !s.mayCreate() {
+		return errTooManyChannels
+	}
 	name, token, err := s.channels.CreateOpen()
 	if err != nil {
 		return fmt.Errorf("creating channel: %w", err)
@@ -47,6 +50,9 @@ func (s *Server) connect(c echo.Context) error {
 		// Checked before any channel is claimed: a request that cannot be
 		// upgraded must not create a channel whose token nobody receives.
 		return echo.NewHTTPError(http.StatusBadRequest, "a WebSocket upgrade (version 13) is required")
+	}
+	if !s.channels.Exists(channel) && !s.mayCreate() {
+		return errTooManyChannels
 	}
 	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	var issued string

@@ -30,6 +30,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Var(&maxBody, "max-body", "largest request body accepted, e.g. 25MiB")
 	config := fs.String("config", envOr("HOOKRELAY_CONFIG", ""), "hooks file with sources and routes; reloaded on SIGHUP and on change (env HOOKRELAY_CONFIG)")
 	trusted := fs.String("trusted-proxies", envOr("HOOKRELAY_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of proxies in front whose X-Forwarded-Proto/Host are kept (env HOOKRELAY_TRUSTED_PROXIES)")
+	newChannels := fs.Int("new-channels-per-minute", 60, "how many channels may be created per minute across all clients; 0: unbounded (reconnects never count)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long requests in flight may finish on shutdown")
 	sess := tunnel.DefaultSessionOptions()
 	fs.DurationVar(&sess.PingInterval, "ping-interval", sess.PingInterval, "how often to ping each client")
@@ -105,13 +106,14 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitError
 	}
 	sc := server.Config{
-		SyncTimeout:    *syncTimeout,
-		MaxBody:        int64(maxBody),
-		ClientKey:      *clientKey,
-		Session:        sess,
-		Version:        version,
-		TrustedProxies: proxies,
-		Log:            log,
+		SyncTimeout:          *syncTimeout,
+		MaxBody:              int64(maxBody),
+		ClientKey:            *clientKey,
+		Session:              sess,
+		Version:              version,
+		TrustedProxies:       proxies,
+		NewChannelsPerMinute: *newChannels,
+		Log:                  log,
 	}
 	if rules != nil {
 		sc.Rules = rules
