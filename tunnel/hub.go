@@ -77,13 +77,6 @@ func (h *Hub) Attach(channel string, c Exchanger) (detach func()) {
 	}
 }
 
-// Connected reports whether a client is connected to channel.
-func (h *Hub) Connected(channel string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.conns[channel] != nil
-}
-
 // Exchange forwards one request to the client of channel.
 func (h *Hub) Exchange(ctx context.Context, channel string, head *RequestHead, body io.Reader) (*ResponseHead, io.ReadCloser, error) {
 	h.mu.Lock()

@@ -31,14 +31,10 @@ func (p *Provider) Normalize(r *providers.Request) (*providers.Event, error) {
 		DeliveryID: uuid,
 		DedupKey:   firstOf(r.Header.Get(HeaderIdempotencyKey), standard.ID(r.Header), uuid),
 		Repo:       firstOf(providers.Str(body, "project", "path_with_namespace"), providers.Str(body, "path_with_namespace"), providers.Str(body, "project_path_with_namespace")),
-		Headers:    providers.FlatHeaders(r.Header),
-		Payload:    body,
-	}
-	// X-Gitlab-Token is the secret itself: keep it out of Event.Headers,
-	// which the API shows and rules may log. The target still receives the
-	// request as sent.
-	if _, ok := e.Headers[HeaderToken]; ok {
-		e.Headers[HeaderToken] = providers.Secret("").String() // "[redacted]"
+		// FlatHeaders redacts X-Gitlab-Token, the secret itself; the target
+		// still receives the request as sent.
+		Headers: providers.FlatHeaders(r.Header),
+		Payload: body,
 	}
 	hasKind := e.Type != ""
 	if !hasKind {
