@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookrelay/hookrelay/store"
+)
+
+const deliveryCols = `seq, id, event_id, route, target, status, attempts, next_at, created_at, last_status, last_error, size`
+
+func scanDelivery(row interface{ Scan(...any) error }) (*store.Delivery, error) {
+	d := &store.Delivery{}
+	var next, created int64
+	if err := row.Scan(&d.Seq, &d.ID, &d.EventID, &d.Route, &d.Target, &d.Status, &d.Attempts, &next, &created,
+		&d.LastStatus, &d.LastError, &d.Size); err != nil {
+		return nil, err
+	}
+	d.NextAt, d.CreatedAt = fromNanos(next), fromNanos(created)
+	return d, nil
+}
+
+// Next returns the oldest pending delivery of target.
+func (s *Store) Next(ctx context.Context, target string) (*store.Delivery, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT 1`, target)
+	d, err := scanDelivery(row)
+	if err != nil {
+		return nil, notFound(err, "queue of "+target)
+	}
+	return d, nil
+}
+
+// Finish records an attempt of d and its new state.
+func (s *Store) Finish(ctx context.Context, d *store.Delivery, o store.Outcome) error {
+	var resp []byte
+	if o.Attempt.Response != nil {
+		var err error
+		if resp, err = json.Marshal(o.Attempt.Response); err != nil {
+			return err
+		}
+	}
+	a := o.Attempt
+	errText := a.Error
+	return s.write(ctx, func(tx *sql.Tx) (func(), error) {
+		var was string
+		var n int
+		if err := tx.QueryRow(`SELECT status, attempts FROM deliveries WHERE id = ?`, d.ID).Scan(&was, &n); err != nil {
+			return nil, notFound(err, "delivery "+d.ID)
+		}
+		n++
+		if _, err := tx.Exec(`INSERT INTO attempts(delivery_id, n, at, duration, outcome, status, error, response) VALUES(?,?,?,?,?,?,?,?)`,
+			d.ID, n, nanos(a.At), int64(a.Duration), a.Outcome, a.Status, errText, nullable(resp)); err != nil {
+			return nil, fmt.Errorf("recording attempt of %s: %w", d.ID, err)
+		}
+		if _, err := tx.Exec(`UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ? WHERE id = ?`,
+			o.Status, n, nanos(o.NextAt), a.Status, errText, d.ID); err != nil {
+			return nil, fmt.Errorf("updating delivery %s: %w", d.ID, err)
+		}
+		return func() {
+			d.Attempts, d.Status, d.NextAt, d.LastStatus, d.LastError = n, o.Status, o.NextAt, a.Status, errText
+			if was == store.Pending && o.Status != store.Pending {
+				s.account([]*store.Delivery{d}, -1)
+			}
+		}, nil
+	})
+}
+
+// Retry makes a delivery pending again, due now, in its old place in the
+// queue.
+func (s *Store) Retry(ctx context.Context, id string) (*store.Delivery, error) {
+	var d *store.Delivery
+	err := s.write(ctx, func(tx *sql.Tx) (func(), error) {
+		var err error
+		d, err = scanDelivery(tx.QueryRow(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id))
+		if err != nil {
+			return nil, notFound(err, "delivery "+id)
+		}
+		was := d.Status
+		if was != store.Pending {
+			if err := s.checkRoom([]*store.Delivery{d}, -1); err != nil {
+				return nil, err
+			}
+		}
+		now := time.Now()
+		if _, err := tx.Exec(`UPDATE deliveries SET status = 'pending', next_at = ? WHERE id = ?`, nanos(now), id); err != nil {
+			return nil, err
+		}
+		d.Status, d.NextAt = store.Pending, now
+		return func() {
+			if was != store.Pending {
+				s.account([]*store.Delivery{d}, +1)
+			}
+		}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Targets lists the targets with pending deliveries.
+func (s *Store) Targets(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT target FROM deliveries WHERE status = 'pending'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func nullable(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}

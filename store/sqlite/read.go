@@ -1,0 +1,169 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookrelay/hookrelay/store"
+)
+
+const eventCols = `e.id, e.source, e.channel, e.type, e.dedup_key, e.received_at, e.method, e.target, e.host, e.header, e.normalized, e.duplicate_of, e.edited_from`
+
+func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*store.Event, error) {
+	ev := &store.Event{}
+	var at int64
+	var header string
+	var norm []byte
+	dst := append([]any{&ev.ID, &ev.Source, &ev.Channel, &ev.Type, &ev.DedupKey, &at, &ev.Method, &ev.Target, &ev.Host, &header, &norm,
+		&ev.DuplicateOf, &ev.EditedFrom}, extra...)
+	if err := row.Scan(dst...); err != nil {
+		return nil, err
+	}
+	ev.ReceivedAt = fromNanos(at)
+	if len(norm) > 0 {
+		ev.Normalized = json.RawMessage(norm)
+	}
+	if err := json.Unmarshal([]byte(header), &ev.Header); err != nil {
+		return nil, fmt.Errorf("event %s: header: %w", ev.ID, err)
+	}
+	return ev, nil
+}
+
+// Event returns a stored event with its body.
+func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
+	var body []byte
+	ev, err := scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventCols+`, e.body FROM events e WHERE e.id = ?`, id), &body)
+	if err != nil {
+		return nil, notFound(err, "event "+id)
+	}
+	ev.Body = body
+	return ev, nil
+}
+
+// Delivery returns one delivery.
+func (s *Store) Delivery(ctx context.Context, id string) (*store.Delivery, error) {
+	d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id))
+	if err != nil {
+		return nil, notFound(err, "delivery "+id)
+	}
+	return d, nil
+}
+
+// Deliveries returns an event's deliveries in queue order.
+func (s *Store) Deliveries(ctx context.Context, eventID string) ([]*store.Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE event_id = ? ORDER BY seq`, eventID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Attempts returns a delivery's attempts in order.
+func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]store.Attempt, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT n, at, duration, outcome, status, error, response FROM attempts WHERE delivery_id = ? ORDER BY n`, deliveryID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Attempt
+	for rows.Next() {
+		a := store.Attempt{DeliveryID: deliveryID}
+		var at, dur int64
+		var resp sql.NullString
+		if err := rows.Scan(&a.N, &at, &dur, &a.Outcome, &a.Status, &a.Error, &resp); err != nil {
+			return nil, err
+		}
+		a.At, a.Duration = fromNanos(at), time.Duration(dur)
+		if resp.Valid {
+			a.Response = &store.Response{}
+			if err := json.Unmarshal([]byte(resp.String), a.Response); err != nil {
+				return nil, fmt.Errorf("attempt %d of %s: %w", a.N, deliveryID, err)
+			}
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// statusExpr derives an event's status from its deliveries.
+const statusExpr = `CASE
+	WHEN e.duplicate_of != '' THEN 'duplicate'
+	WHEN NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) THEN 'unrouted'
+	WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'dead') THEN 'dead'
+	WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending') THEN 'pending'
+	ELSE 'delivered' END`
+
+// List returns events matching f, newest first.
+func (s *Store) List(ctx context.Context, f store.Filter) ([]store.EventSummary, error) {
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if f.Source != "" {
+		add("e.source = ?", f.Source)
+	}
+	if f.Channel != "" {
+		add("(e.channel = ? OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.target = ?))", f.Channel, "tunnel:"+f.Channel)
+	}
+	if f.Type != "" {
+		add("e.type = ?", f.Type)
+	}
+	if !f.Since.IsZero() {
+		add("e.received_at >= ?", nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("e.received_at < ?", nanos(f.Until))
+	}
+	if f.Before != "" {
+		add("e.seq < (SELECT seq FROM events WHERE id = ?)", f.Before)
+	}
+	if f.Status != "" {
+		add("("+statusExpr+") = ?", f.Status)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	q := `SELECT ` + eventCols + `, ` + statusExpr + `,
+		(SELECT coalesce(group_concat(d.target, ' '), '') FROM deliveries d WHERE d.event_id = e.id),
+		(SELECT count(*) FROM deliveries d WHERE d.event_id = e.id)
+		FROM events e`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY e.seq DESC LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing events: %w", err)
+	}
+	defer rows.Close()
+	out := []store.EventSummary{}
+	for rows.Next() {
+		var sum store.EventSummary
+		var targets string
+		ev, err := scanEvent(rows, &sum.Status, &targets, &sum.Deliveries)
+		if err != nil {
+			return nil, err
+		}
+		sum.Event = *ev
+		sum.Targets = strings.Fields(targets)
+		out = append(out, sum)
+	}
+	return out, rows.Err()
+}
