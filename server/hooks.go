@@ -3,39 +3,25 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/providers"
+	"github.com/hookrelay/hookrelay/store"
 	"github.com/hookrelay/hookrelay/tunnel"
 )
 
 // Rules gives the hooks file in force; dispatch.Live is one.
 type Rules interface {
 	Current() *dispatch.Config
-}
-
-// Headers hookrelay adds to deliveries of /hooks events.
-const (
-	HeaderEventID = "X-Hookrelay-Event-Id"
-	HeaderRoute   = "X-Hookrelay-Route"
-)
-
-// hookReadTimeout bounds reading a delivery's body.
-const hookReadTimeout = 30 * time.Second
-
-// accepted is the answer to an accepted event.
-type accepted struct {
-	EventID string   `json:"event_id"`
-	Routes  []string `json:"routes"`
 }
 
 // hook receives POST /hooks/{source}[/rest]: verify, normalise, match, then
@@ -59,19 +45,9 @@ func (s *Server) hook(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("source %s does not accept deliveries from %s", name, ip))
 		}
 	}
-	if r.ContentLength > s.cfg.MaxBody {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBody))
-	}
-	if r.ContentLength != 0 { // see webhook: never on a body-less request
-		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(hookReadTimeout))
-	}
-	limited := &limitReader{r: r.Body, n: s.cfg.MaxBody}
-	body, err := io.ReadAll(limited)
+	body, err := s.readBody(c)
 	if err != nil {
-		if limited.over.Load() {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.cfg.MaxBody))
-		}
-		return echo.NewHTTPError(http.StatusBadRequest, "reading the request body failed")
+		return err
 	}
 	req := &providers.Request{Header: r.Header, Body: body, Now: time.Now()}
 	if err := src.Provider.Verify(req); err != nil {
@@ -83,11 +59,11 @@ func (s *Server) hook(c echo.Context) error {
 		s.cfg.Log.Warn("delivery refused", "source", name, "reason", err.Error())
 		return echo.NewHTTPError(rejectStatus(err), err.Error())
 	}
-	id, err := uuid.NewV7()
+	id, err := newID()
 	if err != nil {
-		return fmt.Errorf("event id: %w", err)
+		return err
 	}
-	ev.ID, ev.Source, ev.ReceivedAt = id.String(), name, req.Now
+	ev.ID, ev.Source, ev.ReceivedAt = id, name, req.Now
 	ev.Provider = src.ProviderName // as configured: "forgejo" stays forgejo
 	if ev.Reply != nil {
 		s.cfg.Log.Info("event answered by its provider", "event_id", ev.ID, "source", name, "type", ev.Type)
@@ -103,60 +79,63 @@ func (s *Server) hook(c echo.Context) error {
 	}
 	s.cfg.Log.Info("event received", "event_id", ev.ID, "source", name, "type", ev.Type, "action", ev.Action,
 		"delivery_id", ev.DeliveryID, "routes", strings.Join(names, ","))
-	if len(routes) == 0 {
-		s.cfg.Log.Info("event unrouted", "event_id", ev.ID, "source", name, "type", ev.Type)
-		status := http.StatusAccepted
-		if ev.Type == "ping" {
-			status = http.StatusOK
-		}
-		return c.JSON(status, accepted{EventID: ev.ID, Routes: names})
-	}
 	target, err := suffixAfter(r, "/hooks/")
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	head := tunnel.NewRequestHead(r, target, s.trustedPeer(r))
 	head.ContentLength = int64(len(body))
-	head.Header.Set(HeaderEventID, ev.ID)
 	if len(routes) == 1 && routes[0].Respond == dispatch.RespondPassthrough {
-		head.Header.Set(HeaderRoute, routes[0].Name)
+		// The sender waits for the app's answer, as with a sync channel:
+		// nothing is stored.
+		head.Header.Set(delivery.HeaderEventID, ev.ID)
+		head.Header.Set(delivery.HeaderRoute, routes[0].Name)
 		return s.passthrough(c, routes[0], head, body)
 	}
+	norm, err := normalized(ev)
+	if err != nil {
+		return err
+	}
+	stored := &store.Event{ID: ev.ID, Source: name, Type: ev.Type, DedupKey: ev.DedupKey, ReceivedAt: ev.ReceivedAt,
+		Method: head.Method, Target: head.Target, Host: head.Host, Header: head.Header, Body: body, Normalized: norm}
+	q := queued{EventID: ev.ID, Routes: names, Status: "queued"}
+	ds := make([]*store.Delivery, 0, len(routes))
 	for _, rt := range routes {
 		if rt.Respond == dispatch.RespondPassthrough {
 			s.cfg.Log.Warn("respond: passthrough ignored: the event matched several routes", "event_id", ev.ID, "route", rt.Name)
 		}
-		h := *head
-		h.Header = head.Header.Clone()
-		h.Header.Set(HeaderRoute, rt.Name)
-		if !s.bg.add(1) {
-			s.cfg.Log.Warn("delivery not started: the server is shutting down", "event_id", ev.ID, "route", rt.Name)
-			continue
+		did, err := newID()
+		if err != nil {
+			return err
 		}
-		go func() {
-			defer s.bg.done()
-			s.deliver(ev.ID, rt, &h, body)
-		}()
+		ds = append(ds, &store.Delivery{ID: did, EventID: ev.ID, Route: rt.Name, Target: rt.To.String()})
+		q.Deliveries = append(q.Deliveries, did)
 	}
-	return c.JSON(http.StatusAccepted, accepted{EventID: ev.ID, Routes: names})
+	if len(routes) == 0 {
+		q.Status = "unrouted"
+		s.cfg.Log.Info("event unrouted", "event_id", ev.ID, "source", name, "type", ev.Type)
+	}
+	err = s.store(r.Context(), stored, ds)
+	if err == nil && len(routes) == 0 && ev.Type == "ping" {
+		c.Response().Header().Set(delivery.HeaderEventID, ev.ID)
+		return c.JSON(http.StatusOK, q) // a ping is answered, not queued
+	}
+	if errors.Is(err, store.ErrDuplicate) {
+		s.cfg.Log.Info("duplicate event not delivered again", "event_id", ev.ID, "source", name, "dedup_key", ev.DedupKey)
+	}
+	return answerStored(c, err, q)
 }
 
-// deliver sends one event to one tunnel target in the background.
-func (s *Server) deliver(eventID string, rt *dispatch.Route, head *tunnel.RequestHead, body []byte) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DeliveryTimeout)
-	defer cancel()
-	start := time.Now()
-	rh, rb, err := s.hub.Exchange(ctx, rt.To.Name, head, bytes.NewReader(body))
+// normalized is the provider's event as stored: without the payload and
+// headers, which the stored body and header hold already.
+func normalized(ev *providers.Event) (json.RawMessage, error) {
+	e := *ev
+	e.Payload, e.Headers = nil, nil
+	b, err := json.Marshal(&e)
 	if err != nil {
-		s.cfg.Log.Warn("delivery failed", "event_id", eventID, "route", rt.Name, "target", rt.To.String(), "err", err)
-		return
+		return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
 	}
-	stop := context.AfterFunc(ctx, func() { rb.Close() }) // the timeout bounds the body too
-	_, _ = io.Copy(io.Discard, io.LimitReader(rb, 1<<20))
-	stop()
-	rb.Close()
-	s.cfg.Log.Info("delivered", "event_id", eventID, "route", rt.Name, "target", rt.To.String(),
-		"status", rh.Status, "duration", time.Since(start))
+	return b, nil
 }
 
 // passthrough delivers to the route's tunnel now and answers with the local

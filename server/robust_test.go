@@ -199,6 +199,7 @@ func TestEarlyAnswerBeforeSmallSlowBody(t *testing.T) {
 		// Full duplex: answer without first draining the body, as apps on
 		// servers other than Go's HTTP/1 do.
 		_ = http.NewResponseController(w).EnableFullDuplex()
+		defer r.Body.Close() // golang/go#68560, in this app's server
 		w.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(w, "no")
 		w.(http.Flusher).Flush()

@@ -19,6 +19,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
+	"github.com/hookrelay/hookrelay/delivery"
+	"github.com/hookrelay/hookrelay/store"
 	"github.com/hookrelay/hookrelay/tunnel"
 )
 
@@ -33,6 +35,34 @@ type Channels interface {
 	ClaimOpen(name string) error
 	// Exists reports whether a channel is registered.
 	Exists(name string) bool
+	// Mode is the channel's mode (store.ModeAuto, ...); empty if unset.
+	Mode(name string) string
+	// SetMode sets the channel's mode; empty restores the default.
+	SetMode(name, mode string) error
+	// Verify checks that token owns the channel, creating nothing.
+	Verify(name, token string) error
+	// List describes every channel.
+	List() []store.ChannelInfo
+}
+
+// Events is the event store as the server uses it.
+type Events interface {
+	store.Events
+	// QueueLen is the number and size of a target's pending deliveries.
+	QueueLen(target string) (n, bytes int64)
+}
+
+// Deliveries drains the stored queues (a *delivery.Engine).
+type Deliveries interface {
+	// Kick tells it that a target may have work.
+	Kick(target string)
+	// Hold and Complete bracket an attempt made outside it; Release ends
+	// a hold without an attempt to record.
+	Hold(deliveryID string)
+	Release(deliveryID string)
+	Complete(ctx context.Context, d *store.Delivery, start time.Time, a *delivery.Answer, err error)
+	// Policy is its retry policy; its Timeout bounds every attempt.
+	Policy() delivery.Policy
 }
 
 // Config configures a Server.
@@ -43,8 +73,6 @@ type Config struct {
 	MaxBody int64
 	// ClientKey, when set, is required to create or connect any channel.
 	ClientKey string
-	// DeliveryTimeout bounds a background delivery of a /hooks event.
-	DeliveryTimeout time.Duration
 	// Session tunes the liveness checks of tunnel connections.
 	Session tunnel.SessionOptions
 	// TrustedProxies are the peers (say, the TLS-terminating proxy in front)
@@ -58,7 +86,16 @@ type Config struct {
 	Version string
 	// Rules is the hooks file in force; nil serves no /hooks sources.
 	Rules Rules
-	Log   *slog.Logger
+	// Events stores every request before it is acknowledged with 202.
+	Events Events
+	// Deliveries delivers what Events holds.
+	Deliveries Deliveries
+	// DefaultMode is the mode of channels that have none (store.ModeAuto).
+	DefaultMode string
+	// AdminToken grants the /api endpoints for every channel; channel
+	// tokens grant them for their own channel. Empty: no admin.
+	AdminToken string
+	Log        *slog.Logger
 }
 
 // Server is hookrelay's HTTP server.
@@ -81,13 +118,14 @@ type Server struct {
 	cancel context.CancelFunc
 }
 
-// New builds a server around a hub and a channel registry.
+// New builds a server around a hub, a channel registry, and the event store
+// and delivery engine in cfg, which are required.
 func New(cfg Config, hub *tunnel.Hub, channels Channels) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.DeliveryTimeout <= 0 {
-		cfg.DeliveryTimeout = 30 * time.Second
+	if cfg.DefaultMode == "" {
+		cfg.DefaultMode = store.ModeAuto
 	}
 	s := &Server{cfg: cfg, hub: hub, channels: channels, keyHash: sha256.Sum256([]byte(cfg.ClientKey))}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

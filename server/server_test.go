@@ -15,7 +15,9 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/store/sqlite"
 	"github.com/hookrelay/hookrelay/tunnel"
 )
 
@@ -95,7 +97,22 @@ func newRig(tb testing.TB, target string, cfg Config, client ...func(*tunnel.Cli
 		cfg.MaxBody = 25 << 20
 	}
 	cfg.Session = tunnel.DefaultSessionOptions()
-	srv := New(cfg, tunnel.NewHub(slog.New(slog.DiscardHandler)), channels)
+	if cfg.DefaultMode == "" {
+		cfg.DefaultMode = store.ModeSync // most tests here are about the tunnel itself
+	}
+	hub := tunnel.NewHub(slog.New(slog.DiscardHandler))
+	events, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	engine := delivery.New(events, map[string]delivery.Sender{"tunnel": delivery.TunnelSender{Hub: hub}}, rigPolicy(), nil)
+	hub.OnAttach(engine.KickChannel)
+	cfg.Events, cfg.Deliveries = events, engine
+	ectx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() { defer close(engineDone); _ = engine.Run(ectx) }()
+	tb.Cleanup(func() { stopEngine(); <-engineDone; events.Close() })
+	srv := New(cfg, hub, channels)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -127,6 +144,11 @@ func newRig(tb testing.TB, target string, cfg Config, client ...func(*tunnel.Cli
 		tb.Fatal("client did not connect")
 	}
 	return r
+}
+
+// rigPolicy retries fast, so tests of retries take milliseconds.
+func rigPolicy() delivery.Policy {
+	return delivery.Policy{MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 5, MaxAge: time.Hour, Timeout: 5 * time.Second}
 }
 
 // syncBuffer closes ready when the client prints that it is connected.

@@ -78,6 +78,11 @@ func (s *Server) connect(c echo.Context) error {
 	case err != nil:
 		return fmt.Errorf("claiming channel: %w", err)
 	}
+	if m := r.Header.Get(tunnel.HeaderMode); m != "" {
+		if err := s.channels.SetMode(channel, m); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "Hookrelay-Mode: "+err.Error())
+		}
+	}
 	h := http.Header{}
 	if issued != "" {
 		h.Set(tunnel.HeaderToken, issued)
@@ -125,8 +130,9 @@ func upgradeable(r *http.Request) bool {
 		r.Header.Get("Sec-Websocket-Version") == "13" && err == nil && len(key) == 16
 }
 
-// webhook tunnels any request on /webhook/{channel}[/rest] to the channel's
-// client and passes the local app's answer back.
+// webhook answers any request on /webhook/{channel}[/rest] as the
+// channel's mode says: through the tunnel (sync), stored (async), or the
+// local app's answer if it comes in time and stored otherwise (auto).
 func (s *Server) webhook(c echo.Context) error {
 	r := c.Request()
 	channel := c.Param("channel")
@@ -138,6 +144,23 @@ func (s *Server) webhook(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
+	mode := s.cfg.DefaultMode
+	if !s.channels.Exists(channel) {
+		// Nobody owns it: nothing is queued for it.
+		mode = store.ModeSync
+	} else if m := s.channels.Mode(channel); m != "" {
+		mode = m
+	}
+	if mode != store.ModeSync {
+		return s.webhookStored(c, channel, target, mode)
+	}
+	return s.webhookSync(c, channel, target)
+}
+
+// webhookSync tunnels the request to the channel's client as it arrives
+// and passes the local app's answer back.
+func (s *Server) webhookSync(c echo.Context, channel, target string) error {
+	r := c.Request()
 	rc := http.NewResponseController(c.Response())
 	// The body streams to the client while the answer may already come
 	// back (an app may answer before reading it all): HTTP/1 must not close

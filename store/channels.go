@@ -58,6 +58,7 @@ type channelRecord struct {
 	hash    [sha256.Size]byte
 	open    bool
 	created time.Time
+	mode    string
 }
 
 // channelsFile is the JSON layout of the channels file.
@@ -72,6 +73,9 @@ type channelFileItem struct {
 	TokenSHA256 string    `json:"token_sha256"`
 	Open        bool      `json:"open"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Mode is how /webhook requests are answered (see SetMode); empty is
+	// the server's default.
+	Mode string `json:"mode,omitempty"`
 }
 
 // OpenChannels loads the registry stored at path, typically
@@ -125,6 +129,10 @@ func (c *Channels) decode(data []byte) error {
 		copy(rec.hash[:], h)
 		rec.open = it.Open
 		rec.created = it.CreatedAt
+		if it.Mode != "" && !ValidMode(it.Mode) {
+			return fmt.Errorf("channel %q: unknown mode %q", name, it.Mode)
+		}
+		rec.mode = it.Mode
 		c.channels[name] = rec
 	}
 	return nil
@@ -287,6 +295,7 @@ func (c *Channels) saveLocked() error {
 			TokenSHA256: hex.EncodeToString(rec.hash[:]),
 			Open:        rec.open,
 			CreatedAt:   rec.created,
+			Mode:        rec.mode,
 		}
 	}
 	data, err := json.MarshalIndent(f, "", "  ")

@@ -27,6 +27,8 @@ const (
 	HeaderToken = "Hookrelay-Token"
 	// HeaderClientKey carries the server's shared client key, when it has one.
 	HeaderClientKey = "Hookrelay-Client-Key"
+	// HeaderMode sets the channel's mode (auto, sync, async) on connect.
+	HeaderMode = "Hookrelay-Mode"
 )
 
 // ErrRefused wraps every error that retrying cannot fix: a wrong token, a
@@ -54,6 +56,9 @@ type ClientConfig struct {
 	Token string
 	// ClientKey is the server's shared client key, if it requires one.
 	ClientKey string
+	// Mode, when set, becomes the channel's mode on the server: how
+	// webhooks are answered, and queued, while this client is away too.
+	Mode string
 	// Concurrency bounds requests in flight to the local app.
 	Concurrency int
 	Tokens      TokenStore
@@ -237,6 +242,9 @@ func (c *Client) dial(ctx context.Context, channel, token string) (*Session, str
 	}
 	if c.cfg.ClientKey != "" {
 		h.Set(HeaderClientKey, c.cfg.ClientKey)
+	}
+	if c.cfg.Mode != "" {
+		h.Set(HeaderMode, c.cfg.Mode)
 	}
 	d := websocket.Dialer{
 		Subprotocols:     []string{Subprotocol},

@@ -49,6 +49,8 @@ type Hub struct {
 	log   *slog.Logger
 	mu    sync.Mutex
 	conns map[string]Exchanger
+	// attached is told of every attach; set before the hub is used.
+	attached func(channel string)
 }
 
 // NewHub returns an empty hub.
@@ -68,6 +70,9 @@ func (h *Hub) Attach(channel string, c Exchanger) (detach func()) {
 		h.log.Info("channel connection replaced", "channel", channel)
 		old.Close(CloseReplaced, "replaced by a newer connection for this channel")
 	}
+	if h.attached != nil {
+		h.attached(channel)
+	}
 	return func() {
 		h.mu.Lock()
 		if h.conns[channel] == c {
@@ -75,6 +80,18 @@ func (h *Hub) Attach(channel string, c Exchanger) (detach func()) {
 		}
 		h.mu.Unlock()
 	}
+}
+
+// OnAttach makes fn be called, without blocking, whenever a client attaches
+// to a channel (so queued deliveries can start). Call it before the hub is
+// used.
+func (h *Hub) OnAttach(fn func(channel string)) { h.attached = fn }
+
+// Connected reports whether a client is attached to channel.
+func (h *Hub) Connected(channel string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.conns[channel] != nil
 }
 
 // Exchange forwards one request to the client of channel.

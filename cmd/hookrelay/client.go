@@ -22,6 +22,9 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	concurrency := fs.Int("concurrency", 32, "requests in flight to the local app at once")
 	tokensFile := fs.String("tokens-file", "", "where channel tokens are stored (default: hookrelay/tokens.json in the user config dir)")
 	quiet := fs.Bool("quiet", false, "do not print a line per delivery")
+	mode := fs.String("mode", "", "how the server answers webhooks for this channel, kept while the client is away:\n"+
+		"auto: the app's answer when it comes within the server's sync timeout, else 202 and queued;\n"+
+		"sync: always the app's answer (503 while away); async: always 202 and queued\n(default: the server's)")
 	sess := tunnel.DefaultSessionOptions()
 	fs.DurationVar(&sess.PingInterval, "ping-interval", sess.PingInterval, "how often to ping the server")
 	fs.DurationVar(&sess.ReadTimeout, "read-timeout", sess.ReadTimeout, "reconnect when the server is silent for this long (half-open connection)")
@@ -43,6 +46,10 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if err := checkLiveness(sess.PingInterval, sess.ReadTimeout); err != nil {
 		fmt.Fprintln(stderr, "hookrelay client:", err)
+		return exitUsage
+	}
+	if *mode != "" && !store.ValidMode(*mode) {
+		fmt.Fprintf(stderr, "hookrelay client: --mode must be auto, sync or async, not %q\n", *mode)
 		return exitUsage
 	}
 	if *serverURL == "" {
@@ -71,6 +78,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Channel:     *channel,
 		Token:       *token,
 		ClientKey:   *clientKey,
+		Mode:        *mode,
 		Concurrency: *concurrency,
 		Tokens:      store.OpenTokens(*tokensFile),
 		Session:     sess,

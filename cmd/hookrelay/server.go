@@ -12,10 +12,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/providers/builtin"
 	"github.com/hookrelay/hookrelay/server"
 	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/store/sqlite"
 	"github.com/hookrelay/hookrelay/tunnel"
 )
 
@@ -23,7 +25,7 @@ import (
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	listen := fs.String("listen", envOr("HOOKRELAY_LISTEN", ":8080"), "address to listen on; 127.0.0.1:0 picks a free port (env HOOKRELAY_LISTEN)")
-	data := fs.String("data", envOr("HOOKRELAY_DATA", "./hookrelay-data"), "directory for everything persisted: channels and their hashed tokens (env HOOKRELAY_DATA)")
+	data := fs.String("data", envOr("HOOKRELAY_DATA", "./hookrelay-data"), "directory for everything persisted: channels and their hashed tokens, and the event store events.db (env HOOKRELAY_DATA)")
 	clientKey := fs.String("client-key", "", "when set, creating or connecting any channel requires this key (env HOOKRELAY_CLIENT_KEY)")
 	syncTimeout := fs.Duration("sync-timeout", 9*time.Second, "how long a webhook waits for the local app's response")
 	maxBody := byteSize(25 << 20)
@@ -31,6 +33,23 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	config := fs.String("config", envOr("HOOKRELAY_CONFIG", ""), "hooks file with sources and routes; reloaded on SIGHUP and on change (env HOOKRELAY_CONFIG)")
 	trusted := fs.String("trusted-proxies", envOr("HOOKRELAY_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of proxies in front whose X-Forwarded-Proto/Host are kept (env HOOKRELAY_TRUSTED_PROXIES)")
 	newChannels := fs.Int("new-channels-per-minute", 60, "how many channels may be created per minute across all clients; 0: unbounded (reconnects never count)")
+	adminToken := fs.String("admin-token", "", "token for the /api endpoints over every channel (env HOOKRELAY_ADMIN_TOKEN); channel tokens always work for their own channel")
+	defaultMode := fs.String("default-mode", store.ModeAuto, "how /webhook answers for channels whose client set no --mode: auto, sync or async")
+	fsync := fs.Bool("fsync", true, "sync the event store to disk before acknowledging; false risks losing acknowledged events in a crash (benchmarks only)")
+	dedup := fs.Duration("dedup-window", 24*time.Hour, "a repeat of a provider's delivery id within this window is answered 200 and not delivered again; 0: no dedup")
+	retention := fs.Duration("retention", 7*24*time.Hour, "how long delivered events are kept for inspection and replay")
+	storeMax := byteSize(1 << 30)
+	fs.Var(&storeMax, "store-max", "largest size of the event store: delivered events are pruned to keep under it; undelivered ones beyond it are refused with 507")
+	queueEvents := fs.Int64("queue-max-events", 10_000, "most undelivered events a channel's queue holds; more are refused with 429")
+	queueBytes := byteSize(256 << 20)
+	fs.Var(&queueBytes, "queue-max-bytes", "most undelivered bytes a channel's queue holds; more are refused with 429")
+	policy := delivery.DefaultPolicy()
+	fs.DurationVar(&policy.MinBackoff, "retry-min", policy.MinBackoff, "wait before the first retry; it doubles per attempt, with jitter")
+	fs.DurationVar(&policy.MaxBackoff, "retry-max", policy.MaxBackoff, "longest wait between retries")
+	fs.IntVar(&policy.MaxAttempts, "retry-attempts", policy.MaxAttempts, "attempts before a delivery is dead-lettered")
+	fs.DurationVar(&policy.MaxAge, "retry-max-age", policy.MaxAge, "a delivery undelivered (queued or retrying) for this long is dead-lettered")
+	fs.BoolVar(&policy.Retry4xx, "retry-4xx", false, "retry deliveries the app answers with 4xx (by default they count as delivered)")
+	fs.DurationVar(&policy.Timeout, "attempt-timeout", policy.Timeout, "how long one delivery attempt may wait for the app's answer")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long requests in flight may finish on shutdown")
 	sess := tunnel.DefaultSessionOptions()
 	fs.DurationVar(&sess.PingInterval, "ping-interval", sess.PingInterval, "how often to ping each client")
@@ -42,6 +61,17 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if *clientKey == "" {
 		*clientKey = envOr("HOOKRELAY_CLIENT_KEY", "")
+	}
+	if *adminToken == "" {
+		*adminToken = envOr("HOOKRELAY_ADMIN_TOKEN", "")
+	}
+	if !store.ValidMode(*defaultMode) {
+		fmt.Fprintf(stderr, "hookrelay server: --default-mode must be auto, sync or async, not %q\n", *defaultMode)
+		return exitUsage
+	}
+	if policy.MinBackoff <= 0 || policy.MaxBackoff < policy.MinBackoff || policy.MaxAttempts < 1 || policy.MaxAge <= 0 || policy.Timeout <= 0 {
+		fmt.Fprintln(stderr, "hookrelay server: --retry-min, --retry-attempts, --retry-max-age and --attempt-timeout must be positive, and --retry-max at least --retry-min")
+		return exitUsage
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
@@ -100,6 +130,26 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "hookrelay server:", err)
 		return exitError
 	}
+	if *dedup == 0 {
+		*dedup = -1 // the store's "no dedup"
+	}
+	events, err := sqlite.Open(ctx, filepath.Join(*data, "events.db"), sqlite.Options{
+		NoSync:         !*fsync,
+		DedupWindow:    *dedup,
+		QueueMaxEvents: *queueEvents,
+		QueueMaxBytes:  int64(queueBytes),
+		MaxBytes:       int64(storeMax),
+		Retention:      *retention,
+		Log:            log,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "hookrelay server:", err)
+		return exitError
+	}
+	defer events.Close()
+	hub := tunnel.NewHub(log)
+	engine := delivery.New(events, map[string]delivery.Sender{"tunnel": delivery.TunnelSender{Hub: hub}}, policy, log)
+	hub.OnAttach(engine.KickChannel)
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "hookrelay server:", err)
@@ -113,12 +163,28 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Version:              version,
 		TrustedProxies:       proxies,
 		NewChannelsPerMinute: *newChannels,
+		Events:               events,
+		Deliveries:           engine,
+		DefaultMode:          *defaultMode,
+		AdminToken:           *adminToken,
 		Log:                  log,
 	}
 	if rules != nil {
 		sc.Rules = rules
 	}
-	srv := server.New(sc, tunnel.NewHub(log), channels)
+	srv := server.New(sc, hub, channels)
+	// The engine and the pruner stop after the server: deliveries it
+	// accepted in its last moments are stored, and go on at the next start.
+	bgCtx, stopBg := context.WithCancel(context.Background())
+	engineDone := make(chan error, 1)
+	go func() { engineDone <- engine.Run(bgCtx) }()
+	go events.PruneEvery(bgCtx, 10*time.Minute)
+	defer func() {
+		stopBg()
+		if err := <-engineDone; err != nil {
+			log.Error("delivery engine", "err", err)
+		}
+	}()
 	fmt.Fprintf(stdout, "hookrelay: listening on http://%s\n", ln.Addr())
 	log.Info("server started", "addr", ln.Addr().String(), "data", *data, "client_key_required", *clientKey != "")
 	if err := srv.Serve(ctx, ln, *grace); err != nil {

@@ -1,0 +1,151 @@
+// Package delivery moves stored events to their targets: one ordered queue
+// per target, drained while the target is ready, each delivery retried
+// with backoff until its target answers or it dies.
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookrelay/hookrelay/store"
+)
+
+// Queue is the part of the event store the engine uses.
+type Queue interface {
+	Next(ctx context.Context, target string) (*store.Delivery, error)
+	Finish(ctx context.Context, d *store.Delivery, o store.Outcome) error
+	Targets(ctx context.Context) ([]string, error)
+	Event(ctx context.Context, id string) (*store.Event, error)
+}
+
+// Engine drains the queues. It is safe for concurrent use.
+type Engine struct {
+	q       Queue
+	senders map[string]Sender
+	policy  Policy
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	ctx     context.Context
+	workers map[string]*worker
+	// held are deliveries whose attempt runs outside the engine (a
+	// webhook's answer that took longer than the sender could wait); the
+	// head of their queue waits for Complete.
+	held map[string]bool
+	wg   sync.WaitGroup
+}
+
+// worker drains one target's queue; kick wakes it.
+type worker struct{ kick chan struct{} }
+
+// New returns an engine delivering from q with the senders by target kind.
+func New(q Queue, senders map[string]Sender, p Policy, log *slog.Logger) *Engine {
+	p.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{q: q, senders: senders, policy: p, log: log, workers: map[string]*worker{}, held: map[string]bool{}}
+}
+
+// Policy returns the engine's retry policy.
+func (e *Engine) Policy() Policy { return e.policy }
+
+// Run starts a worker for every target with pending deliveries and returns
+// once ctx ends and every worker has stopped. Deliveries left pending stay
+// stored for the next start.
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	e.ctx = ctx
+	e.mu.Unlock()
+	targets, err := e.q.Targets(ctx)
+	if err != nil {
+		return fmt.Errorf("delivery: listing queues: %w", err)
+	}
+	for _, t := range targets {
+		e.Kick(t)
+	}
+	<-ctx.Done()
+	e.wg.Wait()
+	return nil
+}
+
+// Kick tells the engine that target may have work: new deliveries, or a
+// client that just connected. It never blocks.
+func (e *Engine) Kick(target string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ctx == nil || e.ctx.Err() != nil {
+		return // not running: Run starts every queue
+	}
+	if w := e.workers[target]; w != nil {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+		return
+	}
+	w := &worker{kick: make(chan struct{}, 1)}
+	e.workers[target] = w
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.drain(e.ctx, target, w)
+	}()
+}
+
+// KickChannel is Kick for a tunnel channel; hub attach notifications call it.
+func (e *Engine) KickChannel(channel string) { e.Kick("tunnel:" + channel) }
+
+// Hold marks a delivery whose first attempt is running outside the engine.
+func (e *Engine) Hold(id string) {
+	e.mu.Lock()
+	e.held[id] = true
+	e.mu.Unlock()
+}
+
+// Release ends a hold without recording an attempt.
+func (e *Engine) Release(id string) {
+	e.mu.Lock()
+	delete(e.held, id)
+	e.mu.Unlock()
+}
+
+// Complete records the outcome of a held delivery's attempt and lets its
+// queue go on.
+func (e *Engine) Complete(ctx context.Context, d *store.Delivery, start time.Time, a *Answer, err error) {
+	e.record(ctx, d, start, a, err)
+	e.mu.Lock()
+	delete(e.held, d.ID)
+	e.mu.Unlock()
+	e.Kick(d.Target)
+}
+
+func (e *Engine) isHeld(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.held[id]
+}
+
+// retire removes w unless a kick arrived since its last look at the queue;
+// it reports whether the worker may stop.
+func (e *Engine) retire(target string, w *worker) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	select {
+	case <-w.kick:
+		return false
+	default:
+	}
+	delete(e.workers, target)
+	return true
+}
+
+// splitTarget splits "kind:name".
+func splitTarget(t string) (kind, name string) {
+	kind, name, _ = strings.Cut(t, ":")
+	return kind, name
+}

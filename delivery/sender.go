@@ -1,0 +1,33 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/hookrelay/hookrelay/store"
+)
+
+// ErrNotReady means the target cannot take deliveries now (a tunnel whose
+// client is away): the delivery waits, and no attempt is counted.
+var ErrNotReady = errors.New("target not ready")
+
+// Answer is a target's answer to one attempt.
+type Answer struct {
+	Status int
+	Header http.Header
+	// Body is the start of the answer's body, at most store.MaxResponseBody
+	// bytes; Truncated says whether there was more.
+	Body      []byte
+	Truncated bool
+}
+
+// Sender delivers events to one kind of target ("tunnel", "plugin").
+type Sender interface {
+	// Ready reports whether the named target can take a delivery now.
+	Ready(name string) bool
+	// Send makes one attempt of d, carrying ev, within ctx. An error means
+	// no answer; one wrapping ErrNotReady means the target went away
+	// before the attempt began.
+	Send(ctx context.Context, name string, ev *store.Event, d *store.Delivery) (*Answer, error)
+}

@@ -1,0 +1,93 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/tunnel"
+)
+
+// Headers added to every delivery, so an app can tell retries apart from
+// new events.
+const (
+	// HeaderEventID is hookrelay's id of the event.
+	HeaderEventID = "X-Hookrelay-Event-Id"
+	// HeaderDeliveryID is stable across the attempts of one delivery:
+	// apps dedupe on it.
+	HeaderDeliveryID = "X-Hookrelay-Delivery-Id"
+	// HeaderAttempt counts attempts from 1.
+	HeaderAttempt = "X-Hookrelay-Attempt"
+	// HeaderRoute names the route that chose the target.
+	HeaderRoute = "X-Hookrelay-Route"
+	// HeaderEdited is set on edited replays.
+	HeaderEdited = "X-Hookrelay-Edited-From"
+)
+
+// Hub is the part of the tunnel hub the tunnel sender uses.
+type Hub interface {
+	Connected(channel string) bool
+	Exchange(ctx context.Context, channel string, head *tunnel.RequestHead, body io.Reader) (*tunnel.ResponseHead, io.ReadCloser, error)
+}
+
+// TunnelSender delivers to tunnel channels through the hub.
+type TunnelSender struct{ Hub Hub }
+
+// Ready reports whether the channel's client is connected.
+func (t TunnelSender) Ready(channel string) bool { return t.Hub.Connected(channel) }
+
+// Send replays the stored request to the channel's client and reads the
+// start of the answer.
+func (t TunnelSender) Send(ctx context.Context, channel string, ev *store.Event, d *store.Delivery) (*Answer, error) {
+	rh, rb, err := t.Hub.Exchange(ctx, channel, Head(ev, d), bytes.NewReader(ev.Body))
+	if errors.Is(err, tunnel.ErrNotConnected) {
+		return nil, errors.Join(ErrNotReady, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rb.Close()
+	stop := context.AfterFunc(ctx, func() { rb.Close() }) // the timeout bounds the body too
+	defer stop()
+	return ReadAnswer(rh, rb), nil
+}
+
+// Head is the request head of an attempt of d: the event's request plus
+// hookrelay's delivery headers.
+func Head(ev *store.Event, d *store.Delivery) *tunnel.RequestHead {
+	h := ev.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(HeaderEventID, ev.ID)
+	h.Set(HeaderDeliveryID, d.ID)
+	h.Set(HeaderAttempt, strconv.Itoa(d.Attempts+1))
+	if d.Route != "" {
+		h.Set(HeaderRoute, d.Route)
+	}
+	if ev.EditedFrom != "" {
+		h.Set(HeaderEdited, ev.EditedFrom)
+	}
+	return &tunnel.RequestHead{Method: ev.Method, Target: ev.Target, Host: ev.Host, ContentLength: int64(len(ev.Body)), Header: h}
+}
+
+// maxDrain bounds how much of an answer's body is read (and discarded past
+// the part kept), so the stream ends cleanly.
+const maxDrain = 1 << 20
+
+// ReadAnswer keeps the head and the start of the body of an answer.
+func ReadAnswer(rh *tunnel.ResponseHead, body io.Reader) *Answer {
+	a := &Answer{Status: rh.Status, Header: rh.Header}
+	buf := make([]byte, store.MaxResponseBody+1)
+	n, _ := io.ReadFull(body, buf)
+	a.Body = buf[:min(n, store.MaxResponseBody)]
+	if n > store.MaxResponseBody {
+		a.Truncated = true
+		_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
+	}
+	return a
+}

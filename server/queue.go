@@ -1,0 +1,216 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookrelay/hookrelay/delivery"
+	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/tunnel"
+)
+
+// bodyReadTimeout bounds reading a body that is stored before it is
+// answered.
+const bodyReadTimeout = 30 * time.Second
+
+// readBody reads the whole request body, up to MaxBody.
+func (s *Server) readBody(c echo.Context) ([]byte, error) {
+	r := c.Request()
+	if r.ContentLength > s.cfg.MaxBody {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBody))
+	}
+	if r.ContentLength != 0 { // never on a body-less request: see webhookSync
+		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	}
+	limited := &limitReader{r: r.Body, n: s.cfg.MaxBody}
+	body, err := io.ReadAll(limited)
+	if err != nil {
+		if limited.over.Load() {
+			return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.cfg.MaxBody))
+		}
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "reading the request body failed")
+	}
+	return body, nil
+}
+
+// newID returns a time-ordered unique id.
+func newID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("generating an id: %w", err)
+	}
+	return id.String(), nil
+}
+
+// queued is the answer to a stored event.
+type queued struct {
+	EventID     string   `json:"event_id"`
+	Routes      []string `json:"routes,omitzero"`
+	Deliveries  []string `json:"deliveries"`
+	Status      string   `json:"status"`
+	DuplicateOf string   `json:"duplicate_of,omitempty"`
+}
+
+// store keeps ev and its deliveries durably and wakes their queues. The
+// error, if any, is the answer the sender must get.
+func (s *Server) store(ctx context.Context, ev *store.Event, ds []*store.Delivery) error {
+	// Once the body is read, storing it does not depend on the sender
+	// staying: what is stored is delivered.
+	err := s.cfg.Events.Accept(context.WithoutCancel(ctx), ev, ds)
+	var full *store.QueueFullError
+	switch {
+	case err == nil:
+		for _, d := range ds {
+			s.cfg.Deliveries.Kick(d.Target)
+		}
+		return nil
+	case errors.Is(err, store.ErrDuplicate):
+		return err
+	case errors.As(err, &full):
+		s.cfg.Log.Warn("event refused: queue full", "event_id", ev.ID, "target", full.Target, "limit", full.Limit)
+		return &echo.HTTPError{Code: http.StatusTooManyRequests, Message: err.Error() + "; the event was not accepted: retry when the client has caught up"}
+	case errors.Is(err, store.ErrStoreFull):
+		s.cfg.Log.Error("event refused: store full", "event_id", ev.ID, "err", err)
+		return echo.NewHTTPError(http.StatusInsufficientStorage, "the server's event store is full; the event was not accepted")
+	default:
+		s.cfg.Log.Error("storing event failed", "event_id", ev.ID, "err", err)
+		return echo.NewHTTPError(http.StatusInternalServerError, "the event could not be stored; it was not accepted")
+	}
+}
+
+// answerStored answers the sender of a stored event: 202, or 200 for a
+// duplicate, which is not delivered again.
+func answerStored(c echo.Context, err error, q queued) error {
+	c.Response().Header().Set(delivery.HeaderEventID, q.EventID)
+	var dup *store.DuplicateError
+	if errors.As(err, &dup) {
+		q.Status, q.DuplicateOf, q.Deliveries = "duplicate", dup.Original, []string{}
+		return c.JSON(http.StatusOK, q)
+	}
+	if err != nil {
+		return err
+	}
+	if q.Deliveries == nil {
+		q.Deliveries = []string{}
+	}
+	return c.JSON(http.StatusAccepted, q)
+}
+
+// webhookStored handles /webhook in auto and async modes: the request is
+// read whole so it can be stored. In auto mode, with the client connected
+// and its queue empty, the sender gets the local app's answer if it comes
+// within the sync timeout; otherwise the request is stored and answered
+// 202, and its delivery goes on in the background.
+func (s *Server) webhookStored(c echo.Context, channel, target, mode string) error {
+	r := c.Request()
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	head := tunnel.NewRequestHead(r, target, s.trustedPeer(r))
+	evID, err := newID()
+	if err != nil {
+		return err
+	}
+	dID, err := newID()
+	if err != nil {
+		return err
+	}
+	ev := &store.Event{ID: evID, Channel: channel, ReceivedAt: time.Now(), Method: head.Method, Target: head.Target,
+		Host: head.Host, Header: head.Header, Body: body}
+	d := &store.Delivery{ID: dID, EventID: evID, Target: "tunnel:" + channel}
+	q := queued{EventID: evID, Deliveries: []string{dID}, Status: "queued"}
+	if mode == store.ModeAuto && s.hub.Connected(channel) {
+		if n, _ := s.cfg.Events.QueueLen(d.Target); n == 0 {
+			return s.webhookAuto(c, ev, d, q)
+		}
+	}
+	return answerStored(c, s.store(r.Context(), ev, []*store.Delivery{d}), q)
+}
+
+// exchanged is the outcome of one tunnel exchange.
+type exchanged struct {
+	rh   *tunnel.ResponseHead
+	body io.ReadCloser
+	err  error
+}
+
+// webhookAuto tries the local app first and falls back to the queue.
+func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery, q queued) error {
+	r := c.Request()
+	channel := ev.Channel
+	start := time.Now()
+	// The attempt is not tied to the sender: if the sender stops waiting,
+	// it goes on, stored, in the background.
+	xctx, cancel := context.WithTimeout(s.ctx, s.cfg.Deliveries.Policy().Timeout)
+	done := make(chan exchanged, 1)
+	go func() {
+		rh, body, err := s.hub.Exchange(xctx, channel, delivery.Head(ev, d), bytes.NewReader(ev.Body))
+		done <- exchanged{rh, body, err}
+	}()
+	timer := time.NewTimer(s.cfg.SyncTimeout)
+	defer timer.Stop()
+	select {
+	case x := <-done:
+		if x.err != nil {
+			cancel()
+			if errors.Is(x.err, tunnel.ErrHeadTooLarge) {
+				return s.exchangeError(c, channel, x.err)
+			}
+			// Offline after all, or the tunnel broke before an answer:
+			// keep the request for when the client is back.
+			s.cfg.Log.Info("webhook queued: the tunnel failed", "channel", channel, "event_id", ev.ID, "err", x.err)
+			return answerStored(c, s.store(r.Context(), ev, []*store.Delivery{d}), q)
+		}
+		defer cancel()
+		defer x.body.Close()
+		defer context.AfterFunc(r.Context(), func() { x.body.Close() })()
+		_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(responseWriteTimeout))
+		return s.copyResponse(c, channel, x.rh, x.body)
+	case <-timer.C:
+	case <-r.Context().Done():
+	}
+	// Slow, or the sender left: store the request; the attempt in flight
+	// becomes its first.
+	s.cfg.Deliveries.Hold(d.ID)
+	if err := s.store(r.Context(), ev, []*store.Delivery{d}); err != nil {
+		s.cfg.Deliveries.Release(d.ID)
+		go func() { closeExchange(<-done); cancel() }()
+		return err
+	}
+	if !s.bg.add(1) {
+		// Shutting down: the delivery stays pending for the next start.
+		s.cfg.Deliveries.Release(d.ID)
+		go func() { closeExchange(<-done); cancel() }()
+		return answerStored(c, nil, q)
+	}
+	go func() {
+		defer s.bg.done()
+		defer cancel()
+		x := <-done
+		var a *delivery.Answer
+		if x.err == nil {
+			a = delivery.ReadAnswer(x.rh, x.body)
+			x.body.Close()
+		}
+		s.cfg.Deliveries.Complete(s.ctx, d, start, a, x.err)
+	}()
+	if r.Context().Err() != nil {
+		return nil // nobody to answer
+	}
+	return answerStored(c, nil, q)
+}
+
+func closeExchange(x exchanged) {
+	if x.body != nil {
+		x.body.Close()
+	}
+}
