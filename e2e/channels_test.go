@@ -287,7 +287,9 @@ func TestHalfOpenConnectionIsDetected(t *testing.T) {
 // a WebSocket with no subprotocol, JSON {"req_id","payload"} text messages
 // whose payload is the base64 of a raw HTTP/1.1 request or response.
 func TestLegacyClient(t *testing.T) {
-	srv := startServer(t, "")
+	// Sync, as webhook-over-websocket answers: the readiness probe below
+	// must not be queued.
+	srv := startServer(t, "", "--default-mode", "sync")
 	resp, body := send(t, "GET", srv.url+"/new", nil, nil)
 	var nc struct {
 		ChannelID string `json:"channel_id"`
@@ -299,7 +301,7 @@ func TestLegacyClient(t *testing.T) {
 	// It reconnects, without a token, after a server restart.
 	srv.signal(syscall.SIGTERM)
 	srv.wait(15 * time.Second)
-	srv = startServer(t, srv.data, "--listen", strings.TrimPrefix(srv.url, "http://"))
+	srv = startServer(t, srv.data, "--listen", strings.TrimPrefix(srv.url, "http://"), "--default-mode", "sync")
 	legacyExchanges(t, srv, nc.ChannelID)
 	// A UUID the client chose itself works too; a plain name needs a token.
 	legacyExchanges(t, srv, "5f0c6f5e-7a3b-4d2e-9c1f-8b7a6d5e4c3b")

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 const ghSecret = "e2e-github-secret"
@@ -37,7 +39,7 @@ func githubDelivery(event string, body []byte, secret string) http.Header {
 		"Content-Type":        {"application/json"},
 		"User-Agent":          {"GitHub-Hookshot/044aadd"},
 		"X-Github-Event":      {event},
-		"X-Github-Delivery":   {"d1b1c2e0-cc78-11e3-81ab-4c9367dc0958"},
+		"X-Github-Delivery":   {uuid.NewString()}, // each call is a new delivery: the server dedups on it
 		"X-Github-Hook-Id":    {"292430182"},
 		"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(mac.Sum(nil))},
 	}

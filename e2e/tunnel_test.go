@@ -290,9 +290,10 @@ func TestUndeliverableAnswers(t *testing.T) {
 		}
 	})
 	srv := startServer(t, "", "--sync-timeout", "1s")
-	c := startClient(t, t.TempDir(), srv.url, slow.URL, "--channel", "slow")
+	// Sync mode: the sender always gets the app's answer or an error.
+	c := startClient(t, t.TempDir(), srv.url, slow.URL, "--channel", "slow", "--mode", "sync")
 	c.connected(1)
-	down := startClient(t, t.TempDir(), srv.url, "http://127.0.0.1:1", "--channel", "down")
+	down := startClient(t, t.TempDir(), srv.url, "http://127.0.0.1:1", "--channel", "down", "--mode", "sync")
 	down.connected(1)
 
 	tests := []struct {

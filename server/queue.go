@@ -170,11 +170,16 @@ func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery,
 			s.cfg.Log.Info("webhook queued: the tunnel failed", "channel", channel, "event_id", ev.ID, "err", x.err)
 			return answerStored(c, s.store(r.Context(), ev, []*store.Delivery{d}), q)
 		}
-		defer cancel()
-		defer x.body.Close()
-		defer context.AfterFunc(r.Context(), func() { x.body.Close() })()
-		_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(responseWriteTimeout))
-		return s.copyResponse(c, channel, x.rh, x.body)
+		if x.rh.Header.Get(tunnel.HeaderClientError) == "" {
+			defer cancel()
+			defer x.body.Close()
+			defer context.AfterFunc(r.Context(), func() { x.body.Close() })()
+			_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(responseWriteTimeout))
+			return s.copyResponse(c, channel, x.rh, x.body)
+		}
+		// The client answered for an app it could not reach: queue the
+		// request, this attempt its first, and retry.
+		done <- x
 	case <-timer.C:
 	case <-r.Context().Done():
 	}

@@ -99,12 +99,17 @@ func (c *Client) forward(st *Stream, head *RequestHead) (int, error) {
 	return resp.StatusCode, st.CloseWrite()
 }
 
+// HeaderClientError marks an answer made by hookrelay client, not by the
+// local app (which could not be reached): the server queues and retries
+// such a request rather than take the answer as the app's.
+const HeaderClientError = "Hookrelay-Client-Error"
+
 // fail answers the sender with a JSON error from the client side; detail
 // is only for the developer's terminal.
 func (c *Client) fail(st *Stream, status int, public string, detail error) (int, error) {
 	err := fmt.Errorf("%s: %w", public, detail)
 	b, _ := json.Marshal(map[string]string{"error": public})
-	h := http.Header{"Content-Type": {"application/json"}}
+	h := http.Header{"Content-Type": {"application/json"}, HeaderClientError: {"1"}}
 	if werr := st.WriteHead(&ResponseHead{Status: status, ContentLength: int64(len(b)), Header: h}, false); werr != nil {
 		return status, err
 	}
