@@ -6,8 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"testing"
+
+	"github.com/google/uuid"
+	"github.com/hookrelay/hookrelay/dispatch"
+	"github.com/hookrelay/hookrelay/providers/builtin"
 )
 
 // BenchmarkForward compares a request through the tunnel (server, WebSocket,
@@ -64,3 +69,52 @@ func benchPost(b *testing.B, url string, size, conc int) {
 
 // testingProcs is GOMAXPROCS, the goroutines per parallelism unit of RunParallel.
 func testingProcs() int { return runtime.GOMAXPROCS(0) }
+
+// BenchmarkHooksDurable posts signed GitHub pushes to /hooks/github, each
+// stored durably before its 202, at concurrency 16, while the client drains
+// the queue. bench/hooks.sh is the process-level run with fsync on and off.
+func BenchmarkHooksDurable(b *testing.B) {
+	cfg, err := dispatch.Parse("hooks.yaml", []byte(`sources:
+  github: { provider: github, secret: gh-secret }
+routes:
+  - name: pushes
+    when: event.type == "push"
+    to: tunnel:bench
+`), dispatch.LoadOptions{Providers: builtin.Providers()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+	defer app.Close()
+	r := newRig(b, app.URL, Config{Rules: staticRules{cfg}})
+	raw, err := os.ReadFile("../providers/github/testdata/push.http")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := raw[bytes.Index(raw, []byte("\r\n\r\n"))+4:]
+	sig := signGitHub(string(body))
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	b.SetParallelism(max(1, 16/testingProcs()))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("POST", r.url+"/hooks/github", bytes.NewReader(body))
+			req.Header = http.Header{"Content-Type": {"application/json"}, "X-Github-Event": {"push"}, "X-Github-Hook-Id": {"1"},
+				"X-Github-Delivery": {uuid.NewString()}, "X-Hub-Signature-256": {sig}}
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,277 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/store/sqlite"
+)
+
+// fakeSender records attempts and answers as answer says.
+type fakeSender struct {
+	mu     sync.Mutex
+	ready  map[string]bool
+	got    []string // "name event-id attempt"
+	answer func(name string, ev *store.Event, d *store.Delivery) (*Answer, error)
+	sent   chan struct{}
+}
+
+func newFakeSender() *fakeSender {
+	return &fakeSender{ready: map[string]bool{}, sent: make(chan struct{}, 1000),
+		answer: func(string, *store.Event, *store.Delivery) (*Answer, error) { return &Answer{Status: 200}, nil }}
+}
+
+func (f *fakeSender) setReady(name string, ready bool) {
+	f.mu.Lock()
+	f.ready[name] = ready
+	f.mu.Unlock()
+}
+
+func (f *fakeSender) Ready(name string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ready[name]
+}
+
+func (f *fakeSender) Send(ctx context.Context, name string, ev *store.Event, d *store.Delivery) (*Answer, error) {
+	f.mu.Lock()
+	f.got = append(f.got, name+" "+string(ev.Body)+" "+strconv.Itoa(d.Attempts+1))
+	answer := f.answer
+	f.mu.Unlock()
+	defer func() { f.sent <- struct{}{} }()
+	return answer(name, ev, d)
+}
+
+func (f *fakeSender) attempts() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.got...)
+}
+
+// engineRig is an engine on a real store with a fake tunnel sender.
+type engineRig struct {
+	store  *sqlite.Store
+	sender *fakeSender
+	engine *Engine
+	n      int
+}
+
+func newEngineRig(t *testing.T, p Policy) *engineRig {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &engineRig{store: st, sender: newFakeSender()}
+	r.engine = New(st, map[string]Sender{"tunnel": r.sender}, p, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.engine.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; st.Close() })
+	return r
+}
+
+// accept stores an event with body to target and kicks the engine.
+func (r *engineRig) accept(t *testing.T, target, body string) *store.Delivery {
+	t.Helper()
+	r.n++
+	ev := &store.Event{ID: fmt.Sprintf("ev-%03d", r.n), ReceivedAt: time.Now(), Method: "POST", Target: "/", Header: http.Header{}, Body: []byte(body)}
+	d := &store.Delivery{ID: fmt.Sprintf("d-%03d", r.n), Target: target}
+	if err := r.store.Accept(t.Context(), ev, []*store.Delivery{d}); err != nil {
+		t.Fatal(err)
+	}
+	r.engine.Kick(target)
+	return d
+}
+
+// waitStatus waits until delivery id has status.
+func (r *engineRig) waitStatus(t *testing.T, id, status string) *store.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, err := r.store.Delivery(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status == status {
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %s is %s after 10s, want %s (attempts %d, last error %q)", id, d.Status, status, d.Attempts, d.LastError)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func fastPolicy() Policy {
+	return Policy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxAttempts: 4, MaxAge: time.Hour, Timeout: time.Second}
+}
+
+// A queue waits while its target is away and drains in order when it is
+// back; other queues are not held up.
+func TestEngineDrainsInOrderWhenReady(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	r.sender.setReady("b", true)
+	var last *store.Delivery
+	for i := range 5 {
+		last = r.accept(t, "tunnel:a", strconv.Itoa(i))
+	}
+	other := r.accept(t, "tunnel:b", "x")
+	r.waitStatus(t, other.ID, store.Delivered)
+	if got := r.sender.attempts(); len(got) != 1 || got[0] != "b x 1" {
+		t.Fatalf("attempts while a is away: %v", got)
+	}
+	r.sender.setReady("a", true)
+	r.engine.KickChannel("a")
+	r.waitStatus(t, last.ID, store.Delivered)
+	want := []string{"b x 1", "a 0 1", "a 1 1", "a 2 1", "a 3 1", "a 4 1"}
+	if got := r.sender.attempts(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("attempts %v, want %v", got, want)
+	}
+}
+
+// Failures are retried with backoff until delivered, and each attempt is
+// recorded; the head of the queue holds back the rest meanwhile.
+func TestEngineRetriesThenDelivers(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	r.sender.setReady("a", true)
+	var mu sync.Mutex
+	fails := 3
+	r.sender.answer = func(name string, ev *store.Event, d *store.Delivery) (*Answer, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if string(ev.Body) == "first" && fails > 0 {
+			fails--
+			if fails == 1 {
+				return nil, errors.New("connection refused")
+			}
+			return &Answer{Status: 500, Body: []byte("oops")}, nil
+		}
+		return &Answer{Status: 200}, nil
+	}
+	d := r.accept(t, "tunnel:a", "first")
+	d2 := r.accept(t, "tunnel:a", "second")
+	r.waitStatus(t, d2.ID, store.Delivered)
+	got := r.waitStatus(t, d.ID, store.Delivered)
+	if got.Attempts != 4 {
+		t.Fatalf("attempts %d, want 4", got.Attempts)
+	}
+	as, err := r.store.Attempts(t.Context(), d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := ""
+	for _, a := range as {
+		outcomes += fmt.Sprintf("%s/%d ", a.Outcome, a.Status)
+	}
+	if outcomes != "failed/500 error/0 failed/500 delivered/200 " {
+		t.Fatalf("attempts recorded: %s", outcomes)
+	}
+	if as[0].Response == nil || as[0].Response.Body != "oops" {
+		t.Fatalf("first attempt's response: %+v", as[0].Response)
+	}
+	if a := r.sender.attempts(); a[len(a)-1] != "a second 1" {
+		t.Fatalf("second event was not delivered after the first: %v", a)
+	}
+}
+
+// A delivery out of attempts is dead, with its last error, and the queue
+// goes on.
+func TestEngineDeadLetters(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	r.sender.setReady("a", true)
+	r.sender.answer = func(name string, ev *store.Event, d *store.Delivery) (*Answer, error) {
+		if string(ev.Body) == "bad" {
+			return &Answer{Status: 503}, nil
+		}
+		return &Answer{Status: 200}, nil
+	}
+	bad := r.accept(t, "tunnel:a", "bad")
+	good := r.accept(t, "tunnel:a", "good")
+	dead := r.waitStatus(t, bad.ID, store.Dead)
+	r.waitStatus(t, good.ID, store.Delivered)
+	if dead.Attempts != 4 || dead.LastStatus != 503 || dead.LastError == "" {
+		t.Fatalf("dead delivery: %+v", dead)
+	}
+}
+
+// A delivery whose target stays away past MaxAge dies as expired.
+func TestEngineExpires(t *testing.T) {
+	p := fastPolicy()
+	p.MaxAge = 50 * time.Millisecond
+	r := newEngineRig(t, p)
+	d := r.accept(t, "tunnel:a", "old")
+	time.Sleep(100 * time.Millisecond)
+	r.sender.setReady("a", true)
+	r.engine.KickChannel("a")
+	got := r.waitStatus(t, d.ID, store.Dead)
+	if got.LastError == "" || len(r.sender.attempts()) != 0 {
+		t.Fatalf("expired delivery %+v, attempts %v", got, r.sender.attempts())
+	}
+}
+
+// A held delivery is left to whoever holds it; Complete records its
+// attempt and lets the queue go on.
+func TestEngineHold(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	r.sender.setReady("a", true)
+	held := &store.Delivery{ID: "held", Target: "tunnel:a"}
+	r.engine.Hold(held.ID)
+	ev := &store.Event{ID: "ev-held", ReceivedAt: time.Now(), Method: "POST", Header: http.Header{}, Body: []byte("h")}
+	if err := r.store.Accept(t.Context(), ev, []*store.Delivery{held}); err != nil {
+		t.Fatal(err)
+	}
+	r.engine.Kick(held.Target)
+	next := r.accept(t, "tunnel:a", "after")
+	time.Sleep(50 * time.Millisecond)
+	if got := r.sender.attempts(); len(got) != 0 {
+		t.Fatalf("the engine sent %v while the head was held", got)
+	}
+	r.engine.Complete(t.Context(), held, time.Now(), &Answer{Status: 200}, nil)
+	r.waitStatus(t, held.ID, store.Delivered)
+	r.waitStatus(t, next.ID, store.Delivered)
+	if got := r.sender.attempts(); fmt.Sprint(got) != "[a after 1]" {
+		t.Fatalf("attempts %v: the held delivery must not be sent again", got)
+	}
+}
+
+// Pending deliveries left by an earlier run are found at start.
+func TestEngineResumesStoredQueues(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.db")
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &store.Event{ID: "ev", ReceivedAt: time.Now(), Method: "POST", Header: http.Header{}, Body: []byte("kept")}
+	if err := st.Accept(t.Context(), ev, []*store.Delivery{{ID: "d", Target: "tunnel:a"}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = sqlite.Open(t.Context(), path, sqlite.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := newFakeSender()
+	s.setReady("a", true)
+	e := New(st, map[string]Sender{"tunnel": s}, fastPolicy(), nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.Run(ctx) }()
+	select {
+	case <-s.sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stored delivery was not sent after a restart")
+	}
+	cancel()
+	<-done
+}
