@@ -76,11 +76,14 @@ type Delivery struct {
 	Status   string    `json:"status"`
 	Attempts int       `json:"attempts"`
 	NextAt   time.Time `json:"next_attempt_at,omitzero"`
-	// CreatedAt is when the delivery was queued; retry and queue ages count
-	// from it.
-	CreatedAt  time.Time `json:"created_at"`
-	LastStatus int       `json:"last_status,omitempty"`
-	LastError  string    `json:"last_error,omitempty"`
+	// CreatedAt is when the delivery was queued, or last retried by hand;
+	// retry and queue ages count from it.
+	CreatedAt time.Time `json:"created_at"`
+	// RetriedAfter is the number of attempts made before the last retry by
+	// hand; the attempt budget counts from it.
+	RetriedAfter int    `json:"retried_after,omitempty"`
+	LastStatus   int    `json:"last_status,omitempty"`
+	LastError    string `json:"last_error,omitempty"`
 	// Size is the event's size, counted against the target's queue.
 	Size int64 `json:"size"`
 }
@@ -210,7 +213,8 @@ type Events interface {
 	Next(ctx context.Context, target string) (*Delivery, error)
 	// Finish records an attempt and the delivery's new state.
 	Finish(ctx context.Context, d *Delivery, o Outcome) error
-	// Retry makes a delivery pending again, due now.
+	// Retry makes a delivery pending again, due now, with a fresh age and
+	// attempt budget (CreatedAt now, RetriedAfter its attempts so far).
 	Retry(ctx context.Context, deliveryID string) (*Delivery, error)
 	// Targets lists the targets with pending deliveries.
 	Targets(ctx context.Context) ([]string, error)

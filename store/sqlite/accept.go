@@ -46,7 +46,7 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 			return nil, insertEvent(tx, ev, header, size, dup)
 		}
 		if err := s.checkRoom(ds, size); err != nil {
-			return nil, err
+			return nil, refuse(err)
 		}
 		if err := insertEvent(tx, ev, header, size, ""); err != nil {
 			return nil, err
@@ -60,6 +60,7 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 		if err := insertDeliveries(tx, ds); err != nil {
 			return nil, err
 		}
+		s.hold(ds)
 		return func() { s.account(ds, +1) }, nil
 	})
 	if err != nil {
@@ -73,27 +74,35 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 }
 
 // Enqueue queues more deliveries of stored events (replays); queue limits
-// apply.
+// apply. A delivery without CreatedAt is created now.
 func (s *Store) Enqueue(ctx context.Context, ds []*store.Delivery) error {
+	now := time.Now()
+	for _, d := range ds {
+		if d.CreatedAt.IsZero() {
+			d.CreatedAt = now
+		}
+	}
 	return s.write(ctx, func(tx *sql.Tx) (func(), error) {
 		for _, d := range ds {
 			if err := tx.QueryRow(`SELECT size FROM events WHERE id = ?`, d.EventID).Scan(&d.Size); err != nil {
-				return nil, notFound(err, "event "+d.EventID)
+				return nil, refuseMissing(err, "event "+d.EventID)
 			}
 			d.Status = store.Pending
 		}
 		if err := s.checkRoom(ds, -1); err != nil {
-			return nil, err
+			return nil, refuse(err)
 		}
 		if err := insertDeliveries(tx, ds); err != nil {
 			return nil, err
 		}
+		s.hold(ds)
 		return func() { s.account(ds, +1) }, nil
 	})
 }
 
-// checkRoom refuses deliveries that would overfill a queue or the store.
-// size < 0 takes each delivery's own size.
+// checkRoom refuses deliveries that would overfill a queue or the store,
+// counting what the batch has queued so far. size < 0 takes each
+// delivery's own size. Only the writer calls it.
 func (s *Store) checkRoom(ds []*store.Delivery, size int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,9 +123,12 @@ func (s *Store) checkRoom(ds []*store.Delivery, size int64) error {
 		total += n
 	}
 	for t, a := range add {
-		q := s.queues[t]
-		if q == nil {
-			q = &queueSize{}
+		q := queueSize{}
+		for _, have := range []*queueSize{s.queues[t], s.held[t]} {
+			if have != nil {
+				q.n += have.n
+				q.bytes += have.bytes
+			}
 		}
 		if q.n+a.n > s.opts.QueueMaxEvents {
 			return &store.QueueFullError{Target: t, Limit: "events", Max: s.opts.QueueMaxEvents}
@@ -125,10 +137,25 @@ func (s *Store) checkRoom(ds []*store.Delivery, size int64) error {
 			return &store.QueueFullError{Target: t, Limit: "bytes", Max: s.opts.QueueMaxBytes}
 		}
 	}
-	if total > 0 && s.pending+total > s.opts.MaxBytes {
+	if total > 0 && s.pending+s.heldBytes+total > s.opts.MaxBytes {
 		return fmt.Errorf("%w: undelivered events fill its %d bytes", store.ErrStoreFull, s.opts.MaxBytes)
 	}
 	return nil
+}
+
+// hold counts deliveries a write of the current batch queued until the
+// batch commits and account applies them (see Store.held).
+func (s *Store) hold(ds []*store.Delivery) {
+	for _, d := range ds {
+		q := s.held[d.Target]
+		if q == nil {
+			q = &queueSize{}
+			s.held[d.Target] = q
+		}
+		q.n++
+		q.bytes += d.Size
+		s.heldBytes += d.Size
+	}
 }
 
 // account adds (sign +1) or removes (-1) deliveries from the queue sizes.

@@ -20,22 +20,20 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (int64, error) {
 		}
 		n, _ := res.RowsAffected()
 		deleted += n
-		for range 1000 { // bounded: 100 events per round
-			var total int64
-			if err := tx.QueryRow(`SELECT coalesce(sum(size), 0) FROM events`).Scan(&total); err != nil {
-				return nil, err
-			}
-			if total <= s.opts.MaxBytes {
-				break
-			}
-			res, err := tx.Exec(`DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE ` + finished + ` ORDER BY seq LIMIT 100)`)
+		var total int64
+		if err := tx.QueryRow(`SELECT coalesce(sum(size), 0) FROM events`).Scan(&total); err != nil {
+			return nil, err
+		}
+		if over := total - s.opts.MaxBytes; over > 0 {
+			// The oldest finished events that free over bytes: each one
+			// goes while those before it free less.
+			res, err := tx.Exec(`DELETE FROM events WHERE seq IN (
+				SELECT seq FROM (SELECT seq, sum(size) OVER (ORDER BY seq) - size AS before FROM events WHERE `+finished+`)
+				WHERE before < ?)`, over)
 			if err != nil {
 				return nil, err
 			}
 			n, _ := res.RowsAffected()
-			if n == 0 {
-				break
-			}
 			deleted += n
 		}
 		if s.opts.DedupWindow > 0 {

@@ -10,13 +10,13 @@ import (
 	"github.com/hookrelay/hookrelay/store"
 )
 
-const deliveryCols = `seq, id, event_id, route, target, status, attempts, next_at, created_at, last_status, last_error, size`
+const deliveryCols = `seq, id, event_id, route, target, status, attempts, next_at, created_at, retried_after, last_status, last_error, size`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*store.Delivery, error) {
 	d := &store.Delivery{}
 	var next, created int64
 	if err := row.Scan(&d.Seq, &d.ID, &d.EventID, &d.Route, &d.Target, &d.Status, &d.Attempts, &next, &created,
-		&d.LastStatus, &d.LastError, &d.Size); err != nil {
+		&d.RetriedAfter, &d.LastStatus, &d.LastError, &d.Size); err != nil {
 		return nil, err
 	}
 	d.NextAt, d.CreatedAt = fromNanos(next), fromNanos(created)
@@ -48,7 +48,7 @@ func (s *Store) Finish(ctx context.Context, d *store.Delivery, o store.Outcome) 
 		var was string
 		var n int
 		if err := tx.QueryRow(`SELECT status, attempts FROM deliveries WHERE id = ?`, d.ID).Scan(&was, &n); err != nil {
-			return nil, notFound(err, "delivery "+d.ID)
+			return nil, refuseMissing(err, "delivery "+d.ID)
 		}
 		n++
 		if _, err := tx.Exec(`INSERT INTO attempts(delivery_id, n, at, duration, outcome, status, error, response) VALUES(?,?,?,?,?,?,?,?)`,
@@ -76,19 +76,23 @@ func (s *Store) Retry(ctx context.Context, id string) (*store.Delivery, error) {
 		var err error
 		d, err = scanDelivery(tx.QueryRow(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id))
 		if err != nil {
-			return nil, notFound(err, "delivery "+id)
+			return nil, refuseMissing(err, "delivery "+id)
 		}
 		was := d.Status
 		if was != store.Pending {
 			if err := s.checkRoom([]*store.Delivery{d}, -1); err != nil {
-				return nil, err
+				return nil, refuse(err)
 			}
 		}
 		now := time.Now()
-		if _, err := tx.Exec(`UPDATE deliveries SET status = 'pending', next_at = ? WHERE id = ?`, nanos(now), id); err != nil {
+		if _, err := tx.Exec(`UPDATE deliveries SET status = 'pending', next_at = ?, created_at = ?, retried_after = attempts WHERE id = ?`,
+			nanos(now), nanos(now), id); err != nil {
 			return nil, err
 		}
-		d.Status, d.NextAt = store.Pending, now
+		d.Status, d.NextAt, d.CreatedAt, d.RetriedAfter = store.Pending, now, now, d.Attempts
+		if was != store.Pending {
+			s.hold([]*store.Delivery{d})
+		}
 		return func() {
 			if was != store.Pending {
 				s.account([]*store.Delivery{d}, +1)

@@ -70,15 +70,28 @@ type Store struct {
 	wconn *sql.Conn
 	ops   chan *op
 	// quit ends the writer; done is closed when it has.
-	quit      chan struct{}
-	done      chan struct{}
+	quit chan struct{}
+	done chan struct{}
+	// closeMu is held (shared) while a write is being queued and
+	// (exclusively) by Close to set closed, so no write can slip into ops
+	// after the writer's last look.
+	closeMu   sync.RWMutex
+	closed    bool
 	closeOnce sync.Once
+	closeErr  error
 
 	// mu guards the queue accounting, which the writer keeps in step with
 	// what it commits.
 	mu      sync.Mutex
 	queues  map[string]*queueSize
 	pending int64 // undelivered bytes across all queues
+
+	// held and heldBytes are what the writes of the batch being built have
+	// queued: applied to queues and pending only once the batch commits,
+	// but counted by checkRoom before, so writes sharing a commit cannot
+	// together overfill a queue. Only the writer goroutine uses them.
+	held      map[string]*queueSize
+	heldBytes int64
 }
 
 var _ store.Events = (*Store)(nil)
@@ -100,7 +113,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
+	// Not a _pragma: the driver sets _busy_timeout first, before the
+	// pragmas that need a lock, so they wait for the writer too.
+	q.Add("_busy_timeout", "10000")
 	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
@@ -116,6 +131,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
 		queues: map[string]*queueSize{},
+		held:   map[string]*queueSize{},
 	}
 	if err := s.init(ctx); err != nil {
 		db.Close()
@@ -189,6 +205,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	attempts    INTEGER NOT NULL DEFAULT 0,
 	next_at     INTEGER NOT NULL,
 	created_at  INTEGER NOT NULL,
+	retried_after INTEGER NOT NULL DEFAULT 0,
 	last_status INTEGER NOT NULL DEFAULT 0,
 	last_error  TEXT NOT NULL DEFAULT '',
 	size        INTEGER NOT NULL
@@ -216,15 +233,19 @@ CREATE TABLE IF NOT EXISTS dedup (
 CREATE INDEX IF NOT EXISTS dedup_at ON dedup(at);
 `
 
-// Close waits for queued writes to commit and closes the database.
+// Close waits for queued writes to commit and closes the database. Later
+// writes fail with store.ErrClosed; closing again returns the first
+// Close's error.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.quit) })
-	<-s.done
-	err := s.wconn.Close()
-	if cerr := s.db.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	s.closeOnce.Do(func() {
+		s.closeMu.Lock()
+		s.closed = true
+		s.closeMu.Unlock()
+		close(s.quit)
+		<-s.done
+		s.closeErr = errors.Join(s.wconn.Close(), s.db.Close())
+	})
+	return s.closeErr
 }
 
 // QueueLen reports the pending deliveries and bytes of target's queue.
