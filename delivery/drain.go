@@ -105,7 +105,7 @@ func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time,
 	case o.Attempt.Outcome == store.OutcomeDelivered:
 		o.Status = store.Delivered
 		log.Info("delivered", "status", a.Status, "duration", o.Attempt.Duration)
-	case n >= e.policy.MaxAttempts:
+	case n-d.RetriedAfter >= e.policy.MaxAttempts:
 		o.Status = store.Dead
 		log.Warn("delivery dead: out of attempts", "err", o.Attempt.Error)
 	case now.Sub(d.CreatedAt) > e.policy.MaxAge:

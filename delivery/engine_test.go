@@ -275,3 +275,34 @@ func TestEngineResumesStoredQueues(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A dead delivery retried by hand gets a fresh attempt budget and age.
+func TestEngineRetryByHandGetsAFreshBudget(t *testing.T) {
+	p := fastPolicy()
+	r := newEngineRig(t, p)
+	r.sender.setReady("a", true)
+	r.sender.answer = func(string, *store.Event, *store.Delivery) (*Answer, error) { return &Answer{Status: 500}, nil }
+	d := r.accept(t, "tunnel:a", "doomed")
+	r.waitStatus(t, d.ID, store.Dead)
+	if _, err := r.store.Retry(t.Context(), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.engine.Kick(d.Target)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := r.store.Delivery(t.Context(), d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == store.Dead && got.Attempts == 2*p.MaxAttempts {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the retry: %s with %d attempts, want dead after %d", got.Status, got.Attempts, 2*p.MaxAttempts)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if as, _ := r.store.Attempts(t.Context(), d.ID); len(as) != 2*p.MaxAttempts || as[len(as)-1].N != 2*p.MaxAttempts {
+		t.Fatalf("%d attempts recorded", len(as))
+	}
+}
