@@ -65,7 +65,6 @@ func (s *Server) store(ctx context.Context, ev *store.Event, ds []*store.Deliver
 	// Once the body is read, storing it does not depend on the sender
 	// staying: what is stored is delivered.
 	err := s.cfg.Events.Accept(context.WithoutCancel(ctx), ev, ds)
-	var full *store.QueueFullError
 	switch {
 	case err == nil:
 		for _, d := range ds {
@@ -74,16 +73,27 @@ func (s *Server) store(ctx context.Context, ev *store.Event, ds []*store.Deliver
 		return nil
 	case errors.Is(err, store.ErrDuplicate):
 		return err
-	case errors.As(err, &full):
-		s.cfg.Log.Warn("event refused: queue full", "event_id", ev.ID, "target", full.Target, "limit", full.Limit)
-		return &echo.HTTPError{Code: http.StatusTooManyRequests, Message: err.Error() + "; the event was not accepted: retry when the client has caught up"}
-	case errors.Is(err, store.ErrStoreFull):
-		s.cfg.Log.Error("event refused: store full", "event_id", ev.ID, "err", err)
-		return echo.NewHTTPError(http.StatusInsufficientStorage, "the server's event store is full; the event was not accepted")
-	default:
-		s.cfg.Log.Error("storing event failed", "event_id", ev.ID, "err", err)
-		return echo.NewHTTPError(http.StatusInternalServerError, "the event could not be stored; it was not accepted")
 	}
+	if answer := s.limitError(err); answer != nil {
+		return answer
+	}
+	s.cfg.Log.Error("storing event failed", "event_id", ev.ID, "err", err)
+	return echo.NewHTTPError(http.StatusInternalServerError, "the event could not be stored; it was not accepted")
+}
+
+// limitError is the answer to a write refused by a queue or store limit;
+// nil for any other error.
+func (s *Server) limitError(err error) error {
+	var full *store.QueueFullError
+	switch {
+	case errors.As(err, &full):
+		s.cfg.Log.Warn("refused: queue full", "target", full.Target, "limit", full.Limit)
+		return echo.NewHTTPError(http.StatusTooManyRequests, err.Error()+"; nothing was accepted: retry when the client has caught up")
+	case errors.Is(err, store.ErrStoreFull):
+		s.cfg.Log.Error("refused: store full", "err", err)
+		return echo.NewHTTPError(http.StatusInsufficientStorage, "the server's event store is full; nothing was accepted")
+	}
+	return nil
 }
 
 // answerStored answers the sender of a stored event: 202, or 200 for a

@@ -151,6 +151,7 @@ func New(cfg Config, hub *tunnel.Hub, channels Channels) *Server {
 	e.Any("/webhook/:channel/*", s.webhook)
 	e.Any("/hooks/:source", s.hook)
 	e.Any("/hooks/:source/*", s.hook)
+	s.routesAPI(e)
 	s.echo = e
 	return s
 }

@@ -26,6 +26,12 @@ Usage:
   hookrelay validate FILE    check a hooks file; every problem is reported at file:line:col
   hookrelay match --config FILE --source NAME DELIVERY.http
                              verify a captured delivery, print its event and matching routes
+  hookrelay events list [flags]
+                             list a server's stored events, newest first
+  hookrelay events show EVENT_ID
+                             an event with its body, deliveries and attempts
+  hookrelay replay EVENT_ID [--to tunnel:NAME] [--edit]
+                             deliver a stored event again, or an edited copy of it
   hookrelay version          print the version
 
 Run "hookrelay COMMAND -h" for the flags of a command.
@@ -60,6 +66,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runValidate(ctx, args[1:], stdout, stderr)
 	case "match":
 		return runMatch(ctx, args[1:], stdout, stderr)
+	case "events":
+		return runEvents(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return runReplay(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hookrelay", version)
 		return exitOK
