@@ -268,7 +268,11 @@ measure() {
 	shift
 	local data=$tmp/data-$mode
 	mkdir -p "$data"
-	start "server-$mode" "$hookrelay" server --listen 127.0.0.1:0 --data "$data" --config "$hooks_file" "$@"
+	# Queue limits out of the way: the run measures intake, and the client
+	# drains more slowly (one delivery at a time, in order) than the server
+	# takes events in.
+	start "server-$mode" "$hookrelay" server --listen 127.0.0.1:0 --data "$data" --config "$hooks_file" \
+		--queue-max-events 10000000 --queue-max-bytes 64GiB --store-max 64GiB "$@"
 	server_pid=$started_pid
 	if ! await_line "server-$mode" "$server_pid" '^hookrelay: listening on '; then
 		local why

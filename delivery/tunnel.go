@@ -63,6 +63,12 @@ func Head(ev *store.Event, d *store.Delivery) *tunnel.RequestHead {
 	if h == nil {
 		h = http.Header{}
 	}
+	SetHeaders(h, ev, d)
+	return &tunnel.RequestHead{Method: ev.Method, Target: ev.Target, Host: ev.Host, ContentLength: int64(len(ev.Body)), Header: h}
+}
+
+// SetHeaders sets hookrelay's delivery headers of an attempt of d in h.
+func SetHeaders(h http.Header, ev *store.Event, d *store.Delivery) {
 	h.Set(HeaderEventID, ev.ID)
 	h.Set(HeaderDeliveryID, d.ID)
 	h.Set(HeaderAttempt, strconv.Itoa(d.Attempts+1))
@@ -72,7 +78,16 @@ func Head(ev *store.Event, d *store.Delivery) *tunnel.RequestHead {
 	if ev.EditedFrom != "" {
 		h.Set(HeaderEdited, ev.EditedFrom)
 	}
-	return &tunnel.RequestHead{Method: ev.Method, Target: ev.Target, Host: ev.Host, ContentLength: int64(len(ev.Body)), Header: h}
+}
+
+// WithoutHeaders returns a copy of h without hookrelay's delivery headers:
+// what is stored of a request that SetHeaders has marked.
+func WithoutHeaders(h http.Header) http.Header {
+	out := h.Clone()
+	for _, k := range [...]string{HeaderEventID, HeaderDeliveryID, HeaderAttempt, HeaderRoute, HeaderEdited} {
+		out.Del(k)
+	}
+	return out
 }
 
 // maxDrain bounds how much of an answer's body is read (and discarded past

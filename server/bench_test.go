@@ -25,7 +25,8 @@ func BenchmarkForward(b *testing.B) {
 		_, _ = w.Write(body)
 	}))
 	defer app.Close()
-	r := newRig(b, app.URL, Config{})
+	mode := os.Getenv("HOOKRELAY_BENCH_MODE") // sync (the rig's default) or auto
+	r := newRig(b, app.URL, Config{DefaultMode: mode})
 	for _, size := range []int{1 << 10, 64 << 10, 1 << 20} {
 		for _, conc := range []int{1, 16} {
 			for _, mode := range []string{"direct", "tunnel"} {

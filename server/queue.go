@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -115,35 +114,49 @@ func answerStored(c echo.Context, err error, q queued) error {
 }
 
 // webhookStored handles /webhook in auto and async modes: the request is
-// read whole so it can be stored. In auto mode, with the client connected
-// and its queue empty, the sender gets the local app's answer if it comes
-// within the sync timeout; otherwise the request is stored and answered
-// 202, and its delivery goes on in the background.
+// read whole (spooled) so it can be stored. In auto mode, with the client
+// connected and its queue empty, the sender gets the local app's answer if
+// it comes within the sync timeout; otherwise the request is stored and
+// answered 202, and its delivery goes on in the background.
 func (s *Server) webhookStored(c echo.Context, channel, target, mode string) error {
 	r := c.Request()
-	body, err := s.readBody(c)
+	body, err := s.spoolBody(c)
 	if err != nil {
 		return err
 	}
 	head := tunnel.NewRequestHead(r, target, s.trustedPeer(r))
 	evID, err := newID()
 	if err != nil {
+		body.Close()
 		return err
 	}
 	dID, err := newID()
 	if err != nil {
+		body.Close()
 		return err
 	}
 	ev := &store.Event{ID: evID, Channel: channel, ReceivedAt: time.Now(), Method: head.Method, Target: head.Target,
-		Host: head.Host, Header: head.Header, Body: body}
+		Host: head.Host, Header: head.Header}
 	d := &store.Delivery{ID: dID, EventID: evID, Target: "tunnel:" + channel}
 	q := queued{EventID: evID, Deliveries: []string{dID}, Status: "queued"}
 	if mode == store.ModeAuto && s.hub.Connected(channel) {
 		if n, _ := s.cfg.Events.QueueLen(d.Target); n == 0 {
-			return s.webhookAuto(c, ev, d, q)
+			return s.webhookAuto(c, ev, d, body, q)
 		}
 	}
-	return answerStored(c, s.store(r.Context(), ev, []*store.Delivery{d}), q)
+	defer body.Close()
+	return answerStored(c, s.storeSpooled(r.Context(), ev, d, body), q)
+}
+
+// storeSpooled stores ev, whose body is in a spool, with its delivery.
+func (s *Server) storeSpooled(ctx context.Context, ev *store.Event, d *store.Delivery, body *spooled) error {
+	b, err := body.Bytes()
+	if err != nil {
+		return err
+	}
+	ev.Body = b
+	ev.Header = delivery.WithoutHeaders(ev.Header)
+	return s.store(ctx, ev, []*store.Delivery{d})
 }
 
 // exchanged is the outcome of one tunnel exchange.
@@ -153,8 +166,9 @@ type exchanged struct {
 	err  error
 }
 
-// webhookAuto tries the local app first and falls back to the queue.
-func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery, q queued) error {
+// webhookAuto tries the local app first and falls back to the queue. It
+// closes body once the attempt is over.
+func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery, body *spooled, q queued) error {
 	r := c.Request()
 	channel := ev.Channel
 	start := time.Now()
@@ -162,25 +176,35 @@ func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery,
 	// it goes on, stored, in the background.
 	xctx, cancel := context.WithTimeout(s.ctx, s.cfg.Deliveries.Policy().Timeout)
 	done := make(chan exchanged, 1)
+	// The request's own head, marked for this attempt: ev.Header is that
+	// same map, which storeSpooled unmarks if the request is stored.
+	head := &tunnel.RequestHead{Method: ev.Method, Target: ev.Target, Host: ev.Host, ContentLength: body.size, Header: ev.Header}
+	delivery.SetHeaders(head.Header, ev, d)
 	go func() {
-		rh, body, err := s.hub.Exchange(xctx, channel, delivery.Head(ev, d), bytes.NewReader(ev.Body))
-		done <- exchanged{rh, body, err}
+		rh, rb, err := s.hub.Exchange(xctx, channel, head, body.Reader())
+		done <- exchanged{rh, rb, err}
 	}()
+	// abandon lets the attempt end on its own, then frees what it holds.
+	abandon := func() {
+		go func() { closeExchange(<-done); cancel(); body.Close() }()
+	}
 	timer := time.NewTimer(s.cfg.SyncTimeout)
 	defer timer.Stop()
 	select {
 	case x := <-done:
 		if x.err != nil {
 			cancel()
+			defer body.Close()
 			if errors.Is(x.err, tunnel.ErrHeadTooLarge) {
 				return s.exchangeError(c, channel, x.err)
 			}
 			// Offline after all, or the tunnel broke before an answer:
 			// keep the request for when the client is back.
 			s.cfg.Log.Info("webhook queued: the tunnel failed", "channel", channel, "event_id", ev.ID, "err", x.err)
-			return answerStored(c, s.store(r.Context(), ev, []*store.Delivery{d}), q)
+			return answerStored(c, s.storeSpooled(r.Context(), ev, d, body), q)
 		}
 		if x.rh.Header.Get(tunnel.HeaderClientError) == "" {
+			defer body.Close()
 			defer cancel()
 			defer x.body.Close()
 			defer context.AfterFunc(r.Context(), func() { x.body.Close() })()
@@ -193,22 +217,23 @@ func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery,
 	case <-timer.C:
 	case <-r.Context().Done():
 	}
-	// Slow, or the sender left: store the request; the attempt in flight
-	// becomes its first.
+	// Slow, unreachable, or the sender left: store the request; the
+	// attempt becomes its first.
 	s.cfg.Deliveries.Hold(d.ID)
-	if err := s.store(r.Context(), ev, []*store.Delivery{d}); err != nil {
+	if err := s.storeSpooled(r.Context(), ev, d, body); err != nil {
 		s.cfg.Deliveries.Release(d.ID)
-		go func() { closeExchange(<-done); cancel() }()
+		abandon()
 		return err
 	}
 	if !s.bg.add(1) {
 		// Shutting down: the delivery stays pending for the next start.
 		s.cfg.Deliveries.Release(d.ID)
-		go func() { closeExchange(<-done); cancel() }()
+		abandon()
 		return answerStored(c, nil, q)
 	}
 	go func() {
 		defer s.bg.done()
+		defer body.Close()
 		defer cancel()
 		x := <-done
 		var a *delivery.Answer
