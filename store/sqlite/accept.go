@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -16,10 +15,7 @@ import (
 // deliveries and reported as a *store.DuplicateError; a full queue or store
 // stores nothing.
 func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Delivery) error {
-	header, err := json.Marshal(ev.Header)
-	if err != nil {
-		return fmt.Errorf("event %s: header: %w", ev.ID, err)
-	}
+	header := store.EncodeHeader(ev.Header)
 	size := ev.Size()
 	for _, d := range ds {
 		d.EventID, d.Size, d.Status = ev.ID, size, store.Pending
@@ -28,7 +24,7 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 		}
 	}
 	var dup string
-	err = s.write(ctx, func(tx *sql.Tx) (func(), error) {
+	err := s.write(ctx, func(tx *sql.Tx) (func(), error) {
 		dup = ""
 		if ev.DedupKey != "" && s.opts.DedupWindow > 0 {
 			var orig string
@@ -180,7 +176,7 @@ func (s *Store) account(ds []*store.Delivery, sign int64) {
 func insertEvent(tx *sql.Tx, ev *store.Event, header []byte, size int64, dup string) error {
 	_, err := tx.Exec(`INSERT INTO events(id, source, channel, type, dedup_key, received_at, method, target, host, header, body, normalized, duplicate_of, edited_from, size)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		ev.ID, ev.Source, ev.Channel, ev.Type, ev.DedupKey, nanos(ev.ReceivedAt), ev.Method, ev.Target, ev.Host, string(header),
+		ev.ID, ev.Source, ev.Channel, ev.Type, ev.DedupKey, nanos(ev.ReceivedAt), ev.Method, ev.Target, ev.Host, header,
 		ev.Body, []byte(ev.Normalized), dup, ev.EditedFrom, size)
 	if err != nil {
 		return fmt.Errorf("storing event %s: %w", ev.ID, err)

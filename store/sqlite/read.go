@@ -16,7 +16,7 @@ const eventCols = `e.id, e.source, e.channel, e.type, e.dedup_key, e.received_at
 func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*store.Event, error) {
 	ev := &store.Event{}
 	var at int64
-	var header string
+	var header []byte
 	var norm []byte
 	dst := append([]any{&ev.ID, &ev.Source, &ev.Channel, &ev.Type, &ev.DedupKey, &at, &ev.Method, &ev.Target, &ev.Host, &header, &norm,
 		&ev.DuplicateOf, &ev.EditedFrom}, extra...)
@@ -27,9 +27,11 @@ func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*store.Event,
 	if len(norm) > 0 {
 		ev.Normalized = json.RawMessage(norm)
 	}
-	if err := json.Unmarshal([]byte(header), &ev.Header); err != nil {
+	h, err := store.DecodeHeader(header)
+	if err != nil {
 		return nil, fmt.Errorf("event %s: header: %w", ev.ID, err)
 	}
+	ev.Header = h
 	return ev, nil
 }
 

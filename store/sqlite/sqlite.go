@@ -187,7 +187,7 @@ CREATE TABLE IF NOT EXISTS events (
 	method       TEXT NOT NULL,
 	target       TEXT NOT NULL,
 	host         TEXT NOT NULL DEFAULT '',
-	header       TEXT NOT NULL,     -- JSON object of string arrays
+	header       BLOB NOT NULL,     -- store.EncodeHeader: byte for byte
 	body         BLOB,
 	normalized   BLOB,              -- the provider's event, JSON
 	duplicate_of TEXT NOT NULL DEFAULT '',

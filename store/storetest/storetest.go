@@ -116,6 +116,9 @@ func newEvent(at time.Time) *store.Event {
 		Header: http.Header{
 			"Content-Type":   {"application/json"},
 			"X-Github-Event": {"push"},
+			// Bytes that are not UTF-8 are forwarded as received, so they
+			// must be stored as received.
+			"X-Latin1": {"caf\xe9", "\xff"},
 		},
 		Body:       []byte(`{"ref":"refs/heads/main","after":"0123456789abcdef"}`),
 		Normalized: json.RawMessage(`{"type":"push","ref":"refs/heads/main"}`),
