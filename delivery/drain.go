@@ -37,15 +37,14 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 		switch {
 		case e.isHeld(d.ID):
 			e.sleep(ctx, w, time.Minute) // Complete kicks
-		case now.Sub(d.CreatedAt) > e.policy.MaxAge:
+		case now.Sub(d.CreatedAt) >= e.policy.MaxAge:
 			e.expire(ctx, d, now)
 		case d.NextAt.After(now):
 			e.sleep(ctx, w, d.NextAt.Sub(now))
 		case !sender.Ready(name):
-			// The client is away; attaching kicks the queue again.
-			if e.retire(target, w) {
-				return
-			}
+			// The client is away; attaching kicks the queue again. Until
+			// then, the head dies at MaxAge even if nothing else happens.
+			e.sleep(ctx, w, d.CreatedAt.Add(e.policy.MaxAge).Sub(now))
 		default:
 			e.attempt(ctx, sender, name, d)
 		}

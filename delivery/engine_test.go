@@ -218,6 +218,20 @@ func TestEngineExpires(t *testing.T) {
 	}
 }
 
+// A delivery whose target never comes back dies at MaxAge on its own, with
+// nothing else to wake its queue: a full queue of such deliveries must not
+// refuse new events for ever.
+func TestEngineExpiresWhileTargetAway(t *testing.T) {
+	p := fastPolicy()
+	p.MaxAge = 100 * time.Millisecond
+	r := newEngineRig(t, p)
+	d := r.accept(t, "tunnel:a", "never")
+	got := r.waitStatus(t, d.ID, store.Dead)
+	if got.LastError == "" || len(r.sender.attempts()) != 0 {
+		t.Fatalf("expired delivery %+v, attempts %v", got, r.sender.attempts())
+	}
+}
+
 // A held delivery is left to whoever holds it; Complete records its
 // attempt and lets the queue go on.
 func TestEngineHold(t *testing.T) {

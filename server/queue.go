@@ -238,7 +238,11 @@ func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery,
 		x := <-done
 		var a *delivery.Answer
 		if x.err == nil {
+			// The attempt's timeout bounds the answer's body too: a stalled
+			// body must not hold the head of the queue.
+			stop := context.AfterFunc(xctx, func() { x.body.Close() })
 			a = delivery.ReadAnswer(x.rh, x.body)
+			stop()
 			x.body.Close()
 		}
 		s.cfg.Deliveries.Complete(s.ctx, d, start, a, x.err)
