@@ -30,178 +30,17 @@
 # missed with STRICT=1.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-quick=${QUICK:-0}
-if [[ $quick == 1 ]]; then
-	duration=${DURATION:-3s}
-	warmup=${WARMUP:-1s}
-else
-	duration=${DURATION:-10s}
-	warmup=${WARMUP:-2s}
-fi
-wait_secs=${WAIT_SECS:-30}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init hooks.sh hookrelay-hooks
+set_durations 3s 1s 10s 2s
 conc=16
 target_rps=1500 # durable accepted events/s, at least
 target_p99=50   # durable p99 ack latency in ms, at most
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookrelay-hooks.XXXXXX")
-pids=()
-names=()
-
-# stop_pids PID... sends SIGTERM to each PID, waits up to 5 s for them, then
-# sends SIGKILL to the rest, and forgets them.
-stop_pids() {
-	local pid i
-	for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for ((i = 0; i < 50; i++)); do
-		local alive=0
-		for pid in "$@"; do
-			if kill -0 "$pid" 2>/dev/null; then alive=1; fi
-		done
-		((alive)) || break
-		sleep 0.1
-	done
-	for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; done
-	for pid in "$@"; do
-		wait "$pid" 2>/dev/null || true
-		forget "$pid"
-	done
-}
-
-# forget PID drops an exited (and waited for) PID from the ones to stop.
-forget() {
-	local keep=() p
-	for p in "${pids[@]}"; do
-		if [[ $p != "$1" ]]; then keep+=("$p"); fi
-	done
-	pids=("${keep[@]}")
-}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if ((${#pids[@]})); then stop_pids "${pids[@]}"; fi
-	if [[ ${KEEP_TMP:-0} == 1 ]]; then
-		echo "hooks.sh: kept $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { echo "hooks.sh: $*" >&2; }
-
-# show_logs prints the tail of every started process's stdout and stderr.
-show_logs() {
-	local n
-	for n in "${names[@]}"; do
-		for f in "$tmp/$n.out" "$tmp/$n.err"; do
-			if [[ -s $f ]]; then
-				echo "--- $(basename "$f") (last 20 lines)" >&2
-				tail -n 20 "$f" >&2
-			fi
-		done
-	done
-}
-
-die() {
-	log "error: $*"
-	show_logs
-	exit 1
-}
-
-# start NAME CMD... runs CMD in the background with its output in
-# $tmp/NAME.out and $tmp/NAME.err, and sets started_pid. CMD is exec'ed by the
-# background child, so started_pid is the process itself (its VmHWM is the
-# one we want), not a wrapper shell.
-start() {
-	local name=$1
-	shift
-	: >"$tmp/$name.out" # exists before the child opens it, for await_line
-	"$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-	started_pid=$!
-	pids+=("$started_pid")
-	names+=("$name")
-}
-
-# await_line NAME PID REGEX waits at most wait_secs for a line of NAME's
-# stdout matching the extended REGEX and sets ready to it. If PID exits
-# first it sets exited to its exit status and returns 1; after wait_secs it
-# dies. It must not run in a subshell: die has to end the script.
-await_line() {
-	local name=$1 pid=$2 re=$3
-	local deadline=$((SECONDS + wait_secs))
-	while ((SECONDS < deadline)); do
-		if ready=$(grep -E -m1 -- "$re" "$tmp/$name.out"); then
-			return 0
-		fi
-		if ! kill -0 "$pid" 2>/dev/null; then
-			exited=0
-			wait "$pid" || exited=$?
-			forget "$pid"
-			return 1
-		fi
-		sleep 0.1
-	done
-	die "$name printed no line matching /$re/ within ${wait_secs}s"
-}
-
-# wait_line NAME PID REGEX is await_line that dies if PID exits first.
-wait_line() {
-	await_line "$@" || die "$1 exited with status $exited before printing a line matching /$3/"
-}
-
-# check_alive dies if the current server or client has exited.
-check_alive() {
-	if ! kill -0 "$server_pid" 2>/dev/null; then die "hookrelay server exited during the benchmark"; fi
-	if ! kill -0 "$client_pid" 2>/dev/null; then die "hookrelay client exited during the benchmark"; fi
-}
-
-# loopback_url LINE PREFIX sets url to the http://127.0.0.1:PORT that
-# follows PREFIX in LINE, and dies if LINE is not exactly that.
-loopback_url() {
-	url=$(sed -nE "s#^$2(http://127\.0\.0\.1:[0-9]+)/?\$#\1#p" <<<"$1")
-	[[ -n $url ]] || die "expected \"$2http://127.0.0.1:PORT\", got: $1"
-}
-
-# vmhwm_mib PID prints the peak resident set size of PID in MiB.
-vmhwm_mib() {
-	awk '/^VmHWM:/ { printf "%.1f", $2 / 1024; found = 1 } END { exit !found }' "/proc/$1/status" ||
-		die "no VmHWM for pid $1"
-}
-
-# field JSON KEY prints the value of a number field of a hooksload line.
-field() { sed -nE "s/.*\"$2\":(-?[0-9.eE+]+).*/\1/p" <<<"$1"; }
-
-# calc EXPR... evaluates an awk expression; the arguments are v1, v2, ...
-calc() {
-	local expr=$1
-	shift
-	awk -v v1="${1:-0}" -v v2="${2:-0}" "BEGIN { $expr }"
-}
-
-# say prints a result line to stdout and to the Markdown copy.
-say() { echo "$*" | tee -a "$md"; }
-
 # ---- build -------------------------------------------------------------------
 
-command -v go >/dev/null || die "go is not on PATH"
-mkdir -p "$tmp/bin" "$tmp/config"
-log "building into $tmp/bin"
-(cd "$root" && go build -o "$tmp/bin/echotarget" ./bench/echotarget && go build -o "$tmp/bin/hooksload" ./bench/hooksload) ||
-	die "building bench tools failed"
-if [[ -n ${HOOKRELAY_BIN:-} ]]; then
-	[[ -x $HOOKRELAY_BIN ]] || die "HOOKRELAY_BIN=$HOOKRELAY_BIN is not an executable"
-	hookrelay=$HOOKRELAY_BIN
-	log "using HOOKRELAY_BIN=$hookrelay"
-else
-	(cd "$root" && go build -o "$tmp/bin/hookrelay" ./cmd/hookrelay) || die "building ./cmd/hookrelay failed"
-	hookrelay=$tmp/bin/hookrelay
-fi
-hookrelay_src=${HOOKRELAY_BIN:-./cmd/hookrelay}
+build hooksload
 hooksload=$tmp/bin/hooksload
 
 # fsync on tmpfs costs nothing, which would make the two runs look alike.
@@ -211,10 +50,6 @@ if [[ $data_fs == tmpfs || $data_fs == ramfs ]]; then
 fi
 
 # ---- set up ------------------------------------------------------------------
-
-# The client keeps its token under $XDG_CONFIG_HOME/hookrelay: never touch
-# the user's own. Each run also gets its own --tokens-file.
-export XDG_CONFIG_HOME=$tmp/config
 
 # The server reads the secret from the environment through the hooks file;
 # hooksload gets it on its command line.
@@ -234,26 +69,14 @@ routes:
     to: tunnel:bench
 EOF
 
-start echotarget "$tmp/bin/echotarget" --listen 127.0.0.1:0
-target_pid=$started_pid
-wait_line echotarget "$target_pid" '^listening on '
-loopback_url "$ready" 'listening on '
-target_url=$url
+start_echotarget
 
-mkdir -p "$root/bench/out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-jsonl=$root/bench/out/hooks-$stamp.jsonl
-md=$root/bench/out/hooks-$stamp.md
-: >"$md"
-rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=false
-if [[ -n $(git -C "$root" status --porcelain 2>/dev/null) ]]; then dirty=true; fi
+open_results hooks-
 printf '{"kind":"meta","time":"%s","git":"%s","dirty":%s,"go":"%s","cpus":%s,"duration":"%s","warmup":"%s","concurrency":%s,"hookrelay":"%s","data_fs":"%s"}\n' \
 	"$stamp" "$rev" "$dirty" "$(go env GOVERSION)" "$(nproc)" "$duration" "$warmup" "$conc" "$hookrelay_src" "$data_fs" >"$jsonl"
 
 # ---- measure -----------------------------------------------------------------
 
-failed=0
 declare -A result hwm skipped
 
 # measure MODE [SERVER FLAGS...] starts a server with a fresh data dir and
@@ -271,10 +94,8 @@ measure() {
 	# Queue limits out of the way: the run measures intake, and the client
 	# drains more slowly (one delivery at a time, in order) than the server
 	# takes events in.
-	start "server-$mode" "$hookrelay" server --listen 127.0.0.1:0 --data "$data" --config "$hooks_file" \
-		--queue-max-events 10000000 --queue-max-bytes 64GiB --store-max 64GiB "$@"
-	server_pid=$started_pid
-	if ! await_line "server-$mode" "$server_pid" '^hookrelay: listening on '; then
+	if ! start_server "server-$mode" "$data" --config "$hooks_file" \
+		--queue-max-events 10000000 --queue-max-bytes 64GiB --store-max 64GiB "$@"; then
 		local why
 		if ((exited == 2)) && why=$(grep -m1 'flag provided but not defined' "$tmp/server-$mode.err"); then
 			skipped[$mode]=$why
@@ -283,13 +104,10 @@ measure() {
 		fi
 		die "server-$mode exited with status $exited before printing its address"
 	fi
-	loopback_url "$ready" 'hookrelay: listening on '
-	local hooks_url=$url/hooks/github
+	local hooks_url=$server_url/hooks/github
 
-	start "client-$mode" "$hookrelay" client --server "$url" --to "$target_url" --channel bench \
-		--tokens-file "$tmp/tokens-$mode.json" --quiet
-	client_pid=$started_pid
-	wait_line "client-$mode" "$client_pid" '\bconnected\b'
+	# Its own token file, so each run's client is new to the server.
+	start_client "client-$mode" --tokens-file "$tmp/tokens-$mode.json"
 
 	local load=("$hooksload" -url "$hooks_url" -secret "$HOOKRELAY_BENCH_SECRET" -json)
 	# Fail fast if deliveries are not accepted at all.
@@ -308,7 +126,7 @@ measure() {
 	hwm[$mode]=$(vmhwm_mib "$server_pid")
 
 	local reconnects
-	reconnects=$(($(grep -cw connected "$tmp/client-$mode.out" || true) - 1))
+	reconnects=$(count_reconnects "client-$mode")
 	if ((reconnects > 0)); then
 		log "WARNING: $mode: the client reconnected $reconnects time(s) during the run"
 	fi
@@ -349,25 +167,9 @@ printf '{"kind":"summary","ratio_durable_no_fsync":"%s","server_vmhwm_mib_fsync_
 
 # ---- targets -----------------------------------------------------------------
 
-missed=0
-# target NAME VALUE OP LIMIT prints PASS or FAIL for VALUE OP LIMIT.
-target() {
-	local verdict
-	verdict=$(calc "if (v1 != \"n/a\" && v1 $3 v2) print \"PASS\"; else print \"FAIL\"" "$2" "$4")
-	[[ $verdict == PASS ]] || missed=$((missed + 1))
-	say "- $verdict $1: $2 (target $3 $4)"
-}
 say ""
 say "Targets (fsync on, c$conc, $(nproc) CPUs):"
 target "accepted events/s" "$(calc 'printf "%.0f", v1' "$on_rps")" '>=' "$target_rps"
 target "p99 ack latency ms" "$(calc 'printf "%.2f", v1' "$on_p99")" '<=' "$target_p99"
 
-log "raw results: ${jsonl#"$root"/}, table: ${md#"$root"/}"
-if ((failed > 0)); then
-	log "error: $failed hooksload run(s) had failed requests"
-	exit 1
-fi
-if ((missed > 0)) && [[ ${STRICT:-0} == 1 ]]; then
-	log "$missed target(s) missed"
-	exit 3
-fi
+finish hooksload

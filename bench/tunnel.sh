@@ -22,186 +22,27 @@
 # missed with STRICT=1.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-quick=${QUICK:-0}
-if [[ $quick == 1 ]]; then
-	duration=${DURATION:-2s}
-	warmup=${WARMUP:-500ms}
-else
-	duration=${DURATION:-5s}
-	warmup=${WARMUP:-1s}
-fi
-wait_secs=${WAIT_SECS:-30}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init tunnel.sh hookrelay-bench
+set_durations 2s 500ms 5s 1s
 sizes=(1KiB 64KiB 1MiB)
 concs=(1 16 64)
 big_size=25MiB
 big_runs=3
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookrelay-bench.XXXXXX")
-pids=()
-names=()
-
-# stop_all sends SIGTERM to every process this script started, waits up to
-# 5 s for them, then sends SIGKILL to the rest.
-stop_all() {
-	local pid i
-	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for ((i = 0; i < 50; i++)); do
-		local alive=0
-		for pid in "${pids[@]}"; do
-			if kill -0 "$pid" 2>/dev/null; then alive=1; fi
-		done
-		((alive)) || break
-		sleep 0.1
-	done
-	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	pids=()
-}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	stop_all
-	if [[ ${KEEP_TMP:-0} == 1 ]]; then
-		echo "tunnel.sh: kept $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { echo "tunnel.sh: $*" >&2; }
-
-# show_logs prints the tail of every started process's stdout and stderr.
-show_logs() {
-	local n
-	for n in "${names[@]}"; do
-		for f in "$tmp/$n.out" "$tmp/$n.err"; do
-			if [[ -s $f ]]; then
-				echo "--- $(basename "$f") (last 20 lines)" >&2
-				tail -n 20 "$f" >&2
-			fi
-		done
-	done
-}
-
-die() {
-	log "error: $*"
-	show_logs
-	exit 1
-}
-
-# start NAME CMD... runs CMD in the background with its output in
-# $tmp/NAME.out and $tmp/NAME.err, and sets started_pid. CMD is exec'ed by the
-# background child, so started_pid is the process itself (its VmHWM is the
-# one we want), not a wrapper shell.
-start() {
-	local name=$1
-	shift
-	: >"$tmp/$name.out" # exists before the child opens it, for wait_line
-	"$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-	started_pid=$!
-	pids+=("$started_pid")
-	names+=("$name")
-}
-
-# wait_line NAME PID REGEX waits at most wait_secs for a line of NAME's
-# stdout matching the extended REGEX and sets ready to it; it dies if PID
-# exits first. It must not run in a subshell: die has to end the script.
-wait_line() {
-	local name=$1 pid=$2 re=$3
-	local deadline=$((SECONDS + wait_secs))
-	while ((SECONDS < deadline)); do
-		if ready=$(grep -E -m1 -- "$re" "$tmp/$name.out"); then
-			return 0
-		fi
-		if ! kill -0 "$pid" 2>/dev/null; then
-			local rc=0
-			wait "$pid" || rc=$?
-			die "$name exited with status $rc before printing a line matching /$re/"
-		fi
-		sleep 0.1
-	done
-	die "$name printed no line matching /$re/ within ${wait_secs}s"
-}
-
-# check_alive dies if the server or the client has exited.
-check_alive() {
-	if ! kill -0 "$server_pid" 2>/dev/null; then die "hookrelay server exited during the benchmark"; fi
-	if ! kill -0 "$client_pid" 2>/dev/null; then die "hookrelay client exited during the benchmark"; fi
-}
-
-# loopback_url LINE PREFIX sets url to the http://127.0.0.1:PORT that
-# follows PREFIX in LINE, and dies if LINE is not exactly that.
-loopback_url() {
-	url=$(sed -nE "s#^$2(http://127\.0\.0\.1:[0-9]+)/?\$#\1#p" <<<"$1")
-	[[ -n $url ]] || die "expected \"$2http://127.0.0.1:PORT\", got: $1"
-}
-
-# vmhwm_mib PID prints the peak resident set size of PID in MiB.
-vmhwm_mib() {
-	awk '/^VmHWM:/ { printf "%.1f", $2 / 1024; found = 1 } END { exit !found }' "/proc/$1/status" ||
-		die "no VmHWM for pid $1"
-}
-
-# field JSON KEY prints the value of a number field of a loadgen line.
-field() { sed -nE "s/.*\"$2\":(-?[0-9.eE+]+).*/\1/p" <<<"$1"; }
-
-# calc EXPR... evaluates an awk expression; the arguments are v1, v2, ...
-calc() {
-	local expr=$1
-	shift
-	awk -v v1="${1:-0}" -v v2="${2:-0}" "BEGIN { $expr }"
-}
-
-# say prints a result line to stdout and to the Markdown copy.
-say() { echo "$*" | tee -a "$md"; }
-
 # ---- build -------------------------------------------------------------------
 
-command -v go >/dev/null || die "go is not on PATH"
-mkdir -p "$tmp/bin" "$tmp/data" "$tmp/config"
-log "building into $tmp/bin"
-(cd "$root" && go build -o "$tmp/bin/echotarget" ./bench/echotarget && go build -o "$tmp/bin/loadgen" ./bench/loadgen) ||
-	die "building bench tools failed"
-if [[ -n ${HOOKRELAY_BIN:-} ]]; then
-	[[ -x $HOOKRELAY_BIN ]] || die "HOOKRELAY_BIN=$HOOKRELAY_BIN is not an executable"
-	hookrelay=$HOOKRELAY_BIN
-	log "using HOOKRELAY_BIN=$hookrelay"
-else
-	compgen -G "$root/cmd/hookrelay/*.go" >/dev/null ||
-		die "cmd/hookrelay has no Go files yet; set HOOKRELAY_BIN to a hookrelay executable"
-	(cd "$root" && go build -o "$tmp/bin/hookrelay" ./cmd/hookrelay) || die "building ./cmd/hookrelay failed"
-	hookrelay=$tmp/bin/hookrelay
-fi
-hookrelay_src=${HOOKRELAY_BIN:-./cmd/hookrelay}
+build loadgen
 loadgen=$tmp/bin/loadgen
 
 # ---- start -------------------------------------------------------------------
 
-# The client keeps its token under $XDG_CONFIG_HOME/hookrelay: never touch
-# the user's own.
-export XDG_CONFIG_HOME=$tmp/config
-
-start echotarget "$tmp/bin/echotarget" --listen 127.0.0.1:0
-target_pid=$started_pid
-wait_line echotarget "$target_pid" '^listening on '
-loopback_url "$ready" 'listening on '
-target_url=$url
-
-start server "$hookrelay" server --listen 127.0.0.1:0 --data "$tmp/data"
-server_pid=$started_pid
-wait_line server "$server_pid" '^hookrelay: listening on '
-loopback_url "$ready" 'hookrelay: listening on '
-server_url=$url
-
-start client "$hookrelay" client --server "$server_url" --to "$target_url" --channel bench --quiet
-client_pid=$started_pid
-wait_line client "$client_pid" '\bconnected\b'
+start_echotarget
+mkdir -p "$tmp/data"
+start_server server "$tmp/data" ||
+	die "server exited with status $exited before printing a line matching /^hookrelay: listening on /"
+start_client client
 
 direct_url=$target_url/echo
 tunnel_url=$server_url/webhook/bench/echo
@@ -214,18 +55,9 @@ log "tunnel $tunnel_url"
 
 # ---- measure -----------------------------------------------------------------
 
-mkdir -p "$root/bench/out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-jsonl=$root/bench/out/$stamp.jsonl
-md=$root/bench/out/$stamp.md
-: >"$md"
-rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=false
-if [[ -n $(git -C "$root" status --porcelain 2>/dev/null) ]]; then dirty=true; fi
+open_results ""
 printf '{"kind":"meta","time":"%s","git":"%s","dirty":%s,"go":"%s","cpus":%s,"duration":"%s","warmup":"%s","hookrelay":"%s"}\n' \
 	"$stamp" "$rev" "$dirty" "$(go env GOVERSION)" "$(nproc)" "$duration" "$warmup" "$hookrelay_src" >"$jsonl"
-
-failed=0
 
 # load URL SIZE CONC [LOADGEN FLAGS...] runs loadgen, appends its line to
 # the JSONL file and sets line. A run with failed requests is recorded and
@@ -295,7 +127,7 @@ say "Peak RSS (VmHWM), MiB: after the table (1 MiB c64 is its last row): server 
 printf '{"kind":"rss","server_vmhwm_mib_table":%s,"client_vmhwm_mib_table":%s,"server_vmhwm_mib":%s,"client_vmhwm_mib":%s}\n' \
 	"$server_hwm_matrix" "$client_hwm_matrix" "$server_hwm" "$client_hwm" >>"$jsonl"
 
-reconnects=$(($(grep -cw connected "$tmp/client.out" || true) - 1))
+reconnects=$(count_reconnects client)
 if ((reconnects > 0)); then
 	say ""
 	say "WARNING: the client reconnected $reconnects time(s) during the run; the tunnel numbers include the outages."
@@ -303,14 +135,6 @@ fi
 
 # ---- targets -----------------------------------------------------------------
 
-missed=0
-# target NAME VALUE OP LIMIT prints PASS or FAIL for VALUE OP LIMIT.
-target() {
-	local verdict
-	verdict=$(calc "if (v1 != \"n/a\" && v1 $3 v2) print \"PASS\"; else print \"FAIL\"" "$2" "$4")
-	[[ $verdict == PASS ]] || missed=$((missed + 1))
-	say "- $verdict $1: $2 (target $3 $4)"
-}
 say ""
 say "Targets:"
 target "ratio 1KiB c16" "${ratio[1KiB/16]}" '>=' 0.25
@@ -318,12 +142,4 @@ target "ratio 1MiB c16" "${ratio[1MiB/16]}" '>=' 0.2
 target "server peak RSS MiB with 1MiB c64" "$server_hwm_matrix" '<=' 80
 target "$big_size tunnel/direct time" "$big_ratio" '<=' 8
 
-log "raw results: ${jsonl#"$root"/}, table: ${md#"$root"/}"
-if ((failed > 0)); then
-	log "error: $failed loadgen run(s) had failed requests"
-	exit 1
-fi
-if ((missed > 0)) && [[ ${STRICT:-0} == 1 ]]; then
-	log "$missed target(s) missed"
-	exit 3
-fi
+finish loadgen

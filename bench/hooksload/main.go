@@ -29,24 +29,19 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
-)
 
-// errFailed reports that the run finished but some requests failed.
-var errFailed = errors.New("some requests failed")
+	"github.com/hookrelay/hookrelay/bench/internal/load"
+)
 
 // maxSamples is how many distinct statuses or transport errors a phase
 // keeps to print.
@@ -145,16 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	s := &sender{
-		client: &http.Client{
-			Timeout: c.timeout,
-			Transport: &http.Transport{
-				DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-				MaxIdleConns:        c.concurrency,
-				MaxIdleConnsPerHost: c.concurrency,
-				IdleConnTimeout:     90 * time.Second,
-				DisableCompression:  true,
-			},
-		},
+		client:    load.NewClient(c.concurrency, c.timeout),
 		url:       c.url,
 		body:      body,
 		signature: sign(c.secret, body),
@@ -162,43 +148,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer s.client.CloseIdleConnections()
 
 	if c.warmup > 0 {
-		w := s.phase(ctx, c.concurrency, time.Now().Add(c.warmup))
-		if len(w.errs.samples) > 0 {
-			w.errs.print(stderr, fmt.Sprintf("warm-up: %d of %d requests failed", w.errors, w.errors+int64(len(w.latencies))))
+		var errs errorLog
+		w := load.Phase{Workers: c.concurrency, Duration: c.warmup, OnError: errs.add}.Run(ctx, s.send)
+		if len(errs.samples) > 0 {
+			errs.print(stderr, fmt.Sprintf("warm-up: %d of %d requests failed", w.Errors, w.Errors+int64(len(w.Latencies))))
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("warming up: %w", err)
 	}
 
-	start := time.Now()
-	m := s.phase(ctx, c.concurrency, start.Add(c.duration))
-	elapsed := time.Since(start)
+	var errs errorLog
+	m := load.Phase{Workers: c.concurrency, Duration: c.duration, OnError: errs.add}.Run(ctx, s.send)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("measuring: %w", err)
 	}
 
-	res := summarize(m.latencies, elapsed)
-	res.URL = c.url
-	res.BodyBytes = len(body)
-	res.Concurrency = c.concurrency
-	res.Errors = m.errors
-	res.Requests = res.Accepted + res.Errors
+	sum := m.Summary()
+	res := result{
+		URL:            c.url,
+		BodyBytes:      len(body),
+		Concurrency:    c.concurrency,
+		Requests:       sum.Passed + m.Errors,
+		Accepted:       sum.Passed,
+		Errors:         m.Errors,
+		Seconds:        sum.Seconds,
+		AcceptedPerSec: sum.PerSec,
+		P50ms:          sum.P50ms,
+		P90ms:          sum.P90ms,
+		P99ms:          sum.P99ms,
+		MaxMs:          sum.MaxMs,
+	}
 	if c.jsonOut {
-		line, err := json.Marshal(res)
-		if err != nil {
-			return fmt.Errorf("encoding result: %w", err)
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", line)
-		if err != nil {
-			return fmt.Errorf("writing result: %w", err)
+		if err := load.WriteJSON(stdout, res); err != nil {
+			return err
 		}
 	} else if err := printHuman(stdout, res, c); err != nil {
 		return fmt.Errorf("writing result: %w", err)
 	}
-	if m.errors > 0 {
-		m.errs.print(stderr, fmt.Sprintf("%d of %d requests failed", m.errors, res.Requests))
-		return fmt.Errorf("%w: %d of %d", errFailed, m.errors, res.Requests)
+	if m.Errors > 0 {
+		errs.print(stderr, fmt.Sprintf("%d of %d requests failed", m.Errors, res.Requests))
+		return fmt.Errorf("%w: %d of %d", load.ErrFailed, m.Errors, res.Requests)
 	}
 	return nil
 }
@@ -247,48 +237,6 @@ type sender struct {
 	url       string
 	body      []byte
 	signature string
-}
-
-// phaseResult is what one phase of load recorded.
-type phaseResult struct {
-	latencies []time.Duration // of accepted requests, unsorted
-	errors    int64
-	errs      errorLog
-}
-
-// phase runs workers closed-loop until the deadline passes and returns once
-// every request has finished. A request cut short by ctx is not counted.
-func (s *sender) phase(ctx context.Context, workers int, deadline time.Time) *phaseResult {
-	res := &phaseResult{}
-	var (
-		wg sync.WaitGroup
-		mu sync.Mutex
-	)
-	for range workers {
-		wg.Go(func() {
-			var lat []time.Duration
-			var errs int64
-			for ctx.Err() == nil && time.Now().Before(deadline) {
-				t0 := time.Now()
-				err := s.send(ctx)
-				d := time.Since(t0)
-				switch {
-				case err == nil:
-					lat = append(lat, d)
-				case ctx.Err() != nil:
-				default:
-					errs++
-					res.errs.add(err)
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			res.latencies = append(res.latencies, lat...)
-			res.errors += errs
-		})
-	}
-	wg.Wait()
-	return res
 }
 
 // send POSTs one delivery and reads the whole answer; it is an error unless
@@ -384,30 +332,3 @@ func (l *errorLog) print(w io.Writer, title string) {
 		fmt.Fprintf(w, "  %dx other errors\n", l.other)
 	}
 }
-
-// summarize computes throughput and exact nearest-rank percentiles of the
-// accepted requests' latencies.
-func summarize(lat []time.Duration, elapsed time.Duration) result {
-	r := result{Accepted: int64(len(lat)), Seconds: round3(elapsed.Seconds())}
-	if len(lat) == 0 {
-		return r
-	}
-	slices.Sort(lat)
-	r.AcceptedPerSec = round3(float64(len(lat)) / elapsed.Seconds())
-	r.P50ms = ms(percentile(lat, 50))
-	r.P90ms = ms(percentile(lat, 90))
-	r.P99ms = ms(percentile(lat, 99))
-	r.MaxMs = ms(lat[len(lat)-1])
-	return r
-}
-
-// percentile returns the nearest-rank p-th percentile of sorted, which must
-// not be empty: the smallest value with at least p% of values at or below it.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-func ms(d time.Duration) float64 { return round3(float64(d) / float64(time.Millisecond)) }
-
-func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

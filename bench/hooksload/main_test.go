@@ -180,46 +180,6 @@ func TestSign(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
-	ms := func(vs ...int) []time.Duration {
-		out := make([]time.Duration, len(vs))
-		for i, v := range vs {
-			out[i] = time.Duration(v) * time.Millisecond
-		}
-		return out
-	}
-	seq := func(n int) []time.Duration {
-		out := make([]time.Duration, n)
-		for i := range out {
-			out[i] = time.Duration(i+1) * time.Millisecond
-		}
-		return out
-	}
-	tests := []struct {
-		name   string
-		sorted []time.Duration
-		p      float64
-		want   time.Duration
-	}{
-		{name: "one value", sorted: ms(7), p: 99, want: 7 * time.Millisecond},
-		{name: "median of three", sorted: ms(1, 2, 30), p: 50, want: 2 * time.Millisecond},
-		{name: "p50 of four is the lower middle", sorted: ms(1, 2, 3, 4), p: 50, want: 2 * time.Millisecond},
-		{name: "p90 of 10", sorted: seq(10), p: 90, want: 9 * time.Millisecond},
-		{name: "p99 of 100", sorted: seq(100), p: 99, want: 99 * time.Millisecond},
-		{name: "p99 of 101 is the 100th", sorted: seq(101), p: 99, want: 100 * time.Millisecond},
-		{name: "p99 of 1000 ignores the 10 slowest", sorted: seq(1000), p: 99, want: 990 * time.Millisecond},
-		{name: "p100 is the max", sorted: ms(1, 5, 9), p: 100, want: 9 * time.Millisecond},
-		{name: "p0 is the min", sorted: ms(1, 5, 9), p: 0, want: 1 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := percentile(tt.sorted, tt.p); got != tt.want {
-				t.Errorf("percentile(%d values, %v) = %v, want %v", len(tt.sorted), tt.p, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestPushPayload(t *testing.T) {
 	b := pushPayload()
 	if !bytes.Equal(b, pushPayload()) {

@@ -19,27 +19,21 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
-)
 
-// errFailed reports that the run finished but some requests failed.
-var errFailed = errors.New("some requests failed")
+	"github.com/hookrelay/hookrelay/bench/internal/load"
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -117,51 +111,42 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	body := make([]byte, c.bodySize)
 	rand.Read(body) // random, so nothing on the path can compress it
 
-	l := &loader{
-		client: &http.Client{
-			Timeout: c.timeout,
-			Transport: &http.Transport{
-				DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-				MaxIdleConns:        c.concurrency,
-				MaxIdleConnsPerHost: c.concurrency,
-				IdleConnTimeout:     90 * time.Second,
-				DisableCompression:  true,
-			},
-		},
-		url:  c.url,
-		body: body,
-	}
+	l := &loader{client: load.NewClient(c.concurrency, c.timeout), url: c.url, body: body}
 	defer l.client.CloseIdleConnections()
 
 	if c.warmup > 0 {
-		w := l.phase(ctx, c.concurrency, time.Now().Add(c.warmup), 0)
-		if w.errors > 0 {
+		w := load.Phase{Workers: c.concurrency, Duration: c.warmup}.Run(ctx, l.do)
+		if w.Errors > 0 {
 			fmt.Fprintf(os.Stderr, "loadgen: warmup: %d of %d requests failed, first: %v\n",
-				w.errors, w.errors+int64(len(w.latencies)), w.firstErr)
+				w.Errors, w.Errors+int64(len(w.Latencies)), w.FirstErr)
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("warming up: %w", err)
 	}
 
-	start := time.Now()
-	m := l.phase(ctx, c.concurrency, start.Add(c.duration), c.maxRequests)
-	elapsed := time.Since(start)
-
-	res := summarize(m.latencies, elapsed)
-	res.URL = c.url
-	res.BodySize = int64(c.bodySize)
-	res.Concurrency = c.concurrency
-	res.Errors = m.errors
-	line, err := json.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("encoding result: %w", err)
+	m := load.Phase{Workers: c.concurrency, Duration: c.duration, Limit: c.maxRequests}.Run(ctx, l.do)
+	s := m.Summary()
+	res := result{
+		URL:         c.url,
+		BodySize:    int64(c.bodySize),
+		Concurrency: c.concurrency,
+		Requests:    s.Passed,
+		Errors:      m.Errors,
+		Seconds:     s.Seconds,
+		RPS:         s.PerSec,
+		P50ms:       s.P50ms,
+		P99ms:       s.P99ms,
+		MaxMs:       s.MaxMs,
 	}
-	if _, err := fmt.Fprintf(out, "%s\n", line); err != nil {
-		return fmt.Errorf("writing result: %w", err)
+	if err := load.WriteJSON(out, res); err != nil {
+		return err
 	}
-	if m.errors > 0 {
-		return fmt.Errorf("%w: %d of %d, first: %w", errFailed, m.errors, m.errors+res.Requests, m.firstErr)
+	if m.Errors > 0 {
+		return fmt.Errorf("%w: %d of %d, first: %w", load.ErrFailed, m.Errors, m.Errors+res.Requests, m.FirstErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("measuring: %w", err) // after the line: the run was cut short
 	}
 	return nil
 }
@@ -171,54 +156,6 @@ type loader struct {
 	client *http.Client
 	url    string
 	body   []byte
-}
-
-// phaseResult is what one phase of load recorded.
-type phaseResult struct {
-	latencies []time.Duration // of passing requests, unsorted
-	errors    int64
-	firstErr  error
-}
-
-// phase runs workers closed-loop until the deadline passes or limit requests
-// (when limit > 0) were started, and returns once every request has finished.
-func (l *loader) phase(ctx context.Context, workers int, deadline time.Time, limit int64) phaseResult {
-	var (
-		started atomic.Int64
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		res     phaseResult
-	)
-	for range workers {
-		wg.Go(func() {
-			var lat []time.Duration
-			var errs int64
-			var first error
-			for ctx.Err() == nil && time.Now().Before(deadline) {
-				if limit > 0 && started.Add(1) > limit {
-					break
-				}
-				t0 := time.Now()
-				if err := l.do(ctx); err != nil {
-					errs++
-					if first == nil {
-						first = err
-					}
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			res.latencies = append(res.latencies, lat...)
-			res.errors += errs
-			if res.firstErr == nil {
-				res.firstErr = first
-			}
-		})
-	}
-	wg.Wait()
-	return res
 }
 
 // do sends one request and checks that the body came back unchanged.
@@ -264,31 +201,6 @@ func (c *compareWriter) Write(p []byte) (int, error) {
 	c.off += len(p)
 	return len(p), nil
 }
-
-// summarize computes throughput and exact nearest-rank percentiles.
-func summarize(lat []time.Duration, elapsed time.Duration) result {
-	r := result{Requests: int64(len(lat)), Seconds: round3(elapsed.Seconds())}
-	if len(lat) == 0 {
-		return r
-	}
-	slices.Sort(lat)
-	r.RPS = round3(float64(len(lat)) / elapsed.Seconds())
-	r.P50ms = ms(percentile(lat, 50))
-	r.P99ms = ms(percentile(lat, 99))
-	r.MaxMs = ms(lat[len(lat)-1])
-	return r
-}
-
-// percentile returns the nearest-rank p-th percentile of sorted, which must
-// not be empty: the smallest value with at least p% of values at or below it.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	return sorted[max(i, 0)]
-}
-
-func ms(d time.Duration) float64 { return round3(float64(d) / float64(time.Millisecond)) }
-
-func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // byteSize is a flag.Value for sizes such as 1024, 64KiB or 25MiB.
 type byteSize int64

@@ -2,7 +2,6 @@ package main
 
 import (
 	"testing"
-	"time"
 )
 
 func TestByteSizeSet(t *testing.T) {
@@ -37,45 +36,6 @@ func TestByteSizeSet(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestPercentile(t *testing.T) {
-	ms := func(vs ...int) []time.Duration {
-		out := make([]time.Duration, len(vs))
-		for i, v := range vs {
-			out[i] = time.Duration(v) * time.Millisecond
-		}
-		return out
-	}
-	tests := []struct {
-		name   string
-		sorted []time.Duration
-		p      float64
-		want   time.Duration
-	}{
-		{name: "one value", sorted: ms(7), p: 50, want: 7 * time.Millisecond},
-		{name: "median of three", sorted: ms(1, 2, 30), p: 50, want: 2 * time.Millisecond},
-		{name: "p50 of four is the lower middle", sorted: ms(1, 2, 3, 4), p: 50, want: 2 * time.Millisecond},
-		{name: "p99 of 100", sorted: ms(seq(100)...), p: 99, want: 99 * time.Millisecond},
-		{name: "p99 of 101 is the 100th", sorted: ms(seq(101)...), p: 99, want: 100 * time.Millisecond},
-		{name: "p99 of 10 is the max", sorted: ms(seq(10)...), p: 99, want: 10 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := percentile(tt.sorted, tt.p); got != tt.want {
-				t.Errorf("percentile(p%v) = %v, want %v", tt.p, got, tt.want)
-			}
-		})
-	}
-}
-
-// seq returns 1..n.
-func seq(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i + 1
-	}
-	return out
 }
 
 func TestCompareWriter(t *testing.T) {
