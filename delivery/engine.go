@@ -31,6 +31,7 @@ type Engine struct {
 
 	mu      sync.Mutex
 	ctx     context.Context
+	stopped bool
 	workers map[string]*worker
 	// held are deliveries whose attempt runs outside the engine (a
 	// webhook's answer that took longer than the sender could wait); the
@@ -69,6 +70,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.Kick(t)
 	}
 	<-ctx.Done()
+	e.mu.Lock()
+	e.stopped = true // no worker is added after this
+	e.mu.Unlock()
 	e.wg.Wait()
 	return nil
 }
@@ -78,7 +82,7 @@ func (e *Engine) Run(ctx context.Context) error {
 func (e *Engine) Kick(target string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.ctx == nil || e.ctx.Err() != nil {
+	if e.ctx == nil || e.stopped {
 		return // not running: Run starts every queue
 	}
 	if w := e.workers[target]; w != nil {

@@ -173,17 +173,21 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		sc.Rules = rules
 	}
 	srv := server.New(sc, hub, channels)
-	// The engine and the pruner stop after the server: deliveries it
-	// accepted in its last moments are stored, and go on at the next start.
-	bgCtx, stopBg := context.WithCancel(context.Background())
+	// The engine stops as soon as shutdown begins, before the server
+	// closes the tunnels, so attempts cut short by the shutdown are not
+	// counted as failed. What is accepted meanwhile, or left pending, is
+	// stored and goes on at the next start.
+	bgCtx, stopBg := context.WithCancel(ctx)
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(bgCtx) }()
-	go events.PruneEvery(bgCtx, 10*time.Minute)
+	pruneDone := make(chan struct{})
+	go func() { defer close(pruneDone); events.PruneEvery(bgCtx, 10*time.Minute) }()
 	defer func() {
 		stopBg()
 		if err := <-engineDone; err != nil {
 			log.Error("delivery engine", "err", err)
 		}
+		<-pruneDone
 	}()
 	fmt.Fprintf(stdout, "hookrelay: listening on http://%s\n", ln.Addr())
 	log.Info("server started", "addr", ln.Addr().String(), "data", *data, "client_key_required", *clientKey != "")
