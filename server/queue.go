@@ -76,6 +76,9 @@ func (s *Server) store(ctx context.Context, ev *store.Event, ds []*store.Deliver
 	if answer := s.limitError(err); answer != nil {
 		return answer
 	}
+	if errors.Is(err, store.ErrClosed) {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the server is shutting down; the event was not accepted")
+	}
 	s.cfg.Log.Error("storing event failed", "event_id", ev.ID, "err", err)
 	return echo.NewHTTPError(http.StatusInternalServerError, "the event could not be stored; it was not accepted")
 }

@@ -138,7 +138,8 @@ type Filter struct {
 	Channel string
 	Type    string
 	// Status is an event's status: pending, delivered, dead, duplicate or
-	// unrouted (see EventSummary.Status).
+	// unrouted (see EventSummary.Status). With Channel set, an event's
+	// status is that of its deliveries to the channel.
 	Status string
 	Since  time.Time
 	Until  time.Time

@@ -174,12 +174,23 @@ func (s *Store) account(ds []*store.Delivery, sign int64) {
 }
 
 func insertEvent(tx *sql.Tx, ev *store.Event, header []byte, size int64, dup string) error {
-	_, err := tx.Exec(`INSERT INTO events(id, source, channel, type, dedup_key, received_at, method, target, host, header, body, normalized, duplicate_of, edited_from, size)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	res, err := tx.Exec(`INSERT INTO events(id, source, channel, type, dedup_key, received_at, method, target, host, header, normalized, duplicate_of, edited_from, size)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		ev.ID, ev.Source, ev.Channel, ev.Type, ev.DedupKey, nanos(ev.ReceivedAt), ev.Method, ev.Target, ev.Host, header,
-		ev.Body, []byte(ev.Normalized), dup, ev.EditedFrom, size)
+		[]byte(ev.Normalized), dup, ev.EditedFrom, size)
 	if err != nil {
 		return fmt.Errorf("storing event %s: %w", ev.ID, err)
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("storing event %s: %w", ev.ID, err)
+	}
+	body := ev.Body
+	if body == nil {
+		body = []byte{}
+	}
+	if _, err := tx.Exec(`INSERT INTO bodies(seq, body) VALUES(?, ?)`, seq, body); err != nil {
+		return fmt.Errorf("storing the body of event %s: %w", ev.ID, err)
 	}
 	return nil
 }

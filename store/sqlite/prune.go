@@ -19,7 +19,7 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (int64, error) {
 			return nil, err
 		}
 		n, _ := res.RowsAffected()
-		deleted += n
+		deleted = n
 		var total int64
 		if err := tx.QueryRow(`SELECT coalesce(sum(size), 0) FROM events`).Scan(&total); err != nil {
 			return nil, err

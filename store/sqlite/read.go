@@ -38,7 +38,7 @@ func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*store.Event,
 // Event returns a stored event with its body.
 func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
 	var body []byte
-	ev, err := scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventCols+`, e.body FROM events e WHERE e.id = ?`, id), &body)
+	ev, err := scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventCols+`, coalesce(b.body, x'') FROM events e LEFT JOIN bodies b ON b.seq = e.seq WHERE e.id = ?`, id), &body)
 	if err != nil {
 		return nil, notFound(err, "event "+id)
 	}
@@ -100,18 +100,31 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]store.Attemp
 	return out, rows.Err()
 }
 
-// statusExpr derives an event's status from its deliveries.
-const statusExpr = `CASE
+// statusExpr derives an event's status from its deliveries: those to
+// target only, when target is set (a channel's view of an event that
+// went to several).
+func statusExpr(target string) (string, []any) {
+	scope, args := "", []any(nil)
+	if target != "" {
+		scope = " AND d.target = ?"
+		args = []any{target, target, target}
+	}
+	return `CASE
 	WHEN e.duplicate_of != '' THEN 'duplicate'
-	WHEN NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) THEN 'unrouted'
-	WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'dead') THEN 'dead'
-	WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending') THEN 'pending'
-	ELSE 'delivered' END`
+	WHEN NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id` + scope + `) THEN 'unrouted'
+	WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'dead'` + scope + `) THEN 'dead'
+	WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending'` + scope + `) THEN 'pending'
+	ELSE 'delivered' END`, args
+}
 
 // List returns events matching f, newest first.
 func (s *Store) List(ctx context.Context, f store.Filter) ([]store.EventSummary, error) {
 	var where []string
 	var args []any
+	scope := "" // with a channel, statuses are of its deliveries only
+	if f.Channel != "" {
+		scope = "tunnel:" + f.Channel
+	}
 	add := func(cond string, a ...any) {
 		where = append(where, cond)
 		args = append(args, a...)
@@ -135,13 +148,16 @@ func (s *Store) List(ctx context.Context, f store.Filter) ([]store.EventSummary,
 		add("e.seq < (SELECT seq FROM events WHERE id = ?)", f.Before)
 	}
 	if f.Status != "" {
-		add("("+statusExpr+") = ?", f.Status)
+		expr, a := statusExpr(scope)
+		add("("+expr+") = ?", append(a, f.Status)...)
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	q := `SELECT ` + eventCols + `, ` + statusExpr + `,
+	status, statusArgs := statusExpr(scope)
+	args = append(statusArgs, args...)
+	q := `SELECT ` + eventCols + `, ` + status + `,
 		(SELECT coalesce(group_concat(d.target, ' '), '') FROM deliveries d WHERE d.event_id = e.id),
 		(SELECT count(*) FROM deliveries d WHERE d.event_id = e.id)
 		FROM events e`

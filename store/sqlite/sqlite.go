@@ -155,8 +155,8 @@ func (s *Store) init(ctx context.Context) error {
 	if mode != "wal" {
 		return fmt.Errorf("journal mode is %s, not wal", mode)
 	}
-	if _, err := conn.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("creating the schema: %w", err)
+	if err := migrate(ctx, conn); err != nil {
+		return err
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT target, count(*), coalesce(sum(size),0) FROM deliveries WHERE status = 'pending' GROUP BY target`)
 	if err != nil {
@@ -175,6 +175,34 @@ func (s *Store) init(ctx context.Context) error {
 	return rows.Err()
 }
 
+// schemaVersion is the schema's PRAGMA user_version.
+const schemaVersion = 1
+
+// migrate creates the schema in a new database and refuses one whose
+// schema this build does not know.
+func migrate(ctx context.Context, conn *sql.Conn) error {
+	var version, tables int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'").Scan(&tables); err != nil {
+		return err
+	}
+	switch {
+	case version == schemaVersion:
+		return nil
+	case version == 0 && tables == 0:
+		if _, err := conn.ExecContext(ctx, schema+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
+			return fmt.Errorf("creating the schema: %w", err)
+		}
+		return nil
+	case version == 0:
+		return errors.New("the database has tables but no schema version: it was made by a development build of hookrelay or by another program; move it aside")
+	default:
+		return fmt.Errorf("the database has schema version %d, which this build (version %d) does not know: it was made by a newer hookrelay", version, schemaVersion)
+	}
+}
+
 const schema = `
 CREATE TABLE IF NOT EXISTS events (
 	seq          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -188,13 +216,17 @@ CREATE TABLE IF NOT EXISTS events (
 	target       TEXT NOT NULL,
 	host         TEXT NOT NULL DEFAULT '',
 	header       BLOB NOT NULL,     -- store.EncodeHeader: byte for byte
-	body         BLOB,
 	normalized   BLOB,              -- the provider's event, JSON
 	duplicate_of TEXT NOT NULL DEFAULT '',
 	edited_from  TEXT NOT NULL DEFAULT '',
 	size         INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_received ON events(received_at);
+-- Bodies apart: listing and pruning scan events, whose rows stay small.
+CREATE TABLE IF NOT EXISTS bodies (
+	seq  INTEGER PRIMARY KEY REFERENCES events(seq) ON DELETE CASCADE,
+	body BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deliveries (
 	seq         INTEGER PRIMARY KEY AUTOINCREMENT,  -- queue order
 	id          TEXT NOT NULL UNIQUE,

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -507,5 +508,48 @@ func BenchmarkAccept(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// A database this build did not make, or made by a newer one, is refused
+// with a clear error, never silently used.
+func TestSchemaVersion(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup string
+		want  string
+	}{
+		{"tables without a version", "CREATE TABLE events(x);", "no schema version"},
+		{"a newer version", "PRAGMA user_version = 99;", "schema version 99"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "events.db")
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(tt.setup); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			s, err := Open(t.Context(), path, Options{})
+			if err == nil {
+				s.Close()
+				t.Fatal("Open accepted the database")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %q does not name the file and say %q", err, tt.want)
+			}
+		})
+	}
+	// And its own, again.
+	path := filepath.Join(t.TempDir(), "events.db")
+	for range 2 {
+		s, err := Open(t.Context(), path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
 	}
 }

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T, opts Options) store.Events) {
 		{"Enqueue", testEnqueue},
 		{"List", testList},
 		{"ListPaging", testListPaging},
+		{"ListChannelStatus", testListChannelStatus},
 		{"NotFound", testNotFound},
 		{"ConcurrentAccept", testConcurrentAccept},
 		{"ConcurrentLimits", testConcurrentLimits},
@@ -1024,6 +1025,26 @@ func testList(t *testing.T, open func(*testing.T, Options) store.Events) {
 			}
 		}
 	})
+}
+
+// An event that went to two channels has, listed for one of them, the
+// status of its delivery there; listed without a channel, the worst.
+func testListChannelStatus(t *testing.T, open func(*testing.T, Options) store.Events) {
+	h := newHarness(t, open, Options{})
+	ev := h.event(nil)
+	ds := h.accept(ev, "tunnel:a", "tunnel:b")
+	h.finish(ds[0], store.Dead)
+	h.finish(ds[1], store.Delivered)
+	for _, tt := range []struct{ channel, want string }{{"", "dead"}, {"a", "dead"}, {"b", "delivered"}} {
+		got, err := h.s.List(t.Context(), store.Filter{Channel: tt.channel})
+		if err != nil || len(got) != 1 || got[0].Status != tt.want {
+			t.Fatalf("List(channel %q) = %+v, %v; want one event, %s", tt.channel, got, err, tt.want)
+		}
+		byStatus, err := h.s.List(t.Context(), store.Filter{Channel: tt.channel, Status: tt.want})
+		if err != nil || len(byStatus) != 1 {
+			t.Fatalf("List(channel %q, status %s) = %d events, %v; want 1", tt.channel, tt.want, len(byStatus), err)
+		}
+	}
 }
 
 func testListPaging(t *testing.T, open func(*testing.T, Options) store.Events) {
