@@ -17,6 +17,7 @@
 #   WAIT_SECS=30     how long to wait for a process to print its ready line
 #   KEEP_TMP=1       keep the temporary directory (binaries, logs)
 #   STRICT=1         exit 3 when a target is missed
+#   MODE=auto        the channel mode (--default-mode): auto, sync or async
 #
 # Exit status: 0 ok, 1 a request failed or the set-up broke, 3 a target was
 # missed with STRICT=1.
@@ -40,7 +41,7 @@ loadgen=$tmp/bin/loadgen
 
 start_echotarget
 mkdir -p "$tmp/data"
-start_server server "$tmp/data" ||
+start_server server "$tmp/data" --default-mode "${MODE:-auto}" ||
 	die "server exited with status $exited before printing a line matching /^hookrelay: listening on /"
 start_client client
 

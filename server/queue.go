@@ -142,7 +142,9 @@ func (s *Server) webhookStored(c echo.Context, channel, target, mode string) err
 		Host: head.Host, Header: head.Header}
 	d := &store.Delivery{ID: dID, EventID: evID, Target: "tunnel:" + channel}
 	q := queued{EventID: evID, Deliveries: []string{dID}, Status: "queued"}
-	if mode == store.ModeAuto && s.hub.Connected(channel) {
+	if mode == store.ModeAuto {
+		// Straight to the app only when nothing waits before this request
+		// (an absent client answers at once, and the request is queued).
 		if n, _ := s.cfg.Events.QueueLen(d.Target); n == 0 {
 			return s.webhookAuto(c, ev, d, body, q)
 		}
@@ -177,7 +179,10 @@ func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery,
 	start := time.Now()
 	// The attempt is not tied to the sender: if the sender stops waiting,
 	// it goes on, stored, in the background.
-	xctx, cancel := context.WithTimeout(s.ctx, s.cfg.Deliveries.Policy().Timeout)
+	// Not derived from s.ctx: every request registering with one shared
+	// parent contends on its lock. Shutdown ends the attempt anyway, by
+	// closing its tunnel.
+	xctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.Deliveries.Policy().Timeout)
 	done := make(chan exchanged, 1)
 	// The request's own head, marked for this attempt: ev.Header is that
 	// same map, which storeSpooled unmarks if the request is stored.

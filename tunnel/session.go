@@ -293,13 +293,22 @@ func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (
 	if noBody {
 		flags = FlagEnd
 	}
-	if err := s.send(Frame{Type: FrameHead, Flags: flags, Stream: st.id, Payload: encoded}, false); err != nil {
+	headFrame := Frame{Type: FrameHead, Flags: flags, Stream: st.id, Payload: encoded}
+	inline := !noBody && head.ContentLength > 0 && head.ContentLength <= ChunkSize
+	// A small body already in memory follows at once: the head waits for
+	// it, and both leave in one WebSocket message.
+	_, inMemory := body.(interface{ Len() int })
+	queue := s.send
+	if inline && inMemory {
+		queue = s.enqueue
+	}
+	if err := queue(headFrame, false); err != nil {
 		st.Close()
 		return nil, nil, err
 	}
 	if noBody {
 		st.markSent()
-	} else if head.ContentLength > 0 && head.ContentLength <= ChunkSize {
+	} else if inline {
 		// A small body is one frame: send it inline. A stalled sender holds
 		// this read only as long as the caller's read deadline allows.
 		if err := st.sendBody(body, head.ContentLength); err != nil && !errors.Is(err, errStopped) {
@@ -344,6 +353,19 @@ func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (
 // send queues an encoded frame for the writer. Data frames wait while the
 // queue is full; control frames never wait.
 func (s *Session) send(f Frame, data bool) error {
+	if err := s.enqueue(f, data); err != nil {
+		return err
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// enqueue is send without waking the writer: the next send does, and the
+// frames go out together.
+func (s *Session) enqueue(f Frame, data bool) error {
 	s.wmu.Lock()
 	for data && len(s.pending) >= maxPending && s.ctx.Err() == nil {
 		s.wcond.Wait()
@@ -354,10 +376,6 @@ func (s *Session) send(f Frame, data bool) error {
 	}
 	s.pending = AppendFrame(s.pending, f)
 	s.wmu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
 	return nil
 }
 
