@@ -5,6 +5,7 @@ package dispatch
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -28,6 +29,8 @@ type Config struct {
 	File    string
 	Server  ServerConfig
 	Sources map[string]*Source
+	// Plugins by name, from `plugins:`.
+	Plugins map[string]*Plugin
 	// Routes in file order: every matching route gets the event.
 	Routes []*Route
 
@@ -66,6 +69,11 @@ type Route struct {
 	// Respond is "passthrough" when the sender gets the local app's
 	// response instead of 202.
 	Respond string
+	// Exec is what a `to: exec` route runs.
+	Exec *Exec
+	// With is the `with:` of a plugin route, as JSON, given to the plugin
+	// with every event.
+	With json.RawMessage
 	// Line is where the route starts in the file.
 	Line int
 }
@@ -77,15 +85,18 @@ type TargetKind string
 const (
 	TargetTunnel TargetKind = "tunnel"
 	TargetPlugin TargetKind = "plugin"
+	// TargetExec runs a command, through the built-in script runner; its
+	// name is the route's.
+	TargetExec TargetKind = "exec"
 )
 
-// Target is where a route sends events: tunnel:NAME or plugin:NAME.
+// Target is where a route sends events: tunnel:NAME, plugin:NAME or exec.
 type Target struct {
 	Kind TargetKind
 	Name string
 }
 
-// String formats the target as written in the file.
+// String names the target: tunnel:NAME, plugin:NAME, or exec:ROUTE.
 func (t Target) String() string { return string(t.Kind) + ":" + t.Name }
 
 // RespondPassthrough makes a route answer with the local app's response.
@@ -97,6 +108,9 @@ type LoadOptions struct {
 	Providers map[string]providers.Factory
 	// LookupEnv resolves ${VAR}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Plugins accepts plugin and exec targets; a server that cannot run
+	// them leaves it false, and such routes are refused at load.
+	Plugins bool
 }
 
 // Load reads and compiles a hooks file. On error it returns Problems: every
@@ -112,8 +126,8 @@ func Load(path string, opts LoadOptions) (*Config, error) {
 // Parse compiles a hooks file's contents; path names it in errors and
 // anchors relative secret_file paths.
 func Parse(path string, data []byte, opts LoadOptions) (*Config, error) {
-	d := &decoder{file: path, lookup: opts.LookupEnv}
-	cfg := &Config{File: path, Sources: map[string]*Source{}}
+	d := &decoder{file: path, lookup: opts.LookupEnv, allowPlugins: opts.Plugins}
+	cfg := &Config{File: path, Sources: map[string]*Source{}, Plugins: map[string]*Plugin{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, Problems{{File: path, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
@@ -125,10 +139,11 @@ func Parse(path string, data []byte, opts LoadOptions) (*Config, error) {
 	d.mapping(doc.Content[0], "hooks file",
 		field{"server", func(v *yaml.Node) { d.server(v, &cfg.Server) }},
 		field{"sources", func(v *yaml.Node) { d.sources(v, filepath.Dir(path), opts.Providers, cfg.Sources) }},
+		field{"plugins", func(v *yaml.Node) { d.plugins(v, filepath.Dir(path), cfg.Plugins) }},
 		field{"routes", func(v *yaml.Node) { routes = v }},
 	)
-	if routes != nil { // after sources, so routes can refer to them
-		cfg.Routes = d.routes(routes, cfg.Sources)
+	if routes != nil { // after sources and plugins, so routes can refer to them
+		cfg.Routes = d.routes(routes, cfg.Sources, cfg.Plugins)
 	}
 	if len(d.problems) > 0 {
 		sort.SliceStable(d.problems, func(i, j int) bool {
@@ -248,7 +263,7 @@ func (d *decoder) prefixes(n *yaml.Node, ctx string) []netip.Prefix {
 	return out
 }
 
-func (d *decoder) routes(n *yaml.Node, sources map[string]*Source) []*Route {
+func (d *decoder) routes(n *yaml.Node, sources map[string]*Source, plugins map[string]*Plugin) []*Route {
 	if n.Kind != yaml.SequenceNode {
 		d.addf(n, "routes: want a list of routes, got %s", kindName(n))
 		return nil
@@ -266,7 +281,7 @@ func (d *decoder) routes(n *yaml.Node, sources map[string]*Source) []*Route {
 				}
 			}
 		}
-		var whenNode, toNode *yaml.Node
+		var whenNode, toNode, withNode *yaml.Node
 		d.mapping(rn, ctx,
 			field{"name", func(v *yaml.Node) {
 				if len(r.Name) > 64 || strings.ContainsFunc(r.Name, unicode.IsControl) {
@@ -285,6 +300,7 @@ func (d *decoder) routes(n *yaml.Node, sources map[string]*Source) []*Route {
 			}},
 			field{"when", func(v *yaml.Node) { whenNode = v; r.WhenSrc = d.str(v, ctx+": when") }},
 			field{"to", func(v *yaml.Node) { toNode = v; r.To = d.target(v, ctx) }},
+			field{"with", func(v *yaml.Node) { withNode = v }},
 			field{"respond", func(v *yaml.Node) {
 				r.Respond = d.str(v, ctx+": respond")
 				if r.Respond != RespondPassthrough {
@@ -297,6 +313,26 @@ func (d *decoder) routes(n *yaml.Node, sources map[string]*Source) []*Route {
 		}
 		if toNode == nil {
 			d.addf(rn, "%s: to is required (tunnel:CHANNEL)", ctx)
+		}
+		switch r.To.Kind {
+		case TargetExec:
+			r.To.Name = r.Name
+			if withNode == nil {
+				d.addf(rn, "%s: to: exec needs with: command: [...]", ctx)
+			} else {
+				r.Exec = d.exec(withNode, ctx)
+			}
+		case TargetPlugin:
+			if plugins[r.To.Name] == nil {
+				d.addf(toNode, "%s: to: no plugin %q under plugins:", ctx, r.To.Name)
+			}
+			if withNode != nil {
+				r.With = d.json(withNode, ctx+": with")
+			}
+		default:
+			if withNode != nil {
+				d.addf(withNode, "%s: with: is for exec and plugin targets", ctx)
+			}
 		}
 		if r.Respond == RespondPassthrough && r.To.Kind != TargetTunnel {
 			d.addf(rn, "%s: respond: passthrough needs a tunnel target", ctx)
@@ -314,18 +350,24 @@ func (d *decoder) routes(n *yaml.Node, sources map[string]*Source) []*Route {
 func (d *decoder) target(n *yaml.Node, ctx string) Target {
 	s := d.str(n, ctx+": to")
 	kind, name, ok := strings.Cut(s, ":")
+	if (s == string(TargetExec) || kind == string(TargetPlugin)) && !d.allowPlugins {
+		d.addf(n, "%s: to: exec and plugin targets are not available in this version yet", ctx)
+		return Target{}
+	}
 	switch {
+	case s == string(TargetExec):
+		return Target{Kind: TargetExec}
 	case !ok || name == "":
-		d.addf(n, "%s: to: want tunnel:CHANNEL, got %q", ctx, s)
+		d.addf(n, "%s: to: want tunnel:CHANNEL, plugin:NAME or exec, got %q", ctx, s)
 	case kind == string(TargetTunnel):
 		if !validName(name) {
 			d.addf(n, "%s: to: %q is not a valid channel name", ctx, name)
 		}
 		return Target{Kind: TargetTunnel, Name: name}
 	case kind == string(TargetPlugin):
-		d.addf(n, "%s: to: plugin targets are not available in this version", ctx)
+		return Target{Kind: TargetPlugin, Name: name}
 	default:
-		d.addf(n, "%s: to: unknown target kind %q (want tunnel:CHANNEL)", ctx, kind)
+		d.addf(n, "%s: to: unknown target kind %q (want tunnel:CHANNEL, plugin:NAME or exec)", ctx, kind)
 	}
 	return Target{}
 }

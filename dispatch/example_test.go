@@ -46,11 +46,21 @@ func FuzzParse(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte("routes:\n  - name: r\n    when: event.type == \"push\"\n    to: tunnel:a\n"))
 	f.Add([]byte("sources: {a: {provider: hmac, header: X, secret: s}}\n"))
-	opts := dispatch.LoadOptions{Providers: builtin.Providers(), LookupEnv: func(string) (string, bool) { return "v", true }}
+	f.Add([]byte("plugins: {p: {path: ./p, config: {a: [1, x]}}}\nroutes:\n  - {name: r, when: true, to: exec, with: {command: [\"a{{ event.type }}\"]}}\n"))
+	opts := dispatch.LoadOptions{Providers: builtin.Providers(), LookupEnv: func(string) (string, bool) { return "v", true }, Plugins: true}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cfg, err := dispatch.Parse("fuzz.yaml", b, opts)
-		if err == nil {
-			cfg.Match(&providers.Event{Type: "push", Payload: map[string]any{}})
+		if err != nil {
+			return
+		}
+		ev := &providers.Event{Type: "push", Payload: map[string]any{}}
+		routes, _ := cfg.Match(ev)
+		for _, r := range routes {
+			if r.Exec != nil {
+				for _, t := range r.Exec.Command {
+					_, _ = t.Render(ev)
+				}
+			}
 		}
 	})
 }

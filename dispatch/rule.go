@@ -36,9 +36,14 @@ const maxNodes = 1000
 
 // exprOptions are the options every rule compiles with.
 func exprOptions() []expr.Option {
+	return append(baseOptions(), expr.AsBool())
+}
+
+// baseOptions are what rules and templates share: the environment, the
+// size bound and the helper functions.
+func baseOptions() []expr.Option {
 	return []expr.Option{
 		expr.Env(Env{}),
-		expr.AsBool(),
 		expr.MaxNodes(maxNodes),
 		expr.Function("glob", func(params ...any) (any, error) {
 			ok, err := path.Match(params[1].(string), params[0].(string))

@@ -17,6 +17,8 @@ type decoder struct {
 	problems Problems
 	// lookup resolves ${VAR}; nil means os.LookupEnv.
 	lookup func(string) (string, bool)
+	// plugins accepts plugin and exec targets (LoadOptions.Plugins).
+	allowPlugins bool
 }
 
 func (d *decoder) addf(n *yaml.Node, format string, args ...any) {

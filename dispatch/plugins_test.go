@@ -1,0 +1,154 @@
+package dispatch
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/providers"
+)
+
+const pluginsYAML = `plugins:
+  notify:
+    path: ./bin/hookrelay-notify
+    sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    config: { channel: "#deploys", retries: 3, url: "${SLACK_URL}" }
+    env: { TZ: UTC }
+routes:
+  - name: deploy-main
+    when: event.type == "push" && event.branch == "main"
+    to: exec
+    with:
+      command: ["./scripts/deploy.sh", "{{ event.repo }}", "sha={{ event.payload.after }}"]
+      env: { DEPLOY_SENDER: "{{ event.sender }}" }
+      dir: /srv/app
+      stdin: payload
+      timeout: 10m
+      concurrency: 1
+  - name: tell-slack
+    when: event.type == "release"
+    to: plugin:notify
+    with: { template: short }
+`
+
+func pluginOpts() LoadOptions {
+	o := testOpts(map[string]string{"SLACK_URL": "https://hooks.example/x"})
+	o.Plugins = true
+	return o
+}
+
+func TestParsePluginsAndExec(t *testing.T) {
+	cfg, err := Parse("/etc/hookrelay/hooks.yaml", []byte(pluginsYAML), pluginOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Plugins["notify"]
+	if p == nil || p.Path != "/etc/hookrelay/bin/hookrelay-notify" || p.Env["TZ"] != "UTC" || len(p.SHA256) != 64 {
+		t.Fatalf("plugin %+v", p)
+	}
+	var conf map[string]any
+	if err := json.Unmarshal(p.Config, &conf); err != nil || conf["channel"] != "#deploys" || conf["retries"] != float64(3) || conf["url"] != "https://hooks.example/x" {
+		t.Fatalf("config %s (%v)", p.Config, err)
+	}
+	deploy, slack := cfg.Routes[0], cfg.Routes[1]
+	if deploy.To != (Target{Kind: TargetExec, Name: "deploy-main"}) || deploy.To.String() != "exec:deploy-main" {
+		t.Fatalf("deploy target %+v", deploy.To)
+	}
+	x := deploy.Exec
+	if x == nil || len(x.Command) != 3 || x.Dir != "/srv/app" || x.Stdin != StdinPayload || x.Timeout != 10*time.Minute || x.Concurrency != 1 || x.Retries != 0 {
+		t.Fatalf("exec %+v", x)
+	}
+	if slack.To != (Target{Kind: TargetPlugin, Name: "notify"}) || string(slack.With) != `{"template":"short"}` {
+		t.Fatalf("slack route %+v with %s", slack.To, slack.With)
+	}
+	ev := &providers.Event{Repo: "octo/app", Sender: "alice", Payload: map[string]any{"after": "$(rm -rf /); `id`"}}
+	var argv []string
+	for _, tpl := range x.Command {
+		s, err := tpl.Render(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		argv = append(argv, s)
+	}
+	want := []string{"./scripts/deploy.sh", "octo/app", "sha=$(rm -rf /); `id`"}
+	if strings.Join(argv, "\x00") != strings.Join(want, "\x00") {
+		t.Fatalf("argv %q, want %q", argv, want)
+	}
+	if s, _ := x.Env["DEPLOY_SENDER"].Render(ev); s != "alice" {
+		t.Fatalf("env %q", s)
+	}
+}
+
+func TestTemplateRender(t *testing.T) {
+	ev := &providers.Event{Type: "push", Payload: map[string]any{"n": float64(7), "ok": true, "obj": map[string]any{"a": "b"}, "none": nil}}
+	tests := []struct{ src, want string }{
+		{"plain", "plain"},
+		{"", ""},
+		{"{{ event.type }}", "push"},
+		{"a-{{ event.type }}-{{ event.type }}-b", "a-push-push-b"},
+		{"{{ event.payload.n }}", "7"},
+		{"{{ event.payload.ok }}", "true"},
+		{"{{ event.payload.obj }}", `{"a":"b"}`},
+		{"[{{ event.payload.none }}]", "[]"},
+		{"{{ lower(\"AB\") }}", "ab"},
+	}
+	for _, tt := range tests {
+		y := "routes:\n  - name: r\n    when: true\n    to: exec\n    with: { command: [" + strconvQuote(tt.src) + "] }\n"
+		cfg, err := Parse("hooks.yaml", []byte(y), pluginOpts())
+		if err != nil {
+			t.Fatalf("%q: %v", tt.src, err)
+		}
+		got, err := cfg.Routes[0].Exec.Command[0].Render(ev)
+		if err != nil || got != tt.want {
+			t.Errorf("Render(%q) = %q, %v; want %q", tt.src, got, err, tt.want)
+		}
+	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func TestPluginProblems(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown plugin", "routes:\n  - name: r\n    when: true\n    to: plugin:nope\n",
+			[]string{`hooks.yaml:4:9: route "r": to: no plugin "nope" under plugins:`}},
+		{"exec without with", "routes:\n  - name: r\n    when: true\n    to: exec\n",
+			[]string{`hooks.yaml:2:5: route "r": to: exec needs with: command`}},
+		{"bad template", "routes:\n  - name: r\n    when: true\n    to: exec\n    with:\n      command: [\"x\", \"{{ event.nope }}\"]\n",
+			[]string{`hooks.yaml:6:32: route "r": with: command: type providers.Event has no field nope`}},
+		{"unclosed template", "routes:\n  - name: r\n    when: true\n    to: exec\n    with:\n      command: [\"x\", \"a {{ event.type\"]\n",
+			[]string{`hooks.yaml:6:25: route "r": with: command: {{ without a closing }}`}},
+		{"command not a list", "routes:\n  - name: r\n    when: true\n    to: exec\n    with: { command: ./deploy.sh }\n",
+			[]string{`route "r": with: command: want a list`}},
+		{"bad stdin and concurrency", "routes:\n  - name: r\n    when: true\n    to: exec\n    with: { command: [x], stdin: body, concurrency: 0 }\n",
+			[]string{`route "r": with: stdin: want "payload" or "none"`, `route "r": with: concurrency: want a whole number from 1`}},
+		{"with on a tunnel", "routes:\n  - name: r\n    when: true\n    to: tunnel:a\n    with: { x: 1 }\n",
+			[]string{`hooks.yaml:5:11: route "r": with: is for exec and plugin targets`}},
+		{"plugin without path, bad sum", "plugins:\n  p: { sha256: abc }\n",
+			[]string{`hooks.yaml:2:6: plugin "p": path is required`, `hooks.yaml:2:16: plugin "p": sha256: want 64 lower-case hex digits`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("hooks.yaml", []byte(tt.yaml), pluginOpts())
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("err = %v, want Problems", err)
+			}
+			msg, at := err.Error(), 0
+			for _, w := range tt.want {
+				i := strings.Index(msg[at:], w)
+				if i < 0 {
+					t.Fatalf("error\n%s\ndoes not contain, in order, %q", msg, w)
+				}
+				at += i + len(w)
+			}
+		})
+	}
+}

@@ -1,0 +1,118 @@
+package dispatch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+
+	"github.com/hookrelay/hookrelay/providers"
+)
+
+// Template is a string with {{ expr }} parts, compiled at load, rendered
+// against one event: `["./deploy.sh", "{{ event.repo }}"]`. Each rendered
+// template is one value (one argv entry), never split or passed to a shell.
+type Template struct {
+	// Src is the template as written.
+	Src   string
+	parts []templatePart
+}
+
+// templatePart is literal text or a compiled expression.
+type templatePart struct {
+	text string
+	prog *vm.Program
+}
+
+// Render evaluates the template for ev. Strings are inserted as they are,
+// nil as nothing, numbers and booleans in Go's formatting, and anything
+// else (maps, lists) as JSON.
+func (t Template) Render(ev *providers.Event) (string, error) {
+	if len(t.parts) == 1 && t.parts[0].prog == nil {
+		return t.parts[0].text, nil
+	}
+	var b strings.Builder
+	env := newEnv(ev)
+	for _, p := range t.parts {
+		if p.prog == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := expr.Run(p.prog, env)
+		if err != nil {
+			return "", fmt.Errorf("template %q: %w", t.Src, err)
+		}
+		switch v := v.(type) {
+		case nil:
+		case string:
+			b.WriteString(v)
+		case bool, int, int64, float64, uint64:
+			fmt.Fprint(&b, v)
+		default:
+			j, err := json.Marshal(v)
+			if err != nil {
+				return "", fmt.Errorf("template %q: %w", t.Src, err)
+			}
+			b.Write(j)
+		}
+	}
+	return b.String(), nil
+}
+
+// template compiles the {{ }} parts of a string at node n, reporting
+// errors at their place in the file.
+func (d *decoder) template(n *yaml.Node, ctx string) Template {
+	src := d.str(n, ctx)
+	t := Template{Src: src}
+	rest, offset := src, 0
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			if rest != "" || len(t.parts) == 0 {
+				t.parts = append(t.parts, templatePart{text: rest})
+			}
+			return t
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			d.addAt(n, offset+i, "%s: {{ without a closing }}", ctx)
+			return t
+		}
+		if i > 0 {
+			t.parts = append(t.parts, templatePart{text: rest[:i]})
+		}
+		code := rest[i+2 : i+j]
+		if strings.TrimSpace(code) == "" {
+			d.addAt(n, offset+i, "%s: empty {{ }}", ctx)
+		} else if prog, err := expr.Compile(code, baseOptions()...); err != nil {
+			msg := err.Error()
+			col := offset + i + 2
+			var fe *file.Error
+			if errors.As(err, &fe) {
+				msg, col = fe.Message, col+fe.Column
+			}
+			d.addAt(n, col, "%s: %s", ctx, msg)
+		} else {
+			t.parts = append(t.parts, templatePart{prog: prog})
+		}
+		rest, offset = rest[i+j+2:], offset+i+j+2
+	}
+}
+
+// addAt reports a problem col bytes into a scalar's value (a plain or
+// quoted scalar on one line; other styles get the node's start).
+func (d *decoder) addAt(n *yaml.Node, col int, format string, args ...any) {
+	c := n.Column
+	switch n.Style {
+	case 0:
+		c += col
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		c += col + 1
+	}
+	d.problems = append(d.problems, Problem{File: d.file, Line: n.Line, Column: c, Msg: fmt.Sprintf(format, args...)})
+}
