@@ -90,6 +90,8 @@ func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time,
 	switch {
 	case err != nil:
 		o.Attempt.Outcome, o.Attempt.Error = store.OutcomeError, err.Error()
+	case a.Failed != "":
+		o.Attempt.Outcome, o.Attempt.Status, o.Attempt.Error = store.OutcomeFailed, a.Status, a.Failed
 	case e.policy.Delivered(a.Status):
 		o.Attempt.Outcome, o.Attempt.Status = store.OutcomeDelivered, a.Status
 	default:
@@ -97,14 +99,20 @@ func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time,
 		o.Attempt.Error = "the target answered " + strconv.Itoa(a.Status)
 	}
 	if a != nil {
-		o.Attempt.Response = &store.Response{Header: a.Header, Body: string(a.Body), Truncated: a.Truncated}
+		o.Attempt.Response = &store.Response{Header: a.Header, Body: string(a.Body), Truncated: a.Truncated, ExitCode: a.ExitCode}
+	}
+	budget := e.policy.MaxAttempts
+	if b, ok := e.senders[kindOf(d.Target)].(Budgeter); ok {
+		if n := b.MaxAttempts(nameOf(d.Target)); n > 0 {
+			budget = n
+		}
 	}
 	log := e.log.With("delivery_id", d.ID, "event_id", d.EventID, "target", d.Target, "attempt", n)
 	switch {
 	case o.Attempt.Outcome == store.OutcomeDelivered:
 		o.Status = store.Delivered
 		log.Info("delivered", "status", a.Status, "duration", o.Attempt.Duration)
-	case n-d.RetriedAfter >= e.policy.MaxAttempts:
+	case n-d.RetriedAfter >= budget:
 		o.Status = store.Dead
 		log.Warn("delivery dead: out of attempts", "err", o.Attempt.Error)
 	case now.Sub(d.CreatedAt) > e.policy.MaxAge:

@@ -320,3 +320,37 @@ func TestEngineRetryByHandGetsAFreshBudget(t *testing.T) {
 		t.Fatalf("%d attempts recorded", len(as))
 	}
 }
+
+// budgetSender gives every target a budget of one attempt, as a script
+// route without retries has.
+type budgetSender struct{ *fakeSender }
+
+func (budgetSender) MaxAttempts(string) int { return 1 }
+
+// A failed answer (a script's non-zero exit) fails whatever its status,
+// and a target's own budget replaces the policy's.
+func TestEngineFailedAnswerAndTargetBudget(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := newFakeSender()
+	s.setReady("deploy", true)
+	code := 3
+	s.answer = func(string, *store.Event, *store.Delivery) (*Answer, error) {
+		return &Answer{Status: 200, Failed: "exit status 3", ExitCode: &code, Body: []byte("boom")}, nil
+	}
+	r := &engineRig{store: st, sender: s, engine: New(st, map[string]Sender{"exec": budgetSender{s}}, fastPolicy(), nil)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.engine.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	d := r.accept(t, "exec:deploy", "x")
+	dead := r.waitStatus(t, d.ID, store.Dead)
+	as, _ := st.Attempts(t.Context(), d.ID)
+	if dead.Attempts != 1 || len(as) != 1 || as[0].Outcome != store.OutcomeFailed || as[0].Error != "exit status 3" ||
+		as[0].Response == nil || as[0].Response.ExitCode == nil || *as[0].Response.ExitCode != 3 || as[0].Response.Body != "boom" {
+		t.Fatalf("delivery %+v, attempts %+v", dead, as)
+	}
+}

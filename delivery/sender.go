@@ -20,6 +20,17 @@ type Answer struct {
 	// bytes; Truncated says whether there was more.
 	Body      []byte
 	Truncated bool
+	// Failed, when set, says the attempt failed whatever Status says (a
+	// script that exited non-zero), and why.
+	Failed string
+	// ExitCode is a script's exit status.
+	ExitCode *int
+}
+
+// Budgeter is a Sender whose targets set their own attempt budget (a
+// script route's retries); 0 keeps the policy's.
+type Budgeter interface {
+	MaxAttempts(name string) int
 }
 
 // Sender delivers events to one kind of target ("tunnel", "plugin").

@@ -118,6 +118,8 @@ type Response struct {
 	// Body is at most MaxResponseBody bytes of the answer's body.
 	Body      string `json:"body,omitempty"`
 	Truncated bool   `json:"truncated,omitempty"`
+	// ExitCode is a script's exit status (plugin and exec targets).
+	ExitCode *int `json:"exit_code,omitempty"`
 }
 
 // MaxResponseBody bounds the body kept of each attempt's answer.
