@@ -1,0 +1,312 @@
+// Package script runs the commands of `to: exec` routes: the engine of the
+// built-in script runner. It starts a program directly (never through a
+// shell), with exactly the argv, environment, directory and stdin it is given,
+// in its own process group, and kills that whole group at the timeout, so a
+// script's children cannot outlive it. Output is kept as bounded tails.
+//
+// The package has no state of its own: several runners can use it at once.
+package script
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Defaults for the Spec fields left at zero.
+const (
+	DefaultOutputLimit = 16 << 10
+	DefaultKillGrace   = 2 * time.Second
+)
+
+// drainTimeout bounds how long Run keeps reading stdout/stderr after the
+// script has exited and its process group was killed. Only a process that
+// left the group (setsid) and kept the pipes can make it wait that long.
+const drainTimeout = time.Second
+
+// ErrNoCommand is returned for a Spec with an empty Command or program name.
+var ErrNoCommand = errors.New("script: empty command")
+
+// Spec says what to run and how.
+type Spec struct {
+	// Command is the argv. Command[0] is the program: a name with a slash is a
+	// path (relative to Dir), a bare name is looked up in the script's PATH.
+	// Each entry reaches the program as one argument, byte for byte.
+	Command []string
+	// Env is laid over BaseEnv; hookrelay's own environment is not inherited.
+	Env map[string]string
+	// Dir is the working directory; empty means hookrelay's.
+	Dir string
+	// Stdin is written to the script's stdin; nil means /dev/null.
+	Stdin []byte
+	// EventFile, when non-nil, is written to a 0600 temporary file whose path
+	// is passed in $HOOKRELAY_EVENT_FILE; the file is removed after the run.
+	EventFile []byte
+	// Timeout bounds the run; zero means only ctx does.
+	Timeout time.Duration
+	// KillGrace is the time between SIGTERM and SIGKILL when a run is
+	// stopped; zero means DefaultKillGrace.
+	KillGrace time.Duration
+	// OutputLimit is how many bytes of the end of stdout, and of stderr, are
+	// kept; zero means DefaultOutputLimit, negative keeps none.
+	OutputLimit int
+}
+
+// Result is what a run did. A non-zero exit is a Result, not an error.
+type Result struct {
+	Started  time.Time
+	Duration time.Duration // from start until the program exited
+	// ExitCode is the program's exit status, or -1 when a signal ended it.
+	ExitCode int
+	// Signal names the signal that ended the program ("SIGKILL"), if any.
+	Signal string
+	// TimedOut is set when Run stopped the program because of Spec.Timeout.
+	// When ctx ended instead, TimedOut is false and ctx.Err() says why.
+	TimedOut bool
+	// Stdout and Stderr hold the ends of the output; the Truncated counts say
+	// how many bytes before them were dropped (0: the output is whole).
+	Stdout, Stderr                   string
+	StdoutTruncated, StderrTruncated int64
+}
+
+// Run runs s and waits for it. The program runs in a new process group; when
+// s.Timeout passes or ctx ends, the whole group gets SIGTERM and, after
+// s.KillGrace, SIGKILL. When the program exits, whatever it left running in
+// its group is killed too: a run never leaves processes behind (a script that
+// must start a daemon detaches it with setsid).
+//
+// The error is non-nil only when the program could not be started (empty
+// command, program not found, bad directory, bad environment name). Errors
+// name the program, never environment values.
+func Run(ctx context.Context, s Spec) (Result, error) {
+	if len(s.Command) == 0 {
+		return Result{}, ErrNoCommand
+	}
+	if err := checkDir(s.Dir); err != nil {
+		return Result{}, err
+	}
+
+	eventPath := ""
+	if s.EventFile != nil {
+		p, err := writeEventFile(s.EventFile)
+		if err != nil {
+			return Result{}, err
+		}
+		defer os.Remove(p)
+		eventPath = p
+	}
+	env, envMap, err := buildEnv(s.Env, eventPath)
+	if err != nil {
+		return Result{}, err
+	}
+	prog, err := resolveProgram(s.Command[0], s.Dir, envMap["PATH"])
+	if err != nil {
+		return Result{}, err
+	}
+
+	limit := s.OutputLimit
+	if limit == 0 {
+		limit = DefaultOutputLimit
+	}
+	grace := s.KillGrace
+	if grace <= 0 {
+		grace = DefaultKillGrace
+	}
+
+	cmd := &exec.Cmd{
+		Path:        prog,
+		Args:        s.Command,
+		Env:         env,
+		Dir:         s.Dir,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		// The pipes below are *os.File, so exec starts no copying goroutines
+		// of its own; WaitDelay is a backstop should that ever change.
+		WaitDelay: drainTimeout,
+	}
+
+	// Our own pipes rather than exec's io.Writer plumbing: cmd.Wait then
+	// returns as soon as the program exits, even if a child still holds
+	// stdout, so the group can be killed at once and the drain bounded.
+	var (
+		pipes   []*os.File // parent ends, closed at the end
+		closers []*os.File // child ends, closed after Start
+	)
+	defer func() {
+		for _, f := range append(pipes, closers...) {
+			f.Close()
+		}
+	}()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return Result{}, fmt.Errorf("script: %q: stdout pipe: %w", s.Command[0], err)
+	}
+	pipes, closers = append(pipes, outR), append(closers, outW)
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return Result{}, fmt.Errorf("script: %q: stderr pipe: %w", s.Command[0], err)
+	}
+	pipes, closers = append(pipes, errR), append(closers, errW)
+	cmd.Stdout, cmd.Stderr = outW, errW
+	var inW *os.File
+	if s.Stdin != nil {
+		inR, w, err := os.Pipe()
+		if err != nil {
+			return Result{}, fmt.Errorf("script: %q: stdin pipe: %w", s.Command[0], err)
+		}
+		inW = w
+		closers = append(closers, inR)
+		cmd.Stdin = inR
+	}
+
+	res := Result{Started: time.Now()}
+	if err := cmd.Start(); err != nil {
+		if inW != nil {
+			inW.Close()
+		}
+		return Result{}, fmt.Errorf("script: starting %q: %w", s.Command[0], unwrapExec(err))
+	}
+	for _, f := range closers {
+		f.Close()
+	}
+	closers = nil
+	pgid := cmd.Process.Pid // Setpgid with Pgid 0: the group id is the pid
+
+	stdout, stderr := NewTailWriter(limit), NewTailWriter(limit)
+	var wg sync.WaitGroup
+	wg.Go(func() { copyAll(stdout, outR) })
+	wg.Go(func() { copyAll(stderr, errR) })
+	if inW != nil {
+		wg.Go(func() {
+			// EPIPE when the script does not read its stdin is expected.
+			_, _ = inW.Write(s.Stdin)
+			inW.Close()
+		})
+	}
+
+	exited := make(chan *os.ProcessState, 1)
+	go func() {
+		_ = cmd.Wait() // the exit status is in ProcessState
+		exited <- cmd.ProcessState
+	}()
+
+	var timeout <-chan time.Time
+	if s.Timeout > 0 {
+		t := time.NewTimer(s.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var state *os.ProcessState
+	select {
+	case state = <-exited:
+	case <-timeout:
+		res.TimedOut = true
+		state = stopGroup(pgid, grace, exited)
+	case <-ctx.Done():
+		state = stopGroup(pgid, grace, exited)
+	}
+	res.Duration = time.Since(res.Started)
+	// Anything still in the group was left behind by the program. The group
+	// id cannot be reused while any member lives; once the group is empty
+	// this gets ESRCH.
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+
+	deadline := time.Now().Add(drainTimeout)
+	outR.SetReadDeadline(deadline)
+	errR.SetReadDeadline(deadline)
+	if inW != nil {
+		inW.SetWriteDeadline(deadline)
+	}
+	wg.Wait()
+
+	res.ExitCode = state.ExitCode()
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		res.Signal = signalName(ws.Signal())
+	}
+	res.Stdout, res.StdoutTruncated = stdout.Tail()
+	res.Stderr, res.StderrTruncated = stderr.Tail()
+	return res, nil
+}
+
+// stopGroup sends SIGTERM to the group, then SIGKILL after grace if the
+// program has not exited, and returns the program's exit state.
+func stopGroup(pgid int, grace time.Duration, exited <-chan *os.ProcessState) *os.ProcessState {
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case st := <-exited:
+		return st
+	case <-t.C:
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	return <-exited
+}
+
+// copyAll reads r into w until EOF, error or read deadline.
+func copyAll(w io.Writer, r io.Reader) {
+	_, _ = io.Copy(w, r)
+}
+
+func writeEventFile(data []byte) (string, error) {
+	f, err := os.CreateTemp("", "hookrelay-event-*.json") // mode 0600
+	if err != nil {
+		return "", fmt.Errorf("script: creating event file: %w", err)
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("script: writing event file: %w", err)
+	}
+	return f.Name(), nil
+}
+
+// signalName gives the conventional name of the signals a script is likely
+// to die of; syscall.Signal.String says "killed", not "SIGKILL".
+func signalName(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
+	case syscall.SIGILL:
+		return "SIGILL"
+	case syscall.SIGTRAP:
+		return "SIGTRAP"
+	case syscall.SIGABRT:
+		return "SIGABRT"
+	case syscall.SIGBUS:
+		return "SIGBUS"
+	case syscall.SIGFPE:
+		return "SIGFPE"
+	case syscall.SIGKILL:
+		return "SIGKILL"
+	case syscall.SIGUSR1:
+		return "SIGUSR1"
+	case syscall.SIGSEGV:
+		return "SIGSEGV"
+	case syscall.SIGUSR2:
+		return "SIGUSR2"
+	case syscall.SIGPIPE:
+		return "SIGPIPE"
+	case syscall.SIGALRM:
+		return "SIGALRM"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGXCPU:
+		return "SIGXCPU"
+	case syscall.SIGXFSZ:
+		return "SIGXFSZ"
+	case syscall.SIGSYS:
+		return "SIGSYS"
+	}
+	return fmt.Sprintf("signal %d", int(sig))
+}
