@@ -73,7 +73,8 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 		return
 	}
 	start := time.Now()
-	actx, cancel := context.WithTimeout(ctx, e.policy.Timeout)
+	_, timeout := e.limits(d.Target)
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	a, err := s.Send(actx, name, ev, d)
 	cancel()
 	if errors.Is(err, ErrNotReady) || (err != nil && ctx.Err() != nil) {
@@ -101,12 +102,7 @@ func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time,
 	if a != nil {
 		o.Attempt.Response = &store.Response{Header: a.Header, Body: string(a.Body), Truncated: a.Truncated, ExitCode: a.ExitCode}
 	}
-	budget := e.policy.MaxAttempts
-	if b, ok := e.senders[kindOf(d.Target)].(Budgeter); ok {
-		if n := b.MaxAttempts(nameOf(d.Target)); n > 0 {
-			budget = n
-		}
-	}
+	budget, _ := e.limits(d.Target)
 	log := e.log.With("delivery_id", d.ID, "event_id", d.EventID, "target", d.Target, "attempt", n)
 	switch {
 	case o.Attempt.Outcome == store.OutcomeDelivered:
@@ -126,6 +122,23 @@ func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time,
 	if err := e.q.Finish(context.WithoutCancel(ctx), d, o); err != nil {
 		log.Error("recording attempt", "err", err)
 	}
+}
+
+// limits are target's attempt budget and timeout: its sender's, or the
+// policy's.
+func (e *Engine) limits(target string) (maxAttempts int, timeout time.Duration) {
+	maxAttempts, timeout = e.policy.MaxAttempts, e.policy.Timeout
+	kind, name := splitTarget(target)
+	if l, ok := e.senders[kind].(Limited); ok {
+		n, t := l.Limits(name)
+		if n > 0 {
+			maxAttempts = n
+		}
+		if t > 0 {
+			timeout = t
+		}
+	}
+	return maxAttempts, timeout
 }
 
 // expire kills a delivery that waited longer than the policy's MaxAge.

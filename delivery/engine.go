@@ -153,6 +153,3 @@ func splitTarget(t string) (kind, name string) {
 	kind, name, _ = strings.Cut(t, ":")
 	return kind, name
 }
-
-func kindOf(t string) string { k, _ := splitTarget(t); return k }
-func nameOf(t string) string { _, n := splitTarget(t); return n }

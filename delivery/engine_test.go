@@ -325,7 +325,7 @@ func TestEngineRetryByHandGetsAFreshBudget(t *testing.T) {
 // route without retries has.
 type budgetSender struct{ *fakeSender }
 
-func (budgetSender) MaxAttempts(string) int { return 1 }
+func (budgetSender) Limits(string) (int, time.Duration) { return 1, 0 }
 
 // A failed answer (a script's non-zero exit) fails whatever its status,
 // and a target's own budget replaces the policy's.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/hookrelay/hookrelay/store"
 )
@@ -27,10 +28,11 @@ type Answer struct {
 	ExitCode *int
 }
 
-// Budgeter is a Sender whose targets set their own attempt budget (a
-// script route's retries); 0 keeps the policy's.
-type Budgeter interface {
-	MaxAttempts(name string) int
+// Limited is a Sender whose targets set their own attempt budget and
+// attempt timeout (a script route's retries and timeout); zeros keep the
+// policy's.
+type Limited interface {
+	Limits(name string) (maxAttempts int, timeout time.Duration)
 }
 
 // Sender delivers events to one kind of target ("tunnel", "plugin").
