@@ -1,0 +1,533 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// echoPlugin is the testdata/echoplugin binary TestMain builds.
+var echoPlugin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hookrelay-plugin-host")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	echoPlugin = filepath.Join(dir, "echoplugin")
+	args := []string{"build", "-o", echoPlugin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "./testdata/echoplugin")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building echoplugin:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// report is what echoplugin's echo route answers.
+type report struct {
+	TaskID      string          `json:"task_id"`
+	Route       string          `json:"route"`
+	Attempt     int             `json:"attempt"`
+	Event       json.RawMessage `json:"event"`
+	EventLen    int             `json:"event_len"`
+	EventSHA256 string          `json:"event_sha256"`
+	EventType   string          `json:"event_type"`
+	BodyLen     int             `json:"body_len"`
+	BodySHA256  string          `json:"body_sha256"`
+	Header      http.Header     `json:"header"`
+	Config      json.RawMessage `json:"config"`
+	Configured  json.RawMessage `json:"configured"`
+	PID         int             `json:"pid"`
+	Environ     []string        `json:"environ"`
+}
+
+// logBuffer collects a test's log lines, shown when the test fails.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// testConfig is a Config for echoplugin with fast supervision.
+func testConfig(t *testing.T, name string) (Config, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs)
+		}
+	})
+	return Config{
+		Name:           name,
+		Path:           echoPlugin,
+		Log:            slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		StartTimeout:   20 * time.Second,
+		HealthInterval: 50 * time.Millisecond,
+		HealthTimeout:  5 * time.Second,
+		BackoffMin:     10 * time.Millisecond,
+		BackoffMax:     100 * time.Millisecond,
+	}, logs
+}
+
+// start starts a plugin that Close stops at the end of the test.
+func start(t *testing.T, cfg Config) *Plugin {
+	t.Helper()
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// handle sends a task and fails the test unless the plugin answers.
+func handle(t *testing.T, p *Plugin, task *Task) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	res, err := p.Handle(ctx, task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func echoReport(t *testing.T, res Result) report {
+	t.Helper()
+	if res.Failed {
+		t.Fatalf("task failed: %+v", res)
+	}
+	var r report
+	if err := json.Unmarshal([]byte(res.Output), &r); err != nil {
+		t.Fatalf("decoding report %q: %v", res.Output, err)
+	}
+	return r
+}
+
+// waitFor polls cond every 10ms until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, desc string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, desc)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestHandleRoundTrip(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "echo")
+	cfg.Config = json.RawMessage(`{"channel":"#deploys"}`)
+	p := start(t, cfg)
+
+	tests := []struct {
+		name string
+		task Task
+	}{
+		{"full", Task{
+			TaskID:  "t-1",
+			Route:   "deploy-main",
+			Attempt: 3,
+			Event:   json.RawMessage(`{"type":"push","payload":{"after":"abc"}}`),
+			Body:    []byte(`{"after":"abc"}`),
+			Header:  http.Header{"X-Github-Event": {"push"}, "Accept": {"a", "b"}},
+			Config:  json.RawMessage(`{"greeting":"hi"}`),
+		}},
+		{"empty", Task{TaskID: "t-2", Route: "r", Attempt: 1}},
+		{"binary body", Task{TaskID: "t-3", Route: "r", Attempt: 1, Body: []byte{0, 0xff, 0xfe, '\n', 0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := echoReport(t, handle(t, p, &tt.task))
+			if r.TaskID != tt.task.TaskID || r.Route != tt.task.Route || r.Attempt != tt.task.Attempt {
+				t.Errorf("task %q route %q attempt %d, want %q %q %d", r.TaskID, r.Route, r.Attempt, tt.task.TaskID, tt.task.Route, tt.task.Attempt)
+			}
+			if !bytes.Equal(r.Event, tt.task.Event) {
+				t.Errorf("event %s, want %s", r.Event, tt.task.Event)
+			}
+			if r.BodyLen != len(tt.task.Body) || r.BodySHA256 != sum(tt.task.Body) {
+				t.Errorf("body: %d bytes sha256 %s, want %d %s", r.BodyLen, r.BodySHA256, len(tt.task.Body), sum(tt.task.Body))
+			}
+			for k, v := range tt.task.Header {
+				if !slices.Equal(r.Header[k], v) {
+					t.Errorf("header %s = %q, want %q", k, r.Header[k], v)
+				}
+			}
+			if len(r.Header) != len(tt.task.Header) {
+				t.Errorf("header %v, want %v", r.Header, tt.task.Header)
+			}
+			if !bytes.Equal(r.Config, tt.task.Config) {
+				t.Errorf("config %s, want %s", r.Config, tt.task.Config)
+			}
+			if string(r.Configured) != `{"channel":"#deploys"}` {
+				t.Errorf("configured with %s", r.Configured)
+			}
+		})
+	}
+
+	t.Run("failed result", func(t *testing.T) {
+		res := handle(t, p, &Task{TaskID: "t-4", Route: "fail", Attempt: 1})
+		want := Result{Failed: true, ExitCode: 7, Output: "some output", Error: "failed on purpose"}
+		if res != want {
+			t.Errorf("result %+v, want %+v", res, want)
+		}
+	})
+}
+
+func TestLargeBody(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "large")
+	p := start(t, cfg)
+
+	// 25 MiB, the server's default --max-body, in the body and again as
+	// the event's payload, as a normalised event carries it.
+	body := bytes.Repeat([]byte("0123456789abcdef"), 25<<20/16)
+	event := append([]byte(`{"type":"big","payload":"`), body...)
+	event = append(event, `"}`...)
+	r := echoReport(t, handle(t, p, &Task{TaskID: "big", Route: "r", Attempt: 1, Body: body, Event: event}))
+	if r.BodyLen != len(body) || r.BodySHA256 != sum(body) {
+		t.Errorf("body: %d bytes sha256 %s, want %d %s", r.BodyLen, r.BodySHA256, len(body), sum(body))
+	}
+	if r.EventLen != len(event) || r.EventSHA256 != sum(event) || r.EventType != "big" {
+		t.Errorf("event: %d bytes sha256 %s type %q, want %d %s big", r.EventLen, r.EventSHA256, r.EventType, len(event), sum(event))
+	}
+}
+
+func TestPanicKeepsServing(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "panicky")
+	p := start(t, cfg)
+	pid := p.State().PID
+
+	res := handle(t, p, &Task{TaskID: "t-9", Route: "panic", Attempt: 1})
+	if !res.Failed || !strings.Contains(res.Error, "panic: boom in t-9") {
+		t.Fatalf("result %+v, want failed with the panic message", res)
+	}
+	r := echoReport(t, handle(t, p, &Task{TaskID: "t-10", Route: "r", Attempt: 1}))
+	if r.PID != pid {
+		t.Errorf("answered by pid %d, want the same process %d", r.PID, pid)
+	}
+	if s := p.State(); s.State != StateRunning || s.Restarts != 0 || s.PID != pid {
+		t.Errorf("status %+v, want running, pid %d, no restarts", s, pid)
+	}
+}
+
+func TestKilledPluginRestarts(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "killed")
+	p := start(t, cfg)
+	pid := p.State().PID
+	if pid == 0 {
+		t.Fatal("no pid")
+	}
+
+	// A task in flight when the process dies gets an error.
+	mark := filepath.Join(t.TempDir(), "mark")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := p.Handle(t.Context(), &Task{TaskID: "inflight", Route: "block", Attempt: 1, Config: json.RawMessage(fmt.Sprintf(`{"mark":%q}`, mark))})
+		errc <- err
+	}()
+	waitFor(t, 20*time.Second, "the plugin to get the task", func() bool {
+		_, err := os.Stat(mark)
+		return err == nil
+	})
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "plugin killed:") {
+			t.Errorf("in-flight task: %v, want ErrNoAnswer naming the plugin", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("in-flight task did not return after the plugin was killed")
+	}
+
+	// The supervisor notices and starts a new process.
+	waitFor(t, 20*time.Second, "a restart", func() bool {
+		s := p.State()
+		return s.State == StateRunning && s.PID != pid
+	})
+	s := p.State()
+	if s.Restarts != 1 || !strings.Contains(s.LastError, "signal: killed") {
+		t.Errorf("status %+v, want 1 restart after signal: killed", s)
+	}
+	r := echoReport(t, handle(t, p, &Task{TaskID: "retried", Route: "r", Attempt: 2}))
+	if r.PID != s.PID {
+		t.Errorf("answered by pid %d, want the new process %d", r.PID, s.PID)
+	}
+}
+
+func TestChecksum(t *testing.T) {
+	t.Parallel()
+	bin, err := os.ReadFile(echoPlugin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := sum(bin)
+	bad := strings.Repeat("ab", 32)
+	tests := []struct {
+		name, sha256 string
+		wantErr      bool
+	}{
+		{"pinned", good, false},
+		{"pinned upper case", strings.ToUpper(good), false},
+		{"mismatch", bad, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, _ := testConfig(t, "pinned")
+			cfg.SHA256 = tt.sha256
+			p, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			err = p.Start(t.Context())
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatal(err)
+				}
+				echoReport(t, handle(t, p, &Task{TaskID: "t", Route: "r", Attempt: 1}))
+				return
+			}
+			if !errors.Is(err, ErrChecksumMismatch) {
+				t.Fatalf("Start: %v, want ErrChecksumMismatch", err)
+			}
+			for _, want := range []string{"plugin pinned", good, bad} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+			if s := p.State(); s.State != StateFailed || s.PID != 0 {
+				t.Errorf("status %+v, want failed with no process", s)
+			}
+			if _, err := p.Handle(t.Context(), &Task{TaskID: "t"}); !errors.Is(err, ErrNotRunning) {
+				t.Errorf("Handle: %v, want ErrNotRunning", err)
+			}
+		})
+	}
+}
+
+// Not parallel: it sets a variable in the test's environment.
+func TestEnvNotInherited(t *testing.T) {
+	const secret = "s3cret-value-from-host"
+	t.Setenv("HOOKRELAY_TEST_SECRET", secret)
+	tests := []struct {
+		name string
+		env  []string
+		want []string // the plugin's variables not set by go-plugin
+	}{
+		{"nothing passed", nil, nil},
+		{"passed explicitly", []string{"HOOKRELAY_TEST_SECRET=" + secret, "TZ=UTC"}, []string{"HOOKRELAY_TEST_SECRET=" + secret, "TZ=UTC"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, logs := testConfig(t, "env")
+			cfg.Env = tt.env
+			p := start(t, cfg)
+			r := echoReport(t, handle(t, p, &Task{TaskID: "t", Route: "r", Attempt: 1}))
+			var got []string
+			for _, kv := range r.Environ {
+				if !strings.HasPrefix(kv, "PLUGIN_") && !strings.HasPrefix(kv, "HOOKRELAY_PLUGIN=") {
+					got = append(got, kv)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("plugin environment %q, want %q", got, tt.want)
+			}
+			p.Close()
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("the logs show an Env value:\n%s", logs)
+			}
+		})
+	}
+}
+
+func TestConfigure(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		config  string
+		wantErr string
+	}{
+		{"options", `{"channel":"#ops","retries":2}`, ""},
+		{"none", ``, ""},
+		{"refused", `{"fail":true}`, "config says fail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, _ := testConfig(t, "configured")
+			cfg.Config = json.RawMessage(tt.config)
+			p, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			err = p.Start(t.Context())
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "plugin configured: configuring") {
+					t.Fatalf("Start: %v, want an error saying %q", err, tt.wantErr)
+				}
+				if s := p.State(); s.State != StateFailed {
+					t.Errorf("status %+v, want failed", s)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := echoReport(t, handle(t, p, &Task{TaskID: "t", Route: "r", Attempt: 1}))
+			if string(r.Configured) != tt.config {
+				t.Errorf("configured with %s, want %s", r.Configured, tt.config)
+			}
+		})
+	}
+}
+
+func TestCrashLoopFails(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "crashy")
+	cfg.Args = []string{"-crash-on-health"}
+	cfg.CrashLimit = 3
+	p := start(t, cfg)
+
+	waitFor(t, 60*time.Second, "the failed state", func() bool { return p.State().State == StateFailed })
+	s := p.State()
+	if s.Restarts != 2 || s.PID != 0 || !strings.Contains(s.LastError, "3 crashes") || !strings.Contains(s.LastError, "exit status 3") {
+		t.Errorf("status %+v, want 2 restarts, no process, 3 crashes, exit status 3", s)
+	}
+	if _, err := p.Handle(t.Context(), &Task{TaskID: "t"}); !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "crashy") {
+		t.Errorf("Handle: %v, want ErrNotRunning naming the plugin", err)
+	}
+}
+
+func TestClose(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "closed")
+	p := start(t, cfg)
+	pid := p.State().PID
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.State(); s.State != StateStopped || s.PID != 0 {
+		t.Errorf("status %+v, want stopped", s)
+	}
+	// The process is gone (reaped by go-plugin, so kill finds nothing).
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("kill(%d, 0) = %v, want ESRCH", pid, err)
+	}
+	if _, err := p.Handle(t.Context(), &Task{TaskID: "t"}); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Handle: %v, want ErrNotRunning", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := p.Start(t.Context()); err == nil {
+		t.Error("Start after Close succeeded")
+	}
+}
+
+func TestStartCancelled(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "cancelled")
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.Start(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Start: %v, want context.Canceled", err)
+	}
+}
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{"ok", Config{Name: "a", Path: "/bin/x"}, ""},
+		{"no name", Config{Path: "/bin/x"}, "no name"},
+		{"no path", Config{Name: "a"}, "plugin a: no path"},
+		{"short sha256", Config{Name: "a", Path: "/bin/x", SHA256: "abcd"}, "not 64 hex digits"},
+		{"bad sha256", Config{Name: "a", Path: "/bin/x", SHA256: strings.Repeat("zz", 32)}, "not 64 hex digits"},
+		{"bad config", Config{Name: "a", Path: "/bin/x", Config: json.RawMessage(`{`)}, "not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.cfg)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("New: %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	lo, hi := 500*time.Millisecond, 30*time.Second
+	tests := []struct {
+		crashes int
+		want    time.Duration
+	}{
+		{0, lo}, {1, lo}, {2, time.Second}, {3, 2 * time.Second}, {7, 30 * time.Second}, {100, 30 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := backoff(lo, hi, tt.crashes); got != tt.want {
+			t.Errorf("backoff after %d crashes = %s, want %s", tt.crashes, got, tt.want)
+		}
+	}
+}

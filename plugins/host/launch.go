@@ -1,0 +1,217 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	pb "github.com/hookrelay/hookrelay/plugins/proto"
+	"github.com/hookrelay/hookrelay/plugins/sdk"
+)
+
+// instance is one run of the plugin process.
+type instance struct {
+	client *plugin.Client
+	cmd    *exec.Cmd
+	rpc    pb.HandlerClient
+	pid    int
+}
+
+// launch starts a process, connects to it and configures it. On error
+// nothing is left running.
+func (p *Plugin) launch(ctx context.Context) (*instance, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.StartTimeout)
+	defer cancel()
+
+	cmd := exec.Command(p.cfg.Path, p.cfg.Args...)
+	if cmd.Err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", p.cfg.Name, cmd.Err)
+	}
+	// A non-nil Env, even empty, keeps exec from inheriting os.Environ.
+	cmd.Env = append(make([]string, 0, len(p.cfg.Env)), p.cfg.Env...)
+
+	var secure *plugin.SecureConfig
+	if p.sum != nil {
+		// go-plugin only says "checksums did not match"; check first to
+		// say which sums, then let go-plugin check again at start.
+		if err := p.verify(cmd.Path); err != nil {
+			return nil, err
+		}
+		secure = &plugin.SecureConfig{Checksum: p.sum, Hash: sha256.New()}
+	}
+
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		Plugins:          plugin.PluginSet{sdk.PluginName: hostPlugin{}},
+		Cmd:              cmd,
+		SkipHostEnv:      true,
+		SecureConfig:     secure,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     p.cfg.StartTimeout,
+		Logger:           &hclogger{log: p.log, binary: filepath.Base(cmd.Path)},
+		Stderr:           io.Discard,
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(sdk.MaxMessageSize),
+			grpc.MaxCallSendMsgSize(sdk.MaxMessageSize),
+		)},
+	})
+	inst := &instance{client: client, cmd: cmd}
+
+	// go-plugin's Start takes no context: run it aside and give up (and
+	// kill the process) when ctx ends first.
+	type dispensed struct {
+		raw any
+		err error
+	}
+	ch := make(chan dispensed, 1)
+	go func() {
+		c, err := client.Client()
+		if err != nil {
+			ch <- dispensed{err: err}
+			return
+		}
+		raw, err := c.Dispense(sdk.PluginName)
+		ch <- dispensed{raw, err}
+	}()
+	var d dispensed
+	select {
+	case d = <-ch:
+	case <-ctx.Done():
+		client.Kill()
+		<-ch
+		return nil, fmt.Errorf("plugin %s: starting: %w", p.cfg.Name, context.Cause(ctx))
+	}
+	if d.err != nil {
+		client.Kill()
+		if errors.Is(d.err, plugin.ErrChecksumsDoNotMatch) {
+			// The binary changed between our check and go-plugin's.
+			return nil, fmt.Errorf("plugin %s: %s: %w: want sha256 %x", p.cfg.Name, cmd.Path, ErrChecksumMismatch, p.sum)
+		}
+		return nil, fmt.Errorf("plugin %s: starting %s: %w", p.cfg.Name, cmd.Path, d.err)
+	}
+	inst.rpc = d.raw.(pb.HandlerClient)
+	if rc := client.ReattachConfig(); rc != nil {
+		inst.pid = rc.Pid
+	}
+
+	if _, err := inst.rpc.Configure(ctx, &pb.ConfigureRequest{Config: p.cfg.Config}); err != nil {
+		inst.kill()
+		return nil, fmt.Errorf("plugin %s: configuring: %w", p.cfg.Name, err)
+	}
+	return inst, nil
+}
+
+// verify compares the binary's SHA-256 with the pinned one.
+func (p *Plugin) verify(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("plugin %s: checking sha256: %w", p.cfg.Name, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("plugin %s: checking sha256 of %s: %w", p.cfg.Name, path, err)
+	}
+	if got := h.Sum(nil); string(got) != string(p.sum) {
+		return fmt.Errorf("plugin %s: %s: %w: sha256 is %x, configured %x", p.cfg.Name, path, ErrChecksumMismatch, got, p.sum)
+	}
+	return nil
+}
+
+// handle makes one Handle call.
+func (i *instance) handle(ctx context.Context, t *Task) (Result, error) {
+	req := &pb.HandleRequest{
+		TaskId:  t.TaskID,
+		Route:   t.Route,
+		Attempt: int32(t.Attempt),
+		Event:   t.Event,
+		Body:    t.Body,
+		Config:  t.Config,
+	}
+	if len(t.Header) > 0 {
+		req.Headers = make(map[string]*pb.HeaderValues, len(t.Header))
+		for k, v := range t.Header {
+			req.Headers[k] = &pb.HeaderValues{Values: v}
+		}
+	}
+	resp, err := i.rpc.Handle(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{
+		Failed:   resp.GetStatus() != pb.Status_STATUS_SUCCEEDED,
+		ExitCode: int(resp.GetExitCode()),
+		Output:   sdk.Tail(resp.GetOutput()),
+		Error:    sdk.Tail(resp.GetError()),
+	}
+	if res.Failed && res.Error == "" && resp.GetStatus() != pb.Status_STATUS_FAILED {
+		res.Error = fmt.Sprintf("plugin answered with status %v", resp.GetStatus())
+	}
+	return res, nil
+}
+
+// health checks that the process runs and answers. A process that answers
+// with an error of its own is alive: its report comes back in unhealthy.
+func (i *instance) health(ctx context.Context, timeout time.Duration) (unhealthy string, err error) {
+	if i.client.Exited() {
+		return "", i.exitErr(0)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := i.rpc.Health(ctx, &pb.HealthRequest{})
+	if err != nil {
+		// Most often the process just died: say how, if it is known soon.
+		if i.exitErr(500*time.Millisecond) != nil {
+			return "", i.exitErr(0)
+		}
+		return "", fmt.Errorf("health check: %w", err)
+	}
+	return resp.GetError(), nil
+}
+
+// exitErr reports the process's exit, waiting up to wait for it; nil means
+// it still runs.
+func (i *instance) exitErr(wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for !i.client.Exited() {
+		if time.Now().After(deadline) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// go-plugin sets Exited after cmd.Wait returned, under its lock, so
+	// ProcessState is set and safe to read.
+	if ps := i.cmd.ProcessState; ps != nil {
+		return fmt.Errorf("process %d exited: %s", i.pid, ps)
+	}
+	return fmt.Errorf("process %d exited", i.pid)
+}
+
+// kill stops the process: go-plugin asks it to exit, then kills it after
+// two seconds.
+func (i *instance) kill() { i.client.Kill() }
+
+// hostPlugin is the host side of go-plugin's plugin map.
+type hostPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+}
+
+var _ plugin.GRPCPlugin = hostPlugin{}
+
+func (hostPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
+	return errors.New("host: the host side serves nothing")
+}
+
+func (hostPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return pb.NewHandlerClient(c), nil
+}

@@ -1,0 +1,6 @@
+//go:build race
+
+package host
+
+// raceEnabled builds the test plugin with the race detector too.
+const raceEnabled = true
