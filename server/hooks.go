@@ -110,6 +110,9 @@ func (s *Server) hook(c echo.Context) error {
 		}
 		ds = append(ds, &store.Delivery{ID: did, EventID: ev.ID, Route: rt.Name, Target: rt.To.String()})
 		q.Deliveries = append(q.Deliveries, did)
+		if rt.To.Kind != dispatch.TargetTunnel {
+			q.Tasks = append(q.Tasks, did)
+		}
 	}
 	if len(routes) == 0 {
 		q.Status = "unrouted"

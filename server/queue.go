@@ -51,9 +51,11 @@ func newID() (string, error) {
 
 // queued is the answer to a stored event.
 type queued struct {
-	EventID     string   `json:"event_id"`
-	Routes      []string `json:"routes,omitzero"`
-	Deliveries  []string `json:"deliveries"`
+	EventID    string   `json:"event_id"`
+	Routes     []string `json:"routes,omitzero"`
+	Deliveries []string `json:"deliveries"`
+	// Tasks are the deliveries to plugin and exec targets: GET /api/tasks/{id}.
+	Tasks       []string `json:"tasks,omitzero"`
 	Status      string   `json:"status"`
 	DuplicateOf string   `json:"duplicate_of,omitempty"`
 }

@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runEvents(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return runReplay(ctx, args[1:], stdout, stderr)
+	case "plugin":
+		return runPlugin(args[1:], stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hookrelay", version)
 		return exitOK

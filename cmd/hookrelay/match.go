@@ -45,7 +45,7 @@ func runMatch(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		now = t
 	}
-	cfg, err := dispatch.Load(*config, dispatch.LoadOptions{Providers: builtin.Providers()})
+	cfg, err := dispatch.Load(*config, dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitError

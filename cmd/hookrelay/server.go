@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/dispatch"
+	"github.com/hookrelay/hookrelay/plugins/targets"
 	"github.com/hookrelay/hookrelay/providers/builtin"
 	"github.com/hookrelay/hookrelay/server"
 	"github.com/hookrelay/hookrelay/store"
@@ -94,7 +95,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	var rules *dispatch.Live
 	if *config != "" {
-		opts := dispatch.LoadOptions{Providers: builtin.Providers()}
+		opts := dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true}
 		cfg, err := dispatch.Load(*config, opts)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
@@ -148,7 +149,18 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer events.Close()
 	hub := tunnel.NewHub(log)
-	engine := delivery.New(events, map[string]delivery.Sender{"tunnel": delivery.TunnelSender{Hub: hub}}, policy, log)
+	senders := map[string]delivery.Sender{"tunnel": delivery.TunnelSender{Hub: hub}}
+	if rules != nil {
+		plugins, err := startPlugins(ctx, rules.Current(), log)
+		if err != nil {
+			fmt.Fprintln(stderr, "hookrelay server:", err)
+			return exitError
+		}
+		defer plugins.close()
+		senders["exec"] = &targets.Exec{Rules: rules, Runner: plugins.script}
+		senders["plugin"] = &targets.Plugins{Rules: rules, Hosts: plugins.runners()}
+	}
+	engine := delivery.New(events, senders, policy, log)
 	hub.OnAttach(engine.KickChannel)
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -23,7 +23,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, err := dispatch.Load(fs.Arg(0), dispatch.LoadOptions{Providers: builtin.Providers()})
+	cfg, err := dispatch.Load(fs.Arg(0), dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitError

@@ -1,0 +1,64 @@
+package script
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hookrelay/hookrelay/plugins/sdk"
+)
+
+// Handler is the built-in script runner as a plugin: each task's config is
+// a Job, run with the task's body and event.
+type Handler struct{}
+
+var _ sdk.Handler = Handler{}
+
+// Handle runs the task's Job. A start failure, a non-zero exit, a signal
+// or the timeout make a failed result carrying the output's tails.
+func (Handler) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
+	var j Job
+	if err := t.DecodeConfig(&j); err != nil {
+		return sdk.Result{Failed: true, Error: "the task is not a script job: " + err.Error()}, nil
+	}
+	r, err := Run(ctx, j.Spec(t.Body, t.Event))
+	if err != nil {
+		return sdk.Result{Failed: true, ExitCode: -1, Error: err.Error()}, nil
+	}
+	out := sdk.Result{ExitCode: r.ExitCode, Output: output(r)}
+	switch {
+	case r.TimedOut:
+		out.Failed, out.Error = true, fmt.Sprintf("timed out after %s; the process group was killed", j.Timeout)
+	case ctx.Err() != nil:
+		out.Failed, out.Error = true, "stopped: "+ctx.Err().Error()
+	case r.Signal != "":
+		out.Failed, out.Error = true, "killed by "+r.Signal
+	case r.ExitCode != 0:
+		out.Failed, out.Error = true, fmt.Sprintf("exit status %d", r.ExitCode)
+	}
+	return out, nil
+}
+
+// output joins the tails of stdout and stderr for the task's status.
+func output(r Result) string {
+	var b strings.Builder
+	for _, s := range []struct {
+		name    string
+		text    string
+		dropped int64
+	}{{"stdout", r.Stdout, r.StdoutTruncated}, {"stderr", r.Stderr, r.StderrTruncated}} {
+		if s.text == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "--- %s", s.name)
+		if s.dropped > 0 {
+			fmt.Fprintf(&b, " (last part; %d bytes before it dropped)", s.dropped)
+		}
+		b.WriteString(" ---\n")
+		b.WriteString(s.text)
+		if !strings.HasSuffix(s.text, "\n") {
+			b.WriteByte('\n')
+		}
+	}
+	return sdk.Tail(b.String())
+}

@@ -1,0 +1,141 @@
+package targets
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookrelay/hookrelay/delivery"
+	"github.com/hookrelay/hookrelay/dispatch"
+	"github.com/hookrelay/hookrelay/plugins/host"
+	"github.com/hookrelay/hookrelay/plugins/script"
+	"github.com/hookrelay/hookrelay/store"
+)
+
+// Rules gives the hooks file in force (a *dispatch.Live).
+type Rules interface {
+	Current() *dispatch.Config
+}
+
+// Runner is a running plugin (a *host.Plugin).
+type Runner interface {
+	Handle(ctx context.Context, t *host.Task) (host.Result, error)
+	State() host.Status
+}
+
+// maxOutput bounds the output kept with each attempt.
+const maxOutput = 8 << 10
+
+// killGrace is how long past its timeout a script's attempt may take: the
+// runner's SIGTERM-then-SIGKILL of the process group.
+const killGrace = 5 * time.Second
+
+// Exec delivers `to: exec` routes: each event runs the route's command
+// in the script runner plugin. Target names are route names.
+type Exec struct {
+	Rules  Rules
+	Runner Runner
+}
+
+var (
+	_ delivery.Sender  = (*Exec)(nil)
+	_ delivery.Limited = (*Exec)(nil)
+)
+
+// Ready is false only while the runner is down for good (crash loop).
+func (x *Exec) Ready(string) bool { return usable(x.Runner) }
+
+// Limits are the route's: 1 + retries attempts, each up to its timeout.
+func (x *Exec) Limits(route string) (int, time.Duration) {
+	if r := execRoute(x.Rules, route); r != nil {
+		return r.Exec.Retries + 1, r.Exec.Timeout + killGrace
+	}
+	return 0, 0
+}
+
+// Send renders the route's command for the event and runs it.
+func (x *Exec) Send(ctx context.Context, route string, ev *store.Event, d *store.Delivery) (*delivery.Answer, error) {
+	r := execRoute(x.Rules, route)
+	if r == nil {
+		return &delivery.Answer{Failed: fmt.Sprintf("route %q is no longer an exec route in the hooks file", route)}, nil
+	}
+	pev, err := Event(ev)
+	if err != nil {
+		return nil, err
+	}
+	job := script.Job{Dir: r.Exec.Dir, Stdin: r.Exec.Stdin == dispatch.StdinPayload, Timeout: r.Exec.Timeout}
+	for _, t := range r.Exec.Command {
+		arg, err := t.Render(pev)
+		if err != nil {
+			return &delivery.Answer{Failed: "command: " + err.Error()}, nil
+		}
+		job.Command = append(job.Command, arg)
+	}
+	if len(r.Exec.Env) > 0 {
+		job.Env = make(map[string]string, len(r.Exec.Env))
+		for k, t := range r.Exec.Env {
+			v, err := t.Render(pev)
+			if err != nil {
+				return &delivery.Answer{Failed: "env " + k + ": " + err.Error()}, nil
+			}
+			job.Env[k] = v
+		}
+	}
+	config, err := json.Marshal(job)
+	if err != nil {
+		return nil, err
+	}
+	return handle(ctx, x.Runner, pev, ev, d, route, config)
+}
+
+// execRoute finds an exec route by name in the hooks file in force.
+func execRoute(rules Rules, name string) *dispatch.Route {
+	cfg := rules.Current()
+	if cfg == nil {
+		return nil
+	}
+	for _, r := range cfg.Routes {
+		if r.Name == name && r.Exec != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// usable reports whether a plugin can be given tasks: running, or being
+// restarted (a task sent meanwhile fails and is retried).
+func usable(r Runner) bool {
+	if r == nil {
+		return false
+	}
+	switch r.State().State {
+	case host.StateFailed, host.StateStopped:
+		return false
+	}
+	return true
+}
+
+// handle sends one task to a plugin and turns its result into an answer.
+func handle(ctx context.Context, r Runner, pev any, ev *store.Event, d *store.Delivery, route string, config json.RawMessage) (*delivery.Answer, error) {
+	event, err := json.Marshal(pev)
+	if err != nil {
+		return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
+	}
+	res, err := r.Handle(ctx, &host.Task{TaskID: d.ID, Route: route, Attempt: d.Attempts + 1, Event: event,
+		Body: ev.Body, Header: ev.Header, Config: config})
+	if err != nil {
+		return nil, err
+	}
+	a := &delivery.Answer{ExitCode: &res.ExitCode, Body: []byte(res.Output)}
+	if len(a.Body) > maxOutput {
+		a.Body, a.Truncated = a.Body[len(a.Body)-maxOutput:], true
+	}
+	if res.Failed {
+		a.Failed = res.Error
+		if a.Failed == "" {
+			a.Failed = "the plugin reported a failure"
+		}
+	}
+	return a, nil
+}

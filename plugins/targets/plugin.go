@@ -1,0 +1,43 @@
+package targets
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hookrelay/hookrelay/delivery"
+	"github.com/hookrelay/hookrelay/store"
+)
+
+// Plugins delivers `to: plugin:NAME` routes to the named plugin, with the
+// route's `with:` as the task's config.
+type Plugins struct {
+	Rules Rules
+	// Hosts are the running plugins by name.
+	Hosts map[string]Runner
+}
+
+var _ delivery.Sender = (*Plugins)(nil)
+
+// Ready reports whether the plugin is there and not down for good.
+func (p *Plugins) Ready(name string) bool { return usable(p.Hosts[name]) }
+
+// Send gives the event to the plugin as one task.
+func (p *Plugins) Send(ctx context.Context, name string, ev *store.Event, d *store.Delivery) (*delivery.Answer, error) {
+	r := p.Hosts[name]
+	if r == nil {
+		return &delivery.Answer{Failed: fmt.Sprintf("plugin %q is not running: it is not in the hooks file the server started with", name)}, nil
+	}
+	var config []byte
+	if cfg := p.Rules.Current(); cfg != nil {
+		for _, rt := range cfg.Routes {
+			if rt.Name == d.Route {
+				config = rt.With
+			}
+		}
+	}
+	pev, err := Event(ev)
+	if err != nil {
+		return nil, err
+	}
+	return handle(ctx, r, pev, ev, d, d.Route, config)
+}
