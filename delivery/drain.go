@@ -75,7 +75,9 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 	start := time.Now()
 	_, timeout := e.limits(d.Target)
 	actx, cancel := context.WithTimeout(ctx, timeout)
+	e.setRunning(d.ID, start)
 	a, err := s.Send(actx, name, ev, d)
+	e.setRunning(d.ID, time.Time{})
 	cancel()
 	if errors.Is(err, ErrNotReady) || (err != nil && ctx.Err() != nil) {
 		return // not an attempt: the client left, or the server is stopping
@@ -103,6 +105,11 @@ func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time,
 		o.Attempt.Response = &store.Response{Header: a.Header, Body: string(a.Body), Truncated: a.Truncated, ExitCode: a.ExitCode}
 	}
 	budget, _ := e.limits(d.Target)
+	if err != nil {
+		// No answer (a plugin that crashed, a tunnel that broke) is not the
+		// target's failure: its own budget is for failed answers.
+		budget = max(budget, e.policy.MaxAttempts)
+	}
 	log := e.log.With("delivery_id", d.ID, "event_id", d.EventID, "target", d.Target, "attempt", n)
 	switch {
 	case o.Attempt.Outcome == store.OutcomeDelivered:

@@ -37,7 +37,9 @@ type Engine struct {
 	// webhook's answer that took longer than the sender could wait); the
 	// head of their queue waits for Complete.
 	held map[string]bool
-	wg   sync.WaitGroup
+	// running are the deliveries being attempted now, since when.
+	running map[string]time.Time
+	wg      sync.WaitGroup
 }
 
 // worker drains one target's queue; kick wakes it.
@@ -49,7 +51,7 @@ func New(q Queue, senders map[string]Sender, p Policy, log *slog.Logger) *Engine
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{q: q, senders: senders, policy: p, log: log, workers: map[string]*worker{}, held: map[string]bool{}}
+	return &Engine{q: q, senders: senders, policy: p, log: log, workers: map[string]*worker{}, held: map[string]bool{}, running: map[string]time.Time{}}
 }
 
 // Policy returns the engine's retry policy.
@@ -126,6 +128,26 @@ func (e *Engine) Complete(ctx context.Context, d *store.Delivery, start time.Tim
 	delete(e.held, d.ID)
 	e.mu.Unlock()
 	e.Kick(d.Target)
+}
+
+// Running reports whether a delivery is being attempted now, and since
+// when.
+func (e *Engine) Running(id string) (since time.Time, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	since, ok = e.running[id]
+	return since, ok
+}
+
+// setRunning marks (or, with a zero time, unmarks) a delivery in flight.
+func (e *Engine) setRunning(id string, since time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if since.IsZero() {
+		delete(e.running, id)
+	} else {
+		e.running[id] = since
+	}
 }
 
 func (e *Engine) isHeld(id string) bool {

@@ -354,3 +354,34 @@ func TestEngineFailedAnswerAndTargetBudget(t *testing.T) {
 		t.Fatalf("delivery %+v, attempts %+v", dead, as)
 	}
 }
+
+// No answer at all (a crashed plugin) is retried within the policy's
+// budget even when the target allows a single attempt.
+func TestEngineNoAnswerIsRetriedBeyondTargetBudget(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := newFakeSender()
+	s.setReady("deploy", true)
+	var mu sync.Mutex
+	calls := 0
+	s.answer = func(string, *store.Event, *store.Delivery) (*Answer, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if calls++; calls == 1 {
+			return nil, errors.New("plugin crashed")
+		}
+		return &Answer{}, nil
+	}
+	r := &engineRig{store: st, sender: s, engine: New(st, map[string]Sender{"exec": budgetSender{s}}, fastPolicy(), nil)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.engine.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	d := r.accept(t, "exec:deploy", "x")
+	if got := r.waitStatus(t, d.ID, store.Delivered); got.Attempts != 2 {
+		t.Fatalf("attempts %d, want 2", got.Attempts)
+	}
+}

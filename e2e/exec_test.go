@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,56 +84,52 @@ echo deployed
 	if err := json.Unmarshal([]byte(read("event.json")), &ev); err != nil || ev.Type != "push" || ev.Repo != "octo-org/app" || ev.Payload["ref"] != "refs/heads/main" {
 		t.Fatalf("event file %s (%v)", read("event.json"), err)
 	}
-	task := waitDelivery(t, srv, tasks[0], "delivered")
-	if task.Attempts[0].Response.ExitCode == nil || *task.Attempts[0].Response.ExitCode != 0 || !strings.Contains(task.Attempts[0].Response.Body, "deployed") {
+	task := waitTask(t, srv, tasks[0], "succeeded")
+	if task.Route != "deploy" || task.ExitCode == nil || *task.ExitCode != 0 || !strings.Contains(task.Output, "deployed") {
 		t.Fatalf("succeeded task %+v", task)
 	}
 
 	_, tasks = push("octo-org/fail")
-	task = waitDelivery(t, srv, tasks[0], "dead")
-	a := task.Attempts
-	if len(a) != 1 || a[0].Error != "exit status 3" || a[0].Response.ExitCode == nil || *a[0].Response.ExitCode != 3 ||
-		!strings.Contains(a[0].Response.Body, "deploy broke") {
+	task = waitTask(t, srv, tasks[0], "dead")
+	if len(task.History) != 1 || task.Error != "exit status 3" || task.ExitCode == nil || *task.ExitCode != 3 ||
+		!strings.Contains(task.Output, "deploy broke") {
 		t.Fatalf("failed task: %+v", task)
+	}
+
+	// The same from the command line.
+	out1, errOut, code := cli(t, nil, "tasks", "show", tasks[0], "--server", srv.url, "--admin-token", "e2e-admin-token-0123456789abcdef")
+	if code != 0 || !regexp.MustCompile(`status\s+dead`).MatchString(out1) || !regexp.MustCompile(`exit code\s+3`).MatchString(out1) ||
+		!strings.Contains(out1, "deploy broke") {
+		t.Fatalf("tasks show: exit %d\n%s%s", code, out1, errOut)
+	}
+	out1, errOut, code = cli(t, nil, "tasks", "list", "--status", "succeeded", "--server", srv.url, "--admin-token", "e2e-admin-token-0123456789abcdef")
+	if code != 0 || strings.Count(out1, "exec:deploy") != 1 || !strings.Contains(out1, "succeeded") {
+		t.Fatalf("tasks list: exit %d\n%s%s", code, out1, errOut)
 	}
 }
 
-// taskView is a delivery as GET /api/events/{id} shows it.
+// taskView is a task as GET /api/tasks/{id} shows it.
 type taskView struct {
 	ID       string
 	Status   string
-	Attempts []struct {
-		Error    string
-		Response struct {
-			Body     string
-			ExitCode *int `json:"exit_code"`
-		}
-	}
+	Route    string
+	ExitCode *int `json:"exit_code"`
+	Output   string
+	Error    string
+	History  []struct{ Error string }
 }
 
-// waitDelivery polls the API until delivery id has status.
-func waitDelivery(t *testing.T, srv *server, id, status string) taskView {
+// waitTask polls the tasks API until task id has status.
+func waitTask(t *testing.T, srv *server, id, status string) taskView {
 	t.Helper()
-	var found taskView
-	waitFor(t, "delivery "+id+" "+status, 20*time.Second, func() bool {
-		resp, b := send(t, "GET", srv.url+"/api/events?limit=10", nil, http.Header{"Authorization": {"Bearer e2e-admin-token-0123456789abcdef"}})
+	var task taskView
+	waitFor(t, "task "+id+" "+status, 20*time.Second, func() bool {
+		resp, b := send(t, "GET", srv.url+"/api/tasks/"+id, nil, http.Header{"Authorization": {"Bearer e2e-admin-token-0123456789abcdef"}})
 		if resp.StatusCode != 200 {
-			t.Fatalf("list: %d %s", resp.StatusCode, b)
+			t.Fatalf("task %s: %d %s", id, resp.StatusCode, b)
 		}
-		var list struct{ Events []struct{ ID string } }
-		_ = json.Unmarshal(b, &list)
-		for _, e := range list.Events {
-			_, b := send(t, "GET", srv.url+"/api/events/"+e.ID, nil, http.Header{"Authorization": {"Bearer e2e-admin-token-0123456789abcdef"}})
-			var detail struct{ Deliveries []taskView }
-			_ = json.Unmarshal(b, &detail)
-			for _, d := range detail.Deliveries {
-				if d.ID == id && d.Status == status {
-					found = d
-					return true
-				}
-			}
-		}
-		return false
+		task = taskView{}
+		return json.Unmarshal(b, &task) == nil && task.Status == status
 	})
-	return found
+	return task
 }

@@ -36,6 +36,8 @@ func (s *Server) routesAPI(e *echo.Echo) {
 	g.POST("/events/:id/replay", a.auth(a.replay))
 	g.POST("/deliveries/:id/retry", a.auth(a.retry))
 	g.GET("/channels", a.auth(a.listChannels))
+	g.GET("/tasks", a.auth(a.listTasks))
+	g.GET("/tasks/:id", a.auth(a.showTask))
 }
 
 // principal is who an /api request acts for: the admin, or the owner of

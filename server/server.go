@@ -63,6 +63,8 @@ type Deliveries interface {
 	Complete(ctx context.Context, d *store.Delivery, start time.Time, a *delivery.Answer, err error)
 	// Policy is its retry policy; its Timeout bounds every attempt.
 	Policy() delivery.Policy
+	// Running reports whether a delivery is being attempted now.
+	Running(deliveryID string) (since time.Time, ok bool)
 }
 
 // Config configures a Server.

@@ -151,6 +151,17 @@ type Filter struct {
 	Limit int
 }
 
+// TaskFilter selects tasks: deliveries to plugin and exec targets.
+type TaskFilter struct {
+	Route string
+	// Status is a delivery state: Pending, Delivered or Dead.
+	Status string
+	// Before continues a listing: tasks older than this delivery id.
+	Before string
+	// Limit bounds the page; 0 means 50.
+	Limit int
+}
+
 // EventSummary is a listed event: no body, and its overall status.
 type EventSummary struct {
 	Event
@@ -231,6 +242,8 @@ type Events interface {
 	Attempts(ctx context.Context, deliveryID string) ([]Attempt, error)
 	// List returns events matching f, newest first.
 	List(ctx context.Context, f Filter) ([]EventSummary, error)
+	// Tasks returns deliveries to targets other than tunnels, newest first.
+	Tasks(ctx context.Context, f TaskFilter) ([]*Delivery, error)
 	// Close waits for pending writes and closes the store.
 	Close() error
 }

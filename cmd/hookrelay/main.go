@@ -32,6 +32,8 @@ Usage:
                              an event with its body, deliveries and attempts
   hookrelay replay EVENT_ID [--to tunnel:NAME] [--edit]
                              deliver a stored event again, or an edited copy of it
+  hookrelay tasks list|show [TASK_ID]
+                             the runs of exec and plugin routes, and their status
   hookrelay version          print the version
 
 Run "hookrelay COMMAND -h" for the flags of a command.
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runEvents(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return runReplay(ctx, args[1:], stdout, stderr)
+	case "tasks":
+		return runTasks(ctx, args[1:], stdout, stderr)
 	case "plugin":
 		return runPlugin(args[1:], stderr)
 	case "version", "--version":

@@ -129,3 +129,39 @@ func nullable(b []byte) any {
 	}
 	return string(b)
 }
+
+// Tasks returns deliveries to targets other than tunnels, newest first.
+func (s *Store) Tasks(ctx context.Context, f store.TaskFilter) ([]*store.Delivery, error) {
+	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE target NOT LIKE 'tunnel:%'`
+	var args []any
+	if f.Route != "" {
+		q += ` AND route = ?`
+		args = append(args, f.Route)
+	}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if f.Before != "" {
+		q += ` AND seq < (SELECT seq FROM deliveries WHERE id = ?)`
+		args = append(args, f.Before)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("listing tasks: %w", err)
+	}
+	defer rows.Close()
+	out := []*store.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

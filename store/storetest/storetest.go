@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -66,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T, opts Options) store.Events) {
 		{"List", testList},
 		{"ListPaging", testListPaging},
 		{"ListChannelStatus", testListChannelStatus},
+		{"Tasks", testTasks},
 		{"NotFound", testNotFound},
 		{"ConcurrentAccept", testConcurrentAccept},
 		{"ConcurrentLimits", testConcurrentLimits},
@@ -1043,6 +1045,48 @@ func testListChannelStatus(t *testing.T, open func(*testing.T, Options) store.Ev
 		byStatus, err := h.s.List(t.Context(), store.Filter{Channel: tt.channel, Status: tt.want})
 		if err != nil || len(byStatus) != 1 {
 			t.Fatalf("List(channel %q, status %s) = %d events, %v; want 1", tt.channel, tt.want, len(byStatus), err)
+		}
+	}
+}
+
+// Tasks are the deliveries to plugin and exec targets, newest first,
+// filtered and paged.
+func testTasks(t *testing.T, open func(*testing.T, Options) store.Events) {
+	h := newHarness(t, open, Options{})
+	var ids []string
+	for i := range 3 {
+		ds := h.accept(h.event(nil), "tunnel:a", "exec:deploy", "plugin:notify")
+		ids = append(ids, ds[1].ID, ds[2].ID)
+		if i == 0 {
+			h.finish(ds[1], store.Dead)
+		}
+	}
+	all, err := h.s.Tasks(t.Context(), store.TaskFilter{})
+	if err != nil || len(all) != 6 || all[0].ID != ids[5] || all[5].ID != ids[0] {
+		t.Fatalf("Tasks() = %d tasks (%v), want the 6 non-tunnel deliveries newest first", len(all), err)
+	}
+	for _, d := range all {
+		if strings.HasPrefix(d.Target, "tunnel:") {
+			t.Fatalf("a tunnel delivery is listed as a task: %+v", d)
+		}
+	}
+	tests := []struct {
+		name string
+		f    store.TaskFilter
+		want []string
+	}{
+		{"route", store.TaskFilter{Route: "route-exec:deploy"}, []string{ids[4], ids[2], ids[0]}},
+		{"status", store.TaskFilter{Status: store.Dead}, []string{ids[0]}},
+		{"page", store.TaskFilter{Before: ids[3], Limit: 2}, []string{ids[2], ids[1]}},
+	}
+	for _, tt := range tests {
+		got, err := h.s.Tasks(t.Context(), tt.f)
+		var gotIDs []string
+		for _, d := range got {
+			gotIDs = append(gotIDs, d.ID)
+		}
+		if err != nil || strings.Join(gotIDs, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%s: Tasks = %v, %v; want %v", tt.name, gotIDs, err, tt.want)
 		}
 	}
 }

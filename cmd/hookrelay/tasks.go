@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hookrelay/hookrelay/server"
+)
+
+const tasksUsage = `Usage:
+  hookrelay tasks list [flags]    script and plugin runs, newest first (admin token)
+  hookrelay tasks show TASK_ID    one run: status, exit code, output, every attempt
+`
+
+// runTasks is "hookrelay tasks": the runs of exec and plugin routes.
+func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, tasksUsage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "list":
+		return runTasksList(ctx, args[1:], stdout, stderr)
+	case "show":
+		return runTasksShow(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, tasksUsage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "hookrelay tasks: unknown command %q\n\n%s", args[0], tasksUsage)
+		return exitUsage
+	}
+}
+
+func runTasksList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tasks list", flag.ContinueOnError)
+	usageFor(fs, "hookrelay tasks list [flags]")
+	var cf connFlags
+	cf.register(fs)
+	route := fs.String("route", "", "only runs of this route")
+	status := fs.String("status", "", "only tasks with this status: queued, running, succeeded, failed or dead")
+	limit := fs.Int("limit", server.DefaultListLimit, "at most this many tasks (up to "+strconv.Itoa(server.MaxListLimit)+")")
+	before := fs.String("before", "", "only tasks older than this task id: the next page of a listing")
+	asJSON := fs.Bool("json", false, "print the server's JSON answer")
+	if _, code, ok := parseArgs(fs, args, 0, "no arguments", stderr); !ok {
+		return code
+	}
+	c, code, ok := cf.connect("tasks list", stderr)
+	if !ok {
+		return code
+	}
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	for k, v := range map[string]string{"route": *route, "status": *status, "before": *before} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, "GET", "/tasks", q, nil, &raw); err != nil {
+		return fail(stderr, "tasks list", err)
+	}
+	if *asJSON {
+		return printJSON(stdout, stderr, raw)
+	}
+	var l server.TaskList
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return fail(stderr, "tasks list", fmt.Errorf("decoding the answer: %w", err))
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CREATED\tTASK\tROUTE\tTARGET\tSTATUS\tATTEMPTS\tEXIT")
+	for _, t := range l.Tasks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.CreatedAt.Local().Format(time.DateTime), t.ID, orDash(t.Route),
+			t.Target, t.Status, t.Attempts, exitOf(t.ExitCode))
+	}
+	if err := tw.Flush(); err != nil {
+		return fail(stderr, "tasks list", err)
+	}
+	if l.Next != "" {
+		fmt.Fprintf(stderr, "more tasks: add --before %s\n", l.Next)
+	}
+	return exitOK
+}
+
+func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tasks show", flag.ContinueOnError)
+	usageFor(fs, "hookrelay tasks show TASK_ID [flags]")
+	var cf connFlags
+	cf.register(fs)
+	asJSON := fs.Bool("json", false, "print the server's JSON answer")
+	pos, code, ok := parseArgs(fs, args, 1, "one task id", stderr)
+	if !ok {
+		return code
+	}
+	c, code, ok := cf.connect("tasks show", stderr)
+	if !ok {
+		return code
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, "GET", "/tasks/"+url.PathEscape(pos[0]), nil, nil, &raw); err != nil {
+		return fail(stderr, "tasks show", err)
+	}
+	if *asJSON {
+		return printJSON(stdout, stderr, raw)
+	}
+	var t server.Task
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return fail(stderr, "tasks show", fmt.Errorf("decoding the answer: %w", err))
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "task\t%s\nevent\t%s\nroute\t%s\ntarget\t%s\nstatus\t%s\nattempts\t%d\nexit code\t%s\n",
+		t.ID, t.EventID, orDash(t.Route), t.Target, t.Status, t.Attempts, exitOf(t.ExitCode))
+	if !t.StartedAt.IsZero() {
+		fmt.Fprintf(tw, "started\t%s\n", t.StartedAt.Local().Format(time.DateTime))
+	}
+	if !t.EndedAt.IsZero() {
+		fmt.Fprintf(tw, "ended\t%s (%s)\n", t.EndedAt.Local().Format(time.DateTime), t.EndedAt.Sub(t.StartedAt).Round(time.Millisecond))
+	}
+	if !t.NextAt.IsZero() {
+		fmt.Fprintf(tw, "next attempt\t%s\n", t.NextAt.Local().Format(time.DateTime))
+	}
+	if t.Error != "" {
+		fmt.Fprintf(tw, "error\t%s\n", t.Error)
+	}
+	if err := tw.Flush(); err != nil {
+		return fail(stderr, "tasks show", err)
+	}
+	if t.Output != "" {
+		fmt.Fprintf(stdout, "\n%s", t.Output)
+		if !strings.HasSuffix(t.Output, "\n") {
+			fmt.Fprintln(stdout)
+		}
+	}
+	return exitOK
+}
+
+// exitOf formats an exit code, or "-" when there is none yet.
+func exitOf(code *int) string {
+	if code == nil {
+		return "-"
+	}
+	return strconv.Itoa(*code)
+}

@@ -1,0 +1,156 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hookrelay/hookrelay/store"
+)
+
+// Task states, as GET /api/tasks shows a delivery to a plugin or exec
+// target.
+const (
+	TaskQueued    = "queued"    // waiting for its first attempt
+	TaskRunning   = "running"   // being attempted now
+	TaskSucceeded = "succeeded" // delivered
+	TaskFailed    = "failed"    // its last attempt failed; another is due
+	TaskDead      = "dead"      // out of attempts or time
+)
+
+// Task is a delivery to a plugin or exec target, with its status.
+type Task struct {
+	ID      string `json:"id"`
+	EventID string `json:"event_id"`
+	Route   string `json:"route"`
+	Target  string `json:"target"`
+	Status  string `json:"status"`
+	// Attempts made so far.
+	Attempts  int       `json:"attempts"`
+	CreatedAt time.Time `json:"created_at"`
+	// StartedAt is when its current or last attempt began, EndedAt when
+	// its last attempt ended.
+	StartedAt time.Time `json:"started_at,omitzero"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
+	// NextAt is when a failed task is tried again.
+	NextAt time.Time `json:"next_attempt_at,omitzero"`
+	// ExitCode, Output and Error are its last attempt's.
+	ExitCode *int   `json:"exit_code,omitempty"`
+	Output   string `json:"output,omitempty"`
+	Error    string `json:"error,omitempty"`
+	// History is every attempt (GET /api/tasks/{id} only).
+	History []store.Attempt `json:"history,omitempty"`
+}
+
+// TaskList is the answer to GET /api/tasks.
+type TaskList struct {
+	Tasks []Task `json:"tasks"`
+	Next  string `json:"next"`
+}
+
+// errTasksAdminOnly refuses channel tokens: tasks belong to no channel.
+var errTasksAdminOnly = echo.NewHTTPError(http.StatusForbidden, "tasks belong to no channel: use the admin token")
+
+var taskStatuses = []string{TaskQueued, TaskRunning, TaskSucceeded, TaskFailed, TaskDead}
+
+// task describes d; with the attempts, in full.
+func (a *api) task(d *store.Delivery, attempts []store.Attempt, full bool) Task {
+	t := Task{ID: d.ID, EventID: d.EventID, Route: d.Route, Target: d.Target, Attempts: d.Attempts, CreatedAt: d.CreatedAt}
+	if n := len(attempts); n > 0 {
+		last := attempts[n-1]
+		t.StartedAt, t.EndedAt, t.Error = last.At, last.At.Add(last.Duration), last.Error
+		if last.Response != nil {
+			t.ExitCode, t.Output = last.Response.ExitCode, last.Response.Body
+		}
+	}
+	switch d.Status {
+	case store.Delivered:
+		t.Status = TaskSucceeded
+	case store.Dead:
+		t.Status = TaskDead
+	default:
+		t.Status, t.NextAt = TaskFailed, d.NextAt
+		if d.Attempts == 0 {
+			t.Status, t.NextAt = TaskQueued, time.Time{}
+		}
+		if since, ok := a.s.cfg.Deliveries.Running(d.ID); ok {
+			t.Status, t.StartedAt, t.EndedAt, t.NextAt = TaskRunning, since, time.Time{}, time.Time{}
+		}
+	}
+	if full {
+		t.History = attempts
+	}
+	return t
+}
+
+// listTasks answers GET /api/tasks?route=&status=&before=&limit= (admin).
+func (a *api) listTasks(c echo.Context, p principal) error {
+	if !p.admin {
+		return errTasksAdminOnly
+	}
+	q := c.QueryParams()
+	status := q.Get("status")
+	if status != "" && !slices.Contains(taskStatuses, status) {
+		return echo.NewHTTPError(http.StatusBadRequest, "status must be one of "+strings.Join(taskStatuses, ", "))
+	}
+	limit := DefaultListLimit
+	if v := q.Get("limit"); v != "" {
+		var err error
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxListLimit {
+			return echo.NewHTTPError(http.StatusBadRequest, "limit must be a number from 1 to "+strconv.Itoa(MaxListLimit))
+		}
+	}
+	f := store.TaskFilter{Route: q.Get("route"), Before: q.Get("before"), Limit: limit + 1}
+	switch status { // narrow in the store where a state maps to one
+	case TaskSucceeded:
+		f.Status = store.Delivered
+	case TaskDead:
+		f.Status = store.Dead
+	case TaskQueued, TaskRunning, TaskFailed:
+		f.Status = store.Pending
+	}
+	ctx := c.Request().Context()
+	ds, err := a.s.cfg.Events.Tasks(ctx, f)
+	if err != nil {
+		return err
+	}
+	out := TaskList{Tasks: []Task{}}
+	if len(ds) > limit {
+		out.Next, ds = ds[limit-1].ID, ds[:limit]
+	}
+	for _, d := range ds {
+		attempts, err := a.s.cfg.Events.Attempts(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		if t := a.task(d, attempts, false); status == "" || t.Status == status {
+			out.Tasks = append(out.Tasks, t)
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// showTask answers GET /api/tasks/{id} (admin).
+func (a *api) showTask(c echo.Context, p principal) error {
+	if !p.admin {
+		return errTasksAdminOnly
+	}
+	ctx := c.Request().Context()
+	d, err := a.s.cfg.Events.Delivery(ctx, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && strings.HasPrefix(d.Target, "tunnel:")) {
+		return echo.NewHTTPError(http.StatusNotFound, "no task "+c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	attempts, err := a.s.cfg.Events.Attempts(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a.task(d, attempts, true))
+}

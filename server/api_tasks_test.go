@@ -1,0 +1,54 @@
+package server
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/store"
+)
+
+// runningOnly reports one delivery as in flight.
+type runningOnly struct {
+	Deliveries
+	id    string
+	since time.Time
+}
+
+func (r runningOnly) Running(id string) (time.Time, bool) { return r.since, id == r.id }
+
+func TestTaskStatus(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	code := 2
+	failedAttempt := []store.Attempt{{N: 1, At: now, Duration: time.Second, Outcome: store.OutcomeFailed, Error: "exit status 2",
+		Response: &store.Response{ExitCode: &code, Body: "oops"}}}
+	a := &api{s: &Server{cfg: Config{Deliveries: runningOnly{id: "run", since: now.Add(time.Minute)}}}}
+	tests := []struct {
+		name       string
+		d          store.Delivery
+		attempts   []store.Attempt
+		want       string
+		wantNext   bool
+		wantExit   *int
+		wantOutput string
+	}{
+		{"queued", store.Delivery{ID: "q", Status: store.Pending}, nil, TaskQueued, false, nil, ""},
+		{"running", store.Delivery{ID: "run", Status: store.Pending}, nil, TaskRunning, false, nil, ""},
+		{"failed, retry due", store.Delivery{ID: "f", Status: store.Pending, Attempts: 1, NextAt: now.Add(time.Hour)}, failedAttempt, TaskFailed, true, &code, "oops"},
+		{"succeeded", store.Delivery{ID: "s", Status: store.Delivered, Attempts: 1}, nil, TaskSucceeded, false, nil, ""},
+		{"dead", store.Delivery{ID: "d", Status: store.Dead, Attempts: 1}, failedAttempt, TaskDead, false, &code, "oops"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := a.task(&tt.d, tt.attempts, true)
+			if got.Status != tt.want || !got.NextAt.IsZero() != tt.wantNext || (got.ExitCode == nil) != (tt.wantExit == nil) || got.Output != tt.wantOutput {
+				t.Fatalf("task %+v, want status %s", got, tt.want)
+			}
+			if tt.want == TaskRunning && !got.StartedAt.Equal(now.Add(time.Minute)) {
+				t.Fatalf("a running task started at %s", got.StartedAt)
+			}
+			if len(tt.attempts) > 0 && (!got.EndedAt.Equal(now.Add(time.Second)) || len(got.History) != 1) {
+				t.Fatalf("ended %s, history %d", got.EndedAt, len(got.History))
+			}
+		})
+	}
+}
