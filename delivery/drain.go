@@ -3,13 +3,16 @@ package delivery
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/hookrelay/hookrelay/store"
 )
 
-// drain delivers target's queue in order while the target is ready.
+// drain delivers target's queue while the target is ready: strictly in
+// order, one at a time, or, for a target whose Limits allow several at
+// once, up to that many, started in order.
 func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 	kind, name := splitTarget(target)
 	sender := e.senders[kind]
@@ -18,52 +21,111 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 		e.retire(target, w)
 		return
 	}
+	inflight := map[string]bool{}
+	done := make(chan string)
+	defer func() { // a worker ends only with its attempts
+		for len(inflight) > 0 {
+			delete(inflight, <-done)
+		}
+	}()
 	for ctx.Err() == nil {
-		d, err := e.q.Next(ctx, target)
-		if errors.Is(err, store.ErrNotFound) {
+		parallel := max(1, e.limits(target).Parallel)
+		if len(inflight) >= parallel {
+			delete(inflight, <-done)
+			continue
+		}
+		ds, err := e.q.Pending(ctx, target, len(inflight)+4*parallel)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("reading queue", "target", target, "err", err)
+			}
+			e.wait(ctx, w, done, inflight, 5*time.Second)
+			continue
+		}
+		ds = slices.DeleteFunc(ds, func(d *store.Delivery) bool { return inflight[d.ID] })
+		if len(ds) == 0 {
+			if len(inflight) > 0 {
+				e.wait(ctx, w, done, inflight, time.Hour)
+				continue
+			}
 			if e.retire(target, w) {
 				return
 			}
 			continue
 		}
-		if err != nil {
-			if ctx.Err() == nil {
-				e.log.Error("reading queue", "target", target, "err", err)
-			}
-			e.sleep(ctx, w, 5*time.Second)
-			continue
-		}
 		now := time.Now()
+		d, due := e.pick(ds, parallel, now)
 		switch {
-		case e.isHeld(d.ID):
-			e.sleep(ctx, w, time.Minute) // Complete kicks
+		case d == nil:
+			e.wait(ctx, w, done, inflight, due.Sub(now)) // nothing due yet
 		case now.Sub(d.CreatedAt) >= e.policy.MaxAge:
 			e.expire(ctx, d, now)
-		case d.NextAt.After(now):
-			e.sleep(ctx, w, d.NextAt.Sub(now))
 		case !sender.Ready(name):
 			// The client is away; attaching kicks the queue again. Until
 			// then, the head dies at MaxAge even if nothing else happens.
-			e.sleep(ctx, w, d.CreatedAt.Add(e.policy.MaxAge).Sub(now))
+			e.wait(ctx, w, done, inflight, d.CreatedAt.Add(e.policy.MaxAge).Sub(now))
 		default:
-			e.attempt(ctx, sender, name, d)
+			inflight[d.ID] = true
+			go func() {
+				e.attempt(ctx, sender, name, d)
+				done <- d.ID
+			}()
 		}
 	}
 }
 
-// sleep waits for d, a kick, or the end of ctx.
-func (e *Engine) sleep(ctx context.Context, w *worker, d time.Duration) {
+// pick chooses the delivery to attempt next among a queue's pending ones,
+// oldest first: in a strictly ordered queue (parallel 1) only the head,
+// else the oldest that is due. Expired ones are picked at once, to die.
+// When none is due, it returns the time the first one will be.
+func (e *Engine) pick(ds []*store.Delivery, parallel int, now time.Time) (*store.Delivery, time.Time) {
+	if parallel == 1 {
+		ds = ds[:1]
+	}
+	var due time.Time
+	for _, d := range ds {
+		switch {
+		case now.Sub(d.CreatedAt) >= e.policy.MaxAge:
+			return d, now
+		case e.isHeld(d.ID):
+			// Complete kicks the queue.
+			if due.IsZero() || now.Add(time.Minute).Before(due) {
+				due = now.Add(time.Minute)
+			}
+		case d.NextAt.After(now):
+			if due.IsZero() || d.NextAt.Before(due) {
+				due = d.NextAt
+			}
+		default:
+			return d, now
+		}
+	}
+	return nil, due
+}
+
+// wait waits for d, a kick, an attempt of the worker's to end (then
+// forgotten from inflight), or the end of ctx.
+func (e *Engine) wait(ctx context.Context, w *worker, done <-chan string, inflight map[string]bool, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-w.kick:
+	case id := <-done:
+		delete(inflight, id)
 	case <-t.C:
 	}
 }
 
 // attempt makes one attempt of d and records it.
 func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.Delivery) {
+	// The queue was read a moment ago: a held attempt may have completed,
+	// or a retry by hand changed the delivery, since.
+	cur, err := e.q.Delivery(ctx, d.ID)
+	if err != nil || cur.Status != store.Pending || e.isHeld(d.ID) {
+		return
+	}
+	d = cur
 	ev, err := e.q.Event(ctx, d.EventID)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -73,7 +135,7 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 		return
 	}
 	start := time.Now()
-	_, timeout := e.limits(d.Target)
+	timeout := e.limits(d.Target).Timeout
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	e.setRunning(d.ID, start)
 	a, err := s.Send(actx, name, ev, d)
@@ -104,7 +166,7 @@ func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time,
 	if a != nil {
 		o.Attempt.Response = &store.Response{Header: a.Header, Body: string(a.Body), Truncated: a.Truncated, ExitCode: a.ExitCode}
 	}
-	budget, _ := e.limits(d.Target)
+	budget := e.limits(d.Target).MaxAttempts
 	if err != nil {
 		// No answer (a plugin that crashed, a tunnel that broke) is not the
 		// target's failure: its own budget is for failed answers.
@@ -131,21 +193,22 @@ func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time,
 	}
 }
 
-// limits are target's attempt budget and timeout: its sender's, or the
-// policy's.
-func (e *Engine) limits(target string) (maxAttempts int, timeout time.Duration) {
-	maxAttempts, timeout = e.policy.MaxAttempts, e.policy.Timeout
+// limits are target's sender's Limits, with the policy's where it sets
+// none.
+func (e *Engine) limits(target string) Limits {
 	kind, name := splitTarget(target)
-	if l, ok := e.senders[kind].(Limited); ok {
-		n, t := l.Limits(name)
-		if n > 0 {
-			maxAttempts = n
-		}
-		if t > 0 {
-			timeout = t
-		}
+	var l Limits
+	if s, ok := e.senders[kind].(Limited); ok {
+		l = s.Limits(name)
 	}
-	return maxAttempts, timeout
+	if l.MaxAttempts <= 0 {
+		l.MaxAttempts = e.policy.MaxAttempts
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = e.policy.Timeout
+	}
+	l.Parallel = max(l.Parallel, 1)
+	return l
 }
 
 // expire kills a delivery that waited longer than the policy's MaxAge.

@@ -16,10 +16,11 @@ import (
 
 // Queue is the part of the event store the engine uses.
 type Queue interface {
-	Next(ctx context.Context, target string) (*store.Delivery, error)
+	Pending(ctx context.Context, target string, limit int) ([]*store.Delivery, error)
 	Finish(ctx context.Context, d *store.Delivery, o store.Outcome) error
 	Targets(ctx context.Context) ([]string, error)
 	Event(ctx context.Context, id string) (*store.Event, error)
+	Delivery(ctx context.Context, id string) (*store.Delivery, error)
 }
 
 // Engine drains the queues. It is safe for concurrent use.

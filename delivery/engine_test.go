@@ -325,7 +325,7 @@ func TestEngineRetryByHandGetsAFreshBudget(t *testing.T) {
 // route without retries has.
 type budgetSender struct{ *fakeSender }
 
-func (budgetSender) Limits(string) (int, time.Duration) { return 1, 0 }
+func (budgetSender) Limits(string) Limits { return Limits{MaxAttempts: 1} }
 
 // A failed answer (a script's non-zero exit) fails whatever its status,
 // and a target's own budget replaces the policy's.
@@ -383,5 +383,80 @@ func TestEngineNoAnswerIsRetriedBeyondTargetBudget(t *testing.T) {
 	d := r.accept(t, "exec:deploy", "x")
 	if got := r.waitStatus(t, d.ID, store.Delivered); got.Attempts != 2 {
 		t.Fatalf("attempts %d, want 2", got.Attempts)
+	}
+}
+
+// parallelSender lets three deliveries of a target run at once.
+type parallelSender struct{ *fakeSender }
+
+func (parallelSender) Limits(string) Limits { return Limits{Parallel: 3} }
+
+// A target with Parallel 3 has three attempts in flight at once, never
+// more, started in queue order; one waiting for a retry holds back none.
+func TestEngineParallelTarget(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := newFakeSender()
+	s.setReady("job", true)
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	release := make(chan struct{})
+	failedOnce := false
+	s.answer = func(_ string, ev *store.Event, _ *store.Delivery) (*Answer, error) {
+		mu.Lock()
+		if string(ev.Body) == "0" && !failedOnce {
+			failedOnce = true
+			mu.Unlock()
+			return &Answer{Failed: "first try fails"}, nil
+		}
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return &Answer{}, nil
+	}
+	p := fastPolicy()
+	p.MinBackoff, p.MaxBackoff = 200*time.Millisecond, 200*time.Millisecond
+	r := &engineRig{store: st, sender: s, engine: New(st, map[string]Sender{"exec": parallelSender{s}}, p, nil)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.engine.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	var ds []*store.Delivery
+	for i := range 7 {
+		ds = append(ds, r.accept(t, "exec:job", strconv.Itoa(i)))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := inFlight
+		mu.Unlock()
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d attempts in flight, want 3", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // a fourth would show up now
+	close(release)
+	for _, d := range ds {
+		r.waitStatus(t, d.ID, store.Delivered)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most != 3 {
+		t.Fatalf("at most %d attempts at once, want 3", most)
+	}
+	got := r.sender.attempts()
+	if got[0] != "job 0 1" || got[1] != "job 1 1" || got[len(got)-1] != "job 0 2" {
+		t.Fatalf("attempts %v: want queue order, and the failed first one retried last", got)
 	}
 }

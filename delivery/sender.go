@@ -28,11 +28,21 @@ type Answer struct {
 	ExitCode *int
 }
 
-// Limited is a Sender whose targets set their own attempt budget and
-// attempt timeout (a script route's retries and timeout); zeros keep the
-// policy's.
+// Limits are a target's own delivery settings (a script route's retries,
+// timeout and concurrency); zero fields keep the policy's.
+type Limits struct {
+	MaxAttempts int
+	Timeout     time.Duration
+	// Parallel is how many of the target's deliveries may be attempted at
+	// once. Above 1 they start in queue order but may end in any order, and
+	// one that waits for a retry does not hold back the rest; 1 (the
+	// default) delivers strictly in order.
+	Parallel int
+}
+
+// Limited is a Sender whose targets have Limits of their own.
 type Limited interface {
-	Limits(name string) (maxAttempts int, timeout time.Duration)
+	Limits(name string) Limits
 }
 
 // Sender delivers events to one kind of target ("tunnel", "plugin").

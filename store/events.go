@@ -223,8 +223,9 @@ type Events interface {
 	Accept(ctx context.Context, ev *Event, ds []*Delivery) error
 	// Enqueue adds deliveries of a stored event (a replay).
 	Enqueue(ctx context.Context, ds []*Delivery) error
-	// Next returns the head of target's queue: its oldest pending delivery.
-	Next(ctx context.Context, target string) (*Delivery, error)
+	// Pending returns up to limit of target's pending deliveries, oldest
+	// first (none: an empty list).
+	Pending(ctx context.Context, target string, limit int) ([]*Delivery, error)
 	// Finish records an attempt and the delivery's new state.
 	Finish(ctx context.Context, d *Delivery, o Outcome) error
 	// Retry makes a delivery pending again, due now, with a fresh age and

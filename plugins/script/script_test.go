@@ -525,7 +525,7 @@ func TestStopKillsProcessGroup(t *testing.T) {
 		},
 		{
 			name:      "timeout, SIGTERM ignored, SIGKILL after grace",
-			spec:      Spec{Command: grandchildScript(`trap "" TERM; `), Timeout: 300 * time.Millisecond, KillGrace: 200 * time.Millisecond},
+			spec:      Spec{Command: grandchildScript(`trap "" TERM; `), Timeout: time.Second, KillGrace: 200 * time.Millisecond},
 			wantTimed: true, wantSignal: "SIGKILL",
 		},
 		{
@@ -579,7 +579,9 @@ func TestHelperKilledOnTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := helperSpec(t, "sleep", tt.args...)
-			s.Timeout, s.KillGrace = 200*time.Millisecond, 300*time.Millisecond
+			// The timeout leaves the helper (this test binary, slow to start
+			// under -race on a busy machine) time to ignore SIGTERM first.
+			s.Timeout, s.KillGrace = 2*time.Second, 300*time.Millisecond
 			res := run(t, s)
 			if !res.TimedOut || res.Signal != tt.wantSignal {
 				t.Errorf("TimedOut %v Signal %q, want true %q", res.TimedOut, res.Signal, tt.wantSignal)

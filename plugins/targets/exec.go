@@ -46,12 +46,13 @@ var (
 // Ready is false only while the runner is down for good (crash loop).
 func (x *Exec) Ready(string) bool { return usable(x.Runner) }
 
-// Limits are the route's: 1 + retries attempts, each up to its timeout.
-func (x *Exec) Limits(route string) (int, time.Duration) {
+// Limits are the route's: 1 + retries attempts, each up to its timeout,
+// and its concurrency.
+func (x *Exec) Limits(route string) delivery.Limits {
 	if r := execRoute(x.Rules, route); r != nil {
-		return r.Exec.Retries + 1, r.Exec.Timeout + killGrace
+		return delivery.Limits{MaxAttempts: r.Exec.Retries + 1, Timeout: r.Exec.Timeout + killGrace, Parallel: r.Exec.Concurrency}
 	}
-	return 0, 0
+	return delivery.Limits{}
 }
 
 // Send renders the route's command for the event and runs it.

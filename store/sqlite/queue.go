@@ -23,16 +23,6 @@ func scanDelivery(row interface{ Scan(...any) error }) (*store.Delivery, error) 
 	return d, nil
 }
 
-// Next returns the oldest pending delivery of target.
-func (s *Store) Next(ctx context.Context, target string) (*store.Delivery, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT 1`, target)
-	d, err := scanDelivery(row)
-	if err != nil {
-		return nil, notFound(err, "queue of "+target)
-	}
-	return d, nil
-}
-
 // Finish records an attempt of d and its new state.
 func (s *Store) Finish(ctx context.Context, d *store.Delivery, o store.Outcome) error {
 	var resp []byte
@@ -153,6 +143,24 @@ func (s *Store) Tasks(ctx context.Context, f store.TaskFilter) ([]*store.Deliver
 	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("listing tasks: %w", err)
+	}
+	defer rows.Close()
+	out := []*store.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Pending returns up to limit of target's pending deliveries, oldest first.
+func (s *Store) Pending(ctx context.Context, target string, limit int) ([]*store.Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT ?`, target, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading the queue of %s: %w", target, err)
 	}
 	defer rows.Close()
 	out := []*store.Delivery{}

@@ -91,11 +91,23 @@ func accept(t *testing.T, s *Store, ev *store.Event, targets ...string) []*store
 	return ds
 }
 
+// head is the oldest pending delivery of target.
+func head(ctx context.Context, s *Store, target string) (*store.Delivery, error) {
+	ds, err := s.Pending(ctx, target, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return ds[0], nil
+}
+
 func finish(t *testing.T, s *Store, target, status string) *store.Delivery {
 	t.Helper()
-	d, err := s.Next(t.Context(), target)
+	d, err := head(t.Context(), s, target)
 	if err != nil {
-		t.Fatalf("Next(%s): %v", target, err)
+		t.Fatalf("head of %s: %v", target, err)
 	}
 	o := store.Outcome{Status: status, Attempt: store.Attempt{At: time.Now(), Outcome: store.OutcomeDelivered, Status: 200}}
 	if status == store.Pending {
@@ -161,7 +173,7 @@ func TestReopen(t *testing.T) {
 	if s.pending != wantABytes {
 		t.Errorf("undelivered bytes after reopening = %d, want %d", s.pending, wantABytes)
 	}
-	d, err := s.Next(t.Context(), "tunnel:a")
+	d, err := head(t.Context(), s, "tunnel:a")
 	if err != nil || d.ID != failed.ID || d.Status != store.Pending || d.Attempts != 1 {
 		t.Errorf("Next after reopening = %+v, %v; want %s pending after 1 attempt", d, err, failed.ID)
 	}
@@ -384,7 +396,7 @@ func TestPrune(t *testing.T) {
 			if q, _ := s.QueueLen(target); q != 1 {
 				t.Errorf("QueueLen(%s) = %d after Prune, want 1", target, q)
 			}
-			if _, err := s.Next(ctx, target); err != nil {
+			if _, err := head(ctx, s, target); err != nil {
 				t.Errorf("Next(%s) after Prune: %v", target, err)
 			}
 		}
