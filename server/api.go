@@ -38,6 +38,7 @@ func (s *Server) routesAPI(e *echo.Echo) {
 	g.GET("/channels", a.auth(a.listChannels))
 	g.GET("/tasks", a.auth(a.listTasks))
 	g.GET("/tasks/:id", a.auth(a.showTask))
+	g.GET("/plugins", a.auth(a.listPlugins))
 }
 
 // principal is who an /api request acts for: the admin, or the owner of

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hookrelay/hookrelay/plugins/host"
 	"github.com/hookrelay/hookrelay/store"
 )
 
@@ -153,4 +154,22 @@ func (a *api) showTask(c echo.Context, p principal) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, a.task(d, attempts, true))
+}
+
+// PluginList is the answer to GET /api/plugins.
+type PluginList struct {
+	Plugins map[string]host.Status `json:"plugins"`
+}
+
+// listPlugins answers GET /api/plugins (admin): each plugin process's
+// state, PID, restarts and last error; the script runner is "exec".
+func (a *api) listPlugins(c echo.Context, p principal) error {
+	if !p.admin {
+		return echo.NewHTTPError(http.StatusForbidden, "plugins belong to no channel: use the admin token")
+	}
+	out := PluginList{Plugins: map[string]host.Status{}}
+	if a.s.cfg.Plugins != nil {
+		out.Plugins = a.s.cfg.Plugins.PluginStates()
+	}
+	return c.JSON(http.StatusOK, out)
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hookrelay/hookrelay/delivery"
+	"github.com/hookrelay/hookrelay/plugins/host"
 	"github.com/hookrelay/hookrelay/store"
 	"github.com/hookrelay/hookrelay/tunnel"
 )
@@ -50,6 +51,12 @@ type Events interface {
 	store.Events
 	// QueueLen is the number and size of a target's pending deliveries.
 	QueueLen(target string) (n, bytes int64)
+}
+
+// PluginStates reports the state of each plugin process by name; the
+// script runner is "exec".
+type PluginStates interface {
+	PluginStates() map[string]host.Status
 }
 
 // Deliveries drains the stored queues (a *delivery.Engine).
@@ -94,6 +101,8 @@ type Config struct {
 	Deliveries Deliveries
 	// DefaultMode is the mode of channels that have none (store.ModeAuto).
 	DefaultMode string
+	// Plugins reports the plugin processes (nil: none).
+	Plugins PluginStates
 	// AdminToken grants the /api endpoints for every channel; channel
 	// tokens grant them for their own channel. Empty: no admin.
 	AdminToken string

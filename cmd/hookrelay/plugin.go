@@ -84,6 +84,15 @@ func (p *runningPlugins) runners() map[string]targets.Runner {
 	return out
 }
 
+// PluginStates reports every plugin's state; the script runner is "exec".
+func (p *runningPlugins) PluginStates() map[string]host.Status {
+	out := map[string]host.Status{"exec": p.script.State()}
+	for name, h := range p.named {
+		out[name] = h.State()
+	}
+	return out
+}
+
 // close stops every plugin process.
 func (p *runningPlugins) close() {
 	if p.script != nil {

@@ -150,6 +150,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer events.Close()
 	hub := tunnel.NewHub(log)
 	senders := map[string]delivery.Sender{"tunnel": delivery.TunnelSender{Hub: hub}}
+	var pluginStates server.PluginStates
 	if rules != nil {
 		plugins, err := startPlugins(ctx, rules.Current(), log)
 		if err != nil {
@@ -159,6 +160,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		defer plugins.close()
 		senders["exec"] = &targets.Exec{Rules: rules, Runner: plugins.script}
 		senders["plugin"] = &targets.Plugins{Rules: rules, Hosts: plugins.runners()}
+		pluginStates = plugins
 	}
 	engine := delivery.New(events, senders, policy, log)
 	hub.OnAttach(engine.KickChannel)
@@ -179,6 +181,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Deliveries:           engine,
 		DefaultMode:          *defaultMode,
 		AdminToken:           *adminToken,
+		Plugins:              pluginStates,
 		Log:                  log,
 	}
 	if rules != nil {

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# exec.sh measures script runs through hookrelay (issue 5): signed ~7 KB
+# GitHub push deliveries POSTed to /hooks/github at concurrency 16, each
+# matched by one `to: exec` route that runs /bin/true. It reports the
+# accepted events/s and the p50/p99 time until the 202 answer (the ack), the
+# runs finished per second, and the peak number of processes under the
+# server at once, which must stay bounded by the route's concurrency.
+#
+# It builds hookrelay, bench/echotarget and bench/hooksload into a temporary
+# directory, writes a hooks file, and starts `hookrelay server` with a fresh
+# data directory. A warm-up load (which also checks that deliveries are
+# accepted and that runs finish at all) is drained first. Then hooksload runs
+# for DURATION while the script samples, every 100 ms, the server's
+# descendant processes (the script-runner plugin and the commands it runs).
+# After the load it waits until the server has logged one finished run
+# (`msg=delivered ... target=exec:bench-true`) per accepted delivery.
+# runs/s = runs finished / (time from load start to the last run finished).
+# It prints a Markdown table and a check of the targets in bench/README.md.
+# Raw results go to bench/out/exec-<timestamp>.jsonl.
+#
+# Environment:
+#   QUICK=1              shorter runs (DURATION 3s, WARMUP 1s)
+#   DURATION=10s         measured time of the load
+#   WARMUP=2s            warm-up load before it, whose runs are drained first
+#   EXEC_CONCURRENCY=16  the route's concurrency: runs at once
+#   RUNS_WAIT=120        seconds the runs may take to finish after the load
+#   HOOKRELAY_BIN=       use this hookrelay executable instead of building ./cmd/hookrelay
+#   WAIT_SECS=30         how long to wait for a process's ready line, and for
+#                        the warm-up's runs
+#   KEEP_TMP=1           keep the temporary directory (binaries, logs, data dir)
+#   STRICT=1             exit 3 when a target is missed
+#   TMPDIR               where the temporary directory, data dir included, goes
+#
+# Exit status: 0 ok, 1 a request or a run failed, or the set-up broke, 3 a
+# target was missed with STRICT=1.
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init exec.sh hookrelay-exec
+set_durations 3s 1s 10s 2s
+conc=16
+exec_conc=${EXEC_CONCURRENCY:-16}
+runs_wait=${RUNS_WAIT:-120}
+route=bench-true
+target_runs=340 # runs/s, at least: adnanh/webhook does 310-340 here
+target_p99=20   # p99 ack latency in ms, at most
+# The server's descendants are the script-runner plugin and the commands it
+# runs, at most exec_conc at once; one more for a process caught between
+# fork and exec, or a plugin being restarted.
+target_procs=$((exec_conc + 2))
+
+[[ $exec_conc =~ ^[1-9][0-9]*$ ]] || die "EXEC_CONCURRENCY=$exec_conc is not a positive integer"
+[[ $runs_wait =~ ^[1-9][0-9]*$ ]] || die "RUNS_WAIT=$runs_wait is not a positive number of seconds"
+
+# ---- build -------------------------------------------------------------------
+
+build hooksload
+hooksload=$tmp/bin/hooksload
+
+# ---- set up ------------------------------------------------------------------
+
+# The server reads the secret from the environment through the hooks file;
+# hooksload gets it on its command line.
+HOOKRELAY_BENCH_SECRET=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+export HOOKRELAY_BENCH_SECRET
+hooks_file=$tmp/hooks.yaml
+cat >"$hooks_file" <<EOF
+# Written by bench/exec.sh: every GitHub push runs /bin/true.
+sources:
+  github:
+    provider: github
+    secret: "\${HOOKRELAY_BENCH_SECRET}"
+routes:
+  - name: $route
+    source: github
+    when: event.type == "push"
+    to: exec
+    with:
+      command: ["/bin/true"]
+      concurrency: $exec_conc
+      timeout: 30s
+EOF
+
+data=$tmp/data
+mkdir -p "$data"
+admin_token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+# Queue limits out of the way: the route's queue (target exec:$route) holds
+# whatever the runs have not caught up with.
+if ! start_server server "$data" --config "$hooks_file" --admin-token "$admin_token" \
+	--queue-max-events 10000000 --queue-max-bytes 64GiB --store-max 64GiB; then
+	die "the server exited with status $exited before listening; does it accept \`to: exec\` routes? $(head -c 500 "$tmp/server.err")"
+fi
+hooks_url=$server_url/hooks/github
+client_pid=$server_pid # check_alive looks at both; there is no client here
+server_log=$tmp/server.err
+
+open_results exec-
+data_fs=$(stat -f -c %T "$tmp")
+printf '{"kind":"meta","time":"%s","git":"%s","dirty":%s,"go":"%s","cpus":%s,"duration":"%s","warmup":"%s","concurrency":%s,"exec_concurrency":%s,"hookrelay":"%s","data_fs":"%s"}\n' \
+	"$stamp" "$rev" "$dirty" "$(go env GOVERSION)" "$(nproc)" "$duration" "$warmup" "$conc" "$exec_conc" "$hookrelay_src" "$data_fs" >"$jsonl"
+
+# ---- helpers -----------------------------------------------------------------
+
+# count_runs prints how many runs of the route the server has logged as
+# finished: delivered (exit 0), or dead (failed and out of attempts).
+count_runs() {
+	awk -v t="target=exec:$route" '
+		index($0, t) && / msg=delivered / { ok++ }
+		index($0, t) && / msg="delivery dead/ { dead++ }
+		END { print ok + 0, dead + 0 }' "$server_log"
+}
+
+# descendants PID prints how many processes descend from PID. It reads the
+# /proc/PID/task/TID/children lists with bash builtins only, so sampling every
+# 100 ms costs next to nothing; without them (a kernel built without
+# CONFIG_PROC_CHILDREN) it walks `ps` output, which costs a few ms of CPU.
+descendants() {
+	if [[ ! -e /proc/$1/task/$1/children ]]; then
+		ps -e -o pid=,ppid= | awk -v root="$1" '
+			{ kids[$2] = kids[$2] " " $1 }
+			END {
+				n = 0; q[1] = root; head = 1; tail = 1
+				while (head <= tail) {
+					k = split(kids[q[head++]], a, " ")
+					for (i = 1; i <= k; i++) { q[++tail] = a[i]; n++ }
+				}
+				print n
+			}'
+		return
+	fi
+	local n=0 todo=("$1") p f kids
+	while ((${#todo[@]})); do
+		p=${todo[-1]}
+		unset 'todo[-1]'
+		for f in /proc/"$p"/task/*/children; do
+			kids=()
+			read -r -d '' -a kids 2>/dev/null <"$f" || true # a process may be gone
+			todo+=("${kids[@]}")
+			n=$((n + ${#kids[@]}))
+		done
+	done
+	echo "$n"
+}
+
+# last_run_epoch prints, in seconds since the epoch, the time the server
+# logged the last finished run of the route.
+last_run_epoch() {
+	local t
+	t=$(awk -v t="target=exec:$route" 'index($0, t) && (/ msg=delivered / || / msg="delivery dead/) { last = $1 } END { sub(/^time=/, "", last); print last }' "$server_log")
+	[[ -n $t ]] && date -u -d "$t" +%s.%N
+}
+
+# wait_runs N SECS waits until at least N runs have finished, sampling the
+# server's processes into peak; it sets ok and dead, and returns 1 when SECS
+# pass first.
+wait_runs() {
+	local want=$1 deadline
+	deadline=$(calc 'printf "%.3f", v1 + v2' "$EPOCHREALTIME" "$2")
+	while :; do
+		sample
+		read -r ok dead < <(count_runs)
+		((ok + dead < want)) || return 0
+		if ! kill -0 "$server_pid" 2>/dev/null; then die "the server exited while $((want - ok - dead)) run(s) were still to finish"; fi
+		if [[ $(calc 'print (v1 >= v2)' "$EPOCHREALTIME" "$deadline") == 1 ]]; then return 1; fi
+		sleep 0.1
+	done
+}
+
+# sample raises peak to the server's current number of descendants.
+peak=0
+sample() {
+	local n
+	n=$(descendants "$server_pid")
+	((n <= peak)) || peak=$n
+}
+
+# ---- warm up -----------------------------------------------------------------
+
+# It also fails fast: deliveries refused, or accepted but never run.
+log "warm-up: c$conc for $warmup"
+load=("$hooksload" -url "$hooks_url" -secret "$HOOKRELAY_BENCH_SECRET" -json -c "$conc" -warmup 0)
+line=$("${load[@]}" -duration "$warmup" 2>"$tmp/warmup.err") ||
+	die "the warm-up deliveries to $hooks_url were not all accepted: $(head -c 500 "$tmp/warmup.err")"
+warm_accepted=$(field "$line" accepted)
+((warm_accepted > 0)) || die "the warm-up had no delivery accepted"
+log "warm-up: $warm_accepted accepted; waiting for their runs"
+if ! wait_runs "$warm_accepted" "$wait_secs"; then
+	die "the server accepted $warm_accepted deliveries but finished only $((ok + dead)) of their runs within ${wait_secs}s; are exec targets working?"
+fi
+((dead == 0)) || die "$dead of the warm-up's runs of /bin/true failed (delivery dead); see the server log"
+base_ok=$ok
+base_dead=$dead
+peak=0
+
+# ---- measure -----------------------------------------------------------------
+
+log "load: c$conc for $duration, processes sampled every 100 ms"
+load_start=$EPOCHREALTIME
+"${load[@]}" -duration "$duration" >"$tmp/load.out" 2>"$tmp/load.err" &
+load_pid=$!
+pids+=("$load_pid")
+while kill -0 "$load_pid" 2>/dev/null; do
+	sample
+	sleep 0.1
+done
+rc=0
+wait "$load_pid" || rc=$?
+forget "$load_pid"
+if [[ -s $tmp/load.err ]]; then cat "$tmp/load.err" >&2; fi
+line=$(cat "$tmp/load.out")
+[[ -n $line ]] || die "hooksload printed no result (exit $rc)"
+if ((rc)); then failed=$((failed + 1)); fi
+check_alive
+accepted=$(field "$line" accepted)
+
+log "load done: $accepted accepted; waiting up to ${runs_wait}s for their runs"
+if ! wait_runs $((base_ok + base_dead + accepted)) "$runs_wait"; then
+	die "only $((ok + dead - base_ok - base_dead)) of $accepted runs finished within ${runs_wait}s after the load"
+fi
+runs=$((ok - base_ok))
+dead_runs=$((dead - base_dead))
+last_end=$(last_run_epoch) || die "no time on the server's last finished run"
+span=$(calc 'printf "%.3f", v1 - v2' "$last_end" "$load_start")
+runs_per_s=$(calc 'if (v2 > 0) printf "%.1f", v1 / v2; else print 0' "$runs" "$span")
+
+sed -E "s/^\{/{\"kind\":\"run\",/; s/\}\$/,\"runs\":$runs,\"dead_runs\":$dead_runs,\"runs_seconds\":$span,\"runs_per_s\":$runs_per_s,\"peak_processes\":$peak}/" <<<"$line" >>"$jsonl"
+
+# ---- report ------------------------------------------------------------------
+
+p50=$(calc 'printf "%.2f", v1' "$(field "$line" p50_ms)")
+p99=$(calc 'printf "%.2f", v1' "$(field "$line" p99_ms)")
+say ""
+say "| accepted/s | ack p50 ms | ack p99 ms | runs finished | runs/s | peak processes |"
+say "| ---: | ---: | ---: | ---: | ---: | ---: |"
+say "| $(calc 'printf "%.0f", v1' "$(field "$line" accepted_per_s)") | $p50 | $p99 | $runs | $runs_per_s | $peak |"
+say ""
+say "runs/s over ${span}s, from the load's start to the last run's end; failed runs: $dead_runs; request errors: $(field "$line" errors)."
+say "peak processes: the server's descendants (the script-runner plugin and the running commands), route concurrency $exec_conc."
+
+# ---- targets -----------------------------------------------------------------
+
+say ""
+say "Targets (c$conc, $(nproc) CPUs):"
+target "runs/s" "$runs_per_s" '>=' "$target_runs"
+target "p99 ack latency ms" "$p99" '<=' "$target_p99"
+target "peak processes" "$peak" '<=' "$target_procs"
+
+if ((dead_runs > 0)); then
+	log "raw results: ${jsonl#"$root"/}, table: ${md#"$root"/}"
+	log "error: $dead_runs run(s) of /bin/true failed (delivery dead); see the server log (KEEP_TMP=1)"
+	exit 1
+fi
+finish hooksload
