@@ -57,6 +57,15 @@ target_procs=$((exec_conc + 2))
 
 build hooksload
 hooksload=$tmp/bin/hooksload
+(cd "$root" && go build -o "$tmp/bin/spawnbase" ./bench/spawnbase) || die "building bench/spawnbase failed"
+
+# ---- baseline ----------------------------------------------------------------
+
+# The machine's own ceiling, in this run: a bare Go program running
+# /bin/true at the same concurrency, nothing else in the way.
+log "baseline: /bin/true at c$exec_conc for $duration, straight from a Go program"
+base_line=$("$tmp/bin/spawnbase" -c "$exec_conc" -duration "$duration" -- /bin/true) || die "spawnbase failed"
+base_rps=$(calc 'printf "%.1f", v1' "$(field "$base_line" runs_per_s)")
 
 # ---- set up ------------------------------------------------------------------
 
@@ -99,6 +108,7 @@ open_results exec-
 data_fs=$(stat -f -c %T "$tmp")
 printf '{"kind":"meta","time":"%s","git":"%s","dirty":%s,"go":"%s","cpus":%s,"duration":"%s","warmup":"%s","concurrency":%s,"exec_concurrency":%s,"hookrelay":"%s","data_fs":"%s"}\n' \
 	"$stamp" "$rev" "$dirty" "$(go env GOVERSION)" "$(nproc)" "$duration" "$warmup" "$conc" "$exec_conc" "$hookrelay_src" "$data_fs" >"$jsonl"
+sed -E 's/^\{/{"kind":"baseline",/' <<<"$base_line" >>"$jsonl"
 
 # ---- helpers -----------------------------------------------------------------
 
@@ -236,6 +246,7 @@ say "| ---: | ---: | ---: | ---: | ---: | ---: |"
 say "| $(calc 'printf "%.0f", v1' "$(field "$line" accepted_per_s)") | $p50 | $p99 | $runs | $runs_per_s | $peak |"
 say ""
 say "runs/s over ${span}s, from the load's start to the last run's end; failed runs: $dead_runs; request errors: $(field "$line" errors)."
+say "baseline in this run: a bare Go program ran /bin/true at c$exec_conc $base_rps times/s; hookrelay / baseline: $(calc 'printf "%.2f", v1 / v2' "$runs_per_s" "$base_rps")."
 say "peak processes: the server's descendants (the script-runner plugin and the running commands), route concurrency $exec_conc."
 
 # ---- targets -----------------------------------------------------------------

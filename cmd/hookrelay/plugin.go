@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"syscall"
 
 	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/plugins/host"
@@ -22,8 +24,28 @@ func runPlugin(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: hookrelay plugin script (started by hookrelay server for exec routes, not by hand)")
 		return exitUsage
 	}
+	// Scripts are background work: they must not slow the server's answers
+	// to webhook senders, which share the machine.
+	lowerPriority(scriptNice)
 	sdk.Serve(script.Handler{})
 	return exitOK
+}
+
+// scriptNice is the niceness of the script runner and its scripts.
+const scriptNice = 10
+
+// lowerPriority sets the niceness of every thread of this process (on
+// Linux a thread's own; threads and processes started later inherit it).
+func lowerPriority(nice int) {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return // not Linux: run at normal priority
+	}
+	for _, t := range tasks {
+		if tid, err := strconv.Atoi(t.Name()); err == nil {
+			_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice)
+		}
+	}
 }
 
 // runningPlugins are the plugin processes of a server: the script runner
