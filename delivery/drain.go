@@ -63,7 +63,11 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 		case !sender.Ready(name):
 			// The client is away; attaching kicks the queue again. Until
 			// then, the head dies at MaxAge even if nothing else happens.
-			e.wait(ctx, w, done, inflight, d.CreatedAt.Add(e.policy.MaxAge).Sub(now))
+			wait := d.CreatedAt.Add(e.policy.MaxAge).Sub(now)
+			if poll := e.limits(target).ReadyPoll; poll > 0 {
+				wait = min(wait, poll)
+			}
+			e.wait(ctx, w, done, inflight, wait)
 		default:
 			inflight[d.ID] = true
 			go func() {

@@ -38,6 +38,9 @@ type Limits struct {
 	// one that waits for a retry does not hold back the rest; 1 (the
 	// default) delivers strictly in order.
 	Parallel int
+	// ReadyPoll is how often a target that is not ready is looked at
+	// again; 0 waits for a Kick (a tunnel's client attaching does one).
+	ReadyPoll time.Duration
 }
 
 // Limited is a Sender whose targets have Limits of their own.

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -132,4 +134,111 @@ func waitTask(t *testing.T, srv *server, id, status string) taskView {
 		return json.Unmarshal(b, &task) == nil && task.Status == status
 	})
 	return task
+}
+
+// execServer starts a server whose one route runs script (shell code,
+// written to a file) for every GitHub push, with the given with: extras.
+func execServer(t *testing.T, script, with string, args ...string) (*server, string) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.sh")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	config := hooksFile(t, dir, `  - name: job
+    when: event.type == "push"
+    to: exec
+    with:
+      command: ["`+path+`", "{{ event.payload.n }}"]
+      env: { OUT: "`+dir+`" }
+`+with)
+	return startHooksServer(t, config, append([]string{"--admin-token", "e2e-admin-token-0123456789abcdef"}, args...)...), dir
+}
+
+// pushN sends a signed push with payload n and returns its task id.
+func pushN(t *testing.T, srv *server, n int) string {
+	t.Helper()
+	b := []byte(`{"ref":"refs/heads/main","n":` + strconv.Itoa(n) + `,"repository":{"full_name":"o/r"}}`)
+	resp, got := send(t, "POST", srv.url+"/hooks/github", b, githubDelivery("push", b, ghSecret))
+	var a struct{ Tasks []string }
+	if resp.StatusCode != http.StatusAccepted || json.Unmarshal(got, &a) != nil || len(a.Tasks) != 1 {
+		t.Fatalf("push %d: %d %s", n, resp.StatusCode, got)
+	}
+	return a.Tasks[0]
+}
+
+// A script runner killed with SIGKILL mid-run is restarted, and the task
+// it was running is tried again.
+func TestKilledScriptRunnerIsRestartedAndTaskRetried(t *testing.T) {
+	srv, dir := execServer(t, "sleep 1\necho \"$1\" >> \"$OUT/ran\"\n", "", "--retry-min", "100ms", "--retry-max", "200ms")
+	id := pushN(t, srv, 7)
+	waitTask(t, srv, id, "running")
+	before := pluginState(t, srv)
+	if err := syscall.Kill(before.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	task := waitTask(t, srv, id, "succeeded")
+	if len(task.History) != 2 || task.History[0].Error == "" {
+		t.Fatalf("task %+v: want a failed first attempt and a second that succeeded", task)
+	}
+	after := pluginState(t, srv)
+	if after.PID == before.PID || after.Restarts != 1 || after.State != "running" {
+		t.Fatalf("script runner before %+v, after %+v: want a restart", before, after)
+	}
+	_ = dir
+}
+
+// pluginState is the script runner's state from GET /api/plugins.
+func pluginState(t *testing.T, srv *server) (st struct {
+	State    string
+	PID      int
+	Restarts int
+}) {
+	t.Helper()
+	resp, b := send(t, "GET", srv.url+"/api/plugins", nil, http.Header{"Authorization": {"Bearer e2e-admin-token-0123456789abcdef"}})
+	var l struct {
+		Plugins map[string]json.RawMessage
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(b, &l) != nil || l.Plugins["exec"] == nil {
+		t.Fatalf("plugins: %d %s", resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(l.Plugins["exec"], &st); err != nil || st.PID == 0 {
+		t.Fatalf("script runner state %s (%v)", l.Plugins["exec"], err)
+	}
+	return st
+}
+
+// concurrency: 1 runs one script at a time, in the order events came.
+func TestExecConcurrencyOneSerialises(t *testing.T) {
+	srv, dir := execServer(t, "echo \"start $1\" >> \"$OUT/log\"\nsleep 0.2\necho \"end $1\" >> \"$OUT/log\"\n", "      concurrency: 1\n")
+	var last string
+	for i := range 3 {
+		last = pushN(t, srv, i)
+	}
+	waitTask(t, srv, last, "succeeded")
+	b, err := os.ReadFile(filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "start 0\nend 0\nstart 1\nend 1\nstart 2\nend 2\n"; string(b) != want {
+		t.Fatalf("runs overlapped or came out of order:\n%s", b)
+	}
+}
+
+// A plugin whose file does not match its pinned sha256 stops the server
+// from starting, with a message that says which and why.
+func TestPluginChecksumMismatchRefusesToStart(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hooks.yaml")
+	y := "plugins:\n  notify:\n    path: " + binary + "\n    sha256: \"" + strings.Repeat("0", 64) + "\"\nroutes:\n  - name: r\n    when: true\n    to: plugin:notify\n"
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "server", nil, "server", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--config", path)
+	if code := p.wait(30 * time.Second); code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	if msg := p.stderr(); !strings.Contains(msg, `plugin "notify"`) || !strings.Contains(msg, strings.Repeat("0", 64)) {
+		t.Fatalf("stderr does not say which plugin and which sum:\n%s", msg)
+	}
 }

@@ -3,6 +3,7 @@ package targets
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,9 +51,9 @@ func (x *Exec) Ready(string) bool { return usable(x.Runner) }
 // and its concurrency.
 func (x *Exec) Limits(route string) delivery.Limits {
 	if r := execRoute(x.Rules, route); r != nil {
-		return delivery.Limits{MaxAttempts: r.Exec.Retries + 1, Timeout: r.Exec.Timeout + killGrace, Parallel: r.Exec.Concurrency}
+		return delivery.Limits{MaxAttempts: r.Exec.Retries + 1, Timeout: r.Exec.Timeout + killGrace, Parallel: r.Exec.Concurrency, ReadyPoll: readyPoll}
 	}
-	return delivery.Limits{}
+	return delivery.Limits{ReadyPoll: readyPoll}
 }
 
 // Send renders the route's command for the event and runs it.
@@ -104,17 +105,13 @@ func execRoute(rules Rules, name string) *dispatch.Route {
 	return nil
 }
 
-// usable reports whether a plugin can be given tasks: running, or being
-// restarted (a task sent meanwhile fails and is retried).
+// readyPoll is how often a queue looks again at a plugin that is not
+// running (being restarted): no event says when it is back.
+const readyPoll = 250 * time.Millisecond
+
+// usable reports whether a plugin can be given tasks now.
 func usable(r Runner) bool {
-	if r == nil {
-		return false
-	}
-	switch r.State().State {
-	case host.StateFailed, host.StateStopped:
-		return false
-	}
-	return true
+	return r != nil && r.State().State == host.StateRunning
 }
 
 // handle sends one task to a plugin and turns its result into an answer.
@@ -125,6 +122,10 @@ func handle(ctx context.Context, r Runner, pev any, ev *store.Event, d *store.De
 	}
 	res, err := r.Handle(ctx, &host.Task{TaskID: d.ID, Route: route, Attempt: d.Attempts + 1, Event: event,
 		Body: ev.Body, Header: ev.Header, Config: config})
+	if errors.Is(err, host.ErrNotRunning) {
+		// Not an attempt: the plugin is being restarted; the task waits.
+		return nil, errors.Join(delivery.ErrNotReady, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,14 @@ type Plugins struct {
 	Hosts map[string]Runner
 }
 
-var _ delivery.Sender = (*Plugins)(nil)
+var (
+	_ delivery.Sender  = (*Plugins)(nil)
+	_ delivery.Limited = (*Plugins)(nil)
+)
+
+// Limits are the policy's, but a plugin that is down is looked at again
+// every readyPoll.
+func (p *Plugins) Limits(string) delivery.Limits { return delivery.Limits{ReadyPoll: readyPoll} }
 
 // Ready reports whether the plugin is there and not down for good.
 func (p *Plugins) Ready(name string) bool { return usable(p.Hosts[name]) }
