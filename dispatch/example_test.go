@@ -16,17 +16,18 @@ import (
 func TestExampleHooksFileLoads(t *testing.T) {
 	env := map[string]string{
 		"GITHUB_WEBHOOK_SECRET": "gh", "GITLAB_WEBHOOK_TOKEN": "gl",
-		"STRIPE_WEBHOOK_SECRET": "whsec_x", "INTERNAL_WEBHOOK_SECRET": "in",
+		"STRIPE_WEBHOOK_SECRET": "whsec_x", "INTERNAL_WEBHOOK_SECRET": "in", "SLACK_WEBHOOK_URL": "https://hooks.example/x",
 	}
 	cfg, err := dispatch.Load("../hooks.example.yaml", dispatch.LoadOptions{
 		Providers: builtin.Providers(),
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Plugins:   true,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Sources) != 4 || len(cfg.Routes) != 4 {
-		t.Fatalf("%d sources, %d routes", len(cfg.Sources), len(cfg.Routes))
+	if len(cfg.Sources) != 4 || len(cfg.Routes) != 6 || len(cfg.Plugins) != 1 {
+		t.Fatalf("%d sources, %d routes, %d plugins", len(cfg.Sources), len(cfg.Routes), len(cfg.Plugins))
 	}
 	ev := &providers.Event{Source: "github", Type: "issues", Action: "labeled",
 		Payload: map[string]any{"label": map[string]any{"name": "coding agent"}}}
