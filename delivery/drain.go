@@ -123,10 +123,11 @@ func (e *Engine) wait(ctx context.Context, w *worker, done <-chan string, inflig
 
 // attempt makes one attempt of d and records it.
 func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.Delivery) {
-	// The queue was read a moment ago: a held attempt may have completed,
-	// or a retry by hand changed the delivery, since.
+	// The queue was read a moment ago: a held attempt may have completed
+	// (delivered, or failed and now waiting for its backoff), or a retry by
+	// hand changed the delivery, since.
 	cur, err := e.q.Delivery(ctx, d.ID)
-	if err != nil || cur.Status != store.Pending || e.isHeld(d.ID) {
+	if err != nil || cur.Status != store.Pending || cur.NextAt.After(time.Now()) || e.isHeld(d.ID) {
 		return
 	}
 	d = cur

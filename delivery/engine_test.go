@@ -464,3 +464,71 @@ func TestEngineParallelTarget(t *testing.T) {
 		t.Fatalf("attempts %v: want each once, and the failed first one retried", got)
 	}
 }
+
+// completingQueue completes a held delivery (as the webhook handler does
+// when the sender's answer arrives) just after the engine read its queue,
+// so the engine's copy is stale by the time it looks at it.
+type completingQueue struct {
+	*sqlite.Store
+	once     sync.Once
+	complete func()
+}
+
+func (q *completingQueue) Pending(ctx context.Context, target string, limit int) ([]*store.Delivery, error) {
+	ds, err := q.Store.Pending(ctx, target, limit)
+	if len(ds) > 0 {
+		q.once.Do(q.complete)
+	}
+	return ds, err
+}
+
+// A held attempt that failed while the engine held an old copy of the
+// queue is retried after its backoff, not at once.
+func TestEngineHeldFailureKeepsItsBackoff(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer *Answer
+		status string // after the held attempt
+	}{
+		{"failed: wait for the backoff", &Answer{Status: 500}, store.Pending},
+		{"delivered: not sent again", &Answer{Status: 200}, store.Delivered},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			s := newFakeSender()
+			s.setReady("a", true)
+			p := fastPolicy()
+			p.MinBackoff, p.MaxBackoff = time.Hour, time.Hour
+			q := &completingQueue{Store: st}
+			e := New(q, map[string]Sender{"tunnel": s}, p, nil)
+			held := &store.Delivery{ID: "held", Target: "tunnel:a"}
+			e.Hold(held.ID)
+			ev := &store.Event{ID: "ev-held", ReceivedAt: time.Now(), Method: "POST", Header: http.Header{}, Body: []byte("h")}
+			if err := st.Accept(t.Context(), ev, []*store.Delivery{held}); err != nil {
+				t.Fatal(err)
+			}
+			completed := make(chan struct{})
+			q.complete = func() {
+				e.Complete(t.Context(), held, time.Now(), tt.answer, nil)
+				close(completed)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() { defer close(done); _ = e.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			<-completed
+			time.Sleep(100 * time.Millisecond) // an attempt would be made now
+			if got := s.attempts(); len(got) != 0 {
+				t.Fatalf("the engine sent %v; the held attempt was the only one due", got)
+			}
+			if d, err := st.Delivery(t.Context(), held.ID); err != nil || d.Status != tt.status || d.Attempts != 1 {
+				t.Fatalf("delivery %+v (%v), want %s after 1 attempt", d, err, tt.status)
+			}
+		})
+	}
+}
