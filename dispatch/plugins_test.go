@@ -82,13 +82,18 @@ func TestParsePluginsAndExec(t *testing.T) {
 }
 
 func TestTemplateRender(t *testing.T) {
-	ev := &providers.Event{Type: "push", Payload: map[string]any{"n": float64(7), "ok": true, "obj": map[string]any{"a": "b"}, "none": nil}}
+	ev := &providers.Event{Type: "push", Payload: map[string]any{"n": float64(7), "ok": true, "obj": map[string]any{"a": "b"}, "none": nil,
+		"id": float64(500000000), "big": float64(1234567890123), "half": 0.5}}
 	tests := []struct{ src, want string }{
 		{"plain", "plain"},
 		{"", ""},
 		{"{{ event.type }}", "push"},
 		{"a-{{ event.type }}-{{ event.type }}-b", "a-push-push-b"},
 		{"{{ event.payload.n }}", "7"},
+		{"{{ event.payload.id }}", "500000000"}, // JSON numbers are float64
+		{"{{ event.payload.big }}", "1234567890123"},
+		{"{{ event.payload.half }}", "0.5"},
+		{"{{ event.payload.id + 1 }}", "500000001"},
 		{"{{ event.payload.ok }}", "true"},
 		{"{{ event.payload.obj }}", `{"a":"b"}`},
 		{"[{{ event.payload.none }}]", "[]"},
@@ -123,6 +128,8 @@ func TestPluginProblems(t *testing.T) {
 			[]string{`hooks.yaml:2:5: route "r": to: exec needs with: command`}},
 		{"bad template", "routes:\n  - name: r\n    when: true\n    to: exec\n    with:\n      command: [\"x\", \"{{ event.nope }}\"]\n",
 			[]string{`hooks.yaml:6:32: route "r": with: command: type providers.Event has no field nope`}},
+		{"bad template after non-ASCII text", "routes:\n  - name: r\n    when: true\n    to: exec\n    with:\n      command: [\"x\", \"déjà {{ event.nope }}\"]\n",
+			[]string{`hooks.yaml:6:37: route "r": with: command: type providers.Event has no field nope`}},
 		{"unclosed template", "routes:\n  - name: r\n    when: true\n    to: exec\n    with:\n      command: [\"x\", \"a {{ event.type\"]\n",
 			[]string{`hooks.yaml:6:25: route "r": with: command: {{ without a closing }}`}},
 		{"command not a list", "routes:\n  - name: r\n    when: true\n    to: exec\n    with: { command: ./deploy.sh }\n",

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/file"
@@ -30,8 +32,9 @@ type templatePart struct {
 }
 
 // Render evaluates the template for ev. Strings are inserted as they are,
-// nil as nothing, numbers and booleans in Go's formatting, and anything
-// else (maps, lists) as JSON.
+// nil as nothing, numbers in plain decimal (a JSON id 500000000 as that,
+// not 5e+08), booleans as true or false, and anything else (maps, lists)
+// as JSON.
 func (t Template) Render(ev *providers.Event) (string, error) {
 	if len(t.parts) == 1 && t.parts[0].prog == nil {
 		return t.parts[0].text, nil
@@ -51,7 +54,11 @@ func (t Template) Render(ev *providers.Event) (string, error) {
 		case nil:
 		case string:
 			b.WriteString(v)
-		case bool, int, int64, float64, uint64:
+		case float64:
+			// JSON numbers are float64: ids and counts print whole, never
+			// as 5e+08.
+			b.WriteString(strconv.FormatFloat(v, 'f', -1, 64))
+		case bool, int, int64, uint64:
 			fmt.Fprint(&b, v)
 		default:
 			j, err := json.Marshal(v)
@@ -80,7 +87,7 @@ func (d *decoder) template(n *yaml.Node, ctx string) Template {
 		}
 		j := strings.Index(rest[i:], "}}")
 		if j < 0 {
-			d.addAt(n, offset+i, "%s: {{ without a closing }}", ctx)
+			d.addAt(n, utf8.RuneCountInString(src[:offset+i]), "%s: {{ without a closing }}", ctx)
 			return t
 		}
 		if i > 0 {
@@ -88,10 +95,11 @@ func (d *decoder) template(n *yaml.Node, ctx string) Template {
 		}
 		code := rest[i+2 : i+j]
 		if strings.TrimSpace(code) == "" {
-			d.addAt(n, offset+i, "%s: empty {{ }}", ctx)
+			d.addAt(n, utf8.RuneCountInString(src[:offset+i]), "%s: empty {{ }}", ctx)
 		} else if prog, err := expr.Compile(code, baseOptions()...); err != nil {
 			msg := err.Error()
-			col := offset + i + 2
+			// Columns count characters, as YAML's and expr's do, not bytes.
+			col := utf8.RuneCountInString(src[:offset+i+2])
 			var fe *file.Error
 			if errors.As(err, &fe) {
 				msg, col = fe.Message, col+fe.Column
@@ -104,7 +112,7 @@ func (d *decoder) template(n *yaml.Node, ctx string) Template {
 	}
 }
 
-// addAt reports a problem col bytes into a scalar's value (a plain or
+// addAt reports a problem col characters into a scalar's value (a plain or
 // quoted scalar on one line; other styles get the node's start).
 func (d *decoder) addAt(n *yaml.Node, col int, format string, args ...any) {
 	c := n.Column
