@@ -170,9 +170,13 @@ func pushN(t *testing.T, srv *server, n int) string {
 // A script runner killed with SIGKILL mid-run is restarted, and the task
 // it was running is tried again.
 func TestKilledScriptRunnerIsRestartedAndTaskRetried(t *testing.T) {
-	srv, dir := execServer(t, "sleep 1\necho \"$1\" >> \"$OUT/ran\"\n", "", "--retry-min", "100ms", "--retry-max", "200ms")
+	srv, dir := execServer(t, "touch \"$OUT/started\"\nsleep 1\necho \"$1\" >> \"$OUT/ran\"\n", "", "--retry-min", "100ms", "--retry-max", "200ms")
 	id := pushN(t, srv, 7)
 	waitTask(t, srv, id, "running")
+	waitFor(t, "the script to start", 20*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "started"))
+		return err == nil
+	})
 	before := pluginState(t, srv)
 	if err := syscall.Kill(before.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -185,7 +189,12 @@ func TestKilledScriptRunnerIsRestartedAndTaskRetried(t *testing.T) {
 	if after.PID == before.PID || after.Restarts != 1 || after.State != "running" {
 		t.Fatalf("script runner before %+v, after %+v: want a restart", before, after)
 	}
-	_ = dir
+	// The run cut short died with its runner: it did not go on beside the
+	// retry (concurrency 1) and finish a second time.
+	time.Sleep(1500 * time.Millisecond)
+	if b, err := os.ReadFile(filepath.Join(dir, "ran")); err != nil || string(b) != "7\n" {
+		t.Fatalf("the script finished %q (%v), want once", b, err)
+	}
 }
 
 // pluginState is the script runner's state from GET /api/plugins.

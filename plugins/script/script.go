@@ -124,7 +124,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		Args:        s.Command,
 		Env:         env,
 		Dir:         s.Dir,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		SysProcAttr: sysProcAttr(),
 		// The pipes below are *os.File, so exec starts no copying goroutines
 		// of its own; WaitDelay is a backstop should that ever change.
 		WaitDelay: drainTimeout,

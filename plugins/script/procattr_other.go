@@ -1,0 +1,10 @@
+//go:build !linux
+
+package script
+
+import "syscall"
+
+// sysProcAttr starts the program in a process group of its own.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
