@@ -21,6 +21,8 @@ type Live struct {
 	// seen is the hash of the contents last loaded or tried, so a change
 	// is acted on once, whether it loaded or failed.
 	seen atomic.Pointer[[sha256.Size]byte]
+	// changes wakes Subscribe's channels after each successful reload.
+	changes notifier
 }
 
 // NewLive serves cfg, loaded from path with opts, until a reload.
@@ -55,6 +57,7 @@ func (l *Live) Reload() error {
 		l.log.Warn("server settings in the hooks file change only on restart", "file", l.path)
 	}
 	l.log.Info("hooks file reloaded", "file", l.path, "sources", len(cfg.Sources), "routes", len(cfg.Routes))
+	l.changes.notify()
 	return nil
 }
 

@@ -152,14 +152,23 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	senders := map[string]delivery.Sender{"tunnel": delivery.TunnelSender{Hub: hub}}
 	var pluginStates server.PluginStates
 	if rules != nil {
-		plugins, err := startPlugins(ctx, rules.Current(), log)
+		// A plugin stopped by a reload may finish its task in flight for as
+		// long as one attempt may take.
+		plugins, err := startPlugins(ctx, rules.Current(), policy.Timeout, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "hookrelay server:", err)
 			return exitError
 		}
-		defer plugins.close()
+		pluginsCtx, stopPlugins := context.WithCancel(ctx)
+		pluginsDone := make(chan error, 1)
+		go func() { pluginsDone <- plugins.Run(pluginsCtx, rules) }()
+		defer func() {
+			stopPlugins()
+			<-pluginsDone
+			plugins.close()
+		}()
 		senders["exec"] = &targets.Exec{Rules: rules, Runner: plugins.script}
-		senders["plugin"] = &targets.Plugins{Rules: rules, Hosts: plugins.runners()}
+		senders["plugin"] = &targets.Plugins{Rules: rules, Hosts: plugins}
 		pluginStates = plugins
 	}
 	engine := delivery.New(events, senders, policy, log)

@@ -12,8 +12,15 @@ import (
 // route's `with:` as the task's config.
 type Plugins struct {
 	Rules Rules
-	// Hosts are the running plugins by name.
-	Hosts map[string]Runner
+	// Hosts finds the plugins declared in the hooks file in force.
+	Hosts Hosts
+}
+
+// Hosts finds a plugin by name among those the hooks file in force
+// declares; the set changes on reload. Runner is called for every delivery,
+// from many goroutines at once, and returns nil for an undeclared plugin.
+type Hosts interface {
+	Runner(name string) Runner
 }
 
 var (
@@ -26,13 +33,14 @@ var (
 func (p *Plugins) Limits(string) delivery.Limits { return delivery.Limits{ReadyPoll: readyPoll} }
 
 // Ready reports whether the plugin is there and not down for good.
-func (p *Plugins) Ready(name string) bool { return usable(p.Hosts[name]) }
+func (p *Plugins) Ready(name string) bool { return usable(p.Hosts.Runner(name)) }
 
 // Send gives the event to the plugin as one task.
 func (p *Plugins) Send(ctx context.Context, name string, ev *store.Event, d *store.Delivery) (*delivery.Answer, error) {
-	r := p.Hosts[name]
+	r := p.Hosts.Runner(name)
 	if r == nil {
-		return &delivery.Answer{Failed: fmt.Sprintf("plugin %q is not running: it is not in the hooks file the server started with", name)}, nil
+		// Removed by a reload since Ready: the task waits, as for a plugin that is down.
+		return nil, fmt.Errorf("plugin %q: the hooks file in force does not declare it under plugins: %w", name, delivery.ErrNotReady)
 	}
 	var config []byte
 	if cfg := p.Rules.Current(); cfg != nil {

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hookrelay/hookrelay/dispatch"
+	"github.com/hookrelay/hookrelay/plugins/host"
+	"github.com/hookrelay/hookrelay/plugins/targets"
+	"github.com/hookrelay/hookrelay/server"
+)
+
+// pluginSet is a server's plugin processes: the script runner, and one per
+// plugin the hooks file in force declares. Run keeps the second part in
+// line with the hooks file as it is reloaded. Its methods are safe for
+// concurrent use.
+type pluginSet struct {
+	log    *slog.Logger
+	script *host.Plugin
+	// drain is how long a plugin that a reload stops may take to finish
+	// its tasks in flight before it is closed.
+	drain time.Duration
+
+	mu    sync.Mutex
+	named map[string]*declared
+	// stopping are the processes a reload is stopping, by name, until
+	// they are gone: the API shows them, Runner does not.
+	stopping map[string]*runner
+}
+
+var (
+	_ targets.Hosts       = (*pluginSet)(nil)
+	_ server.PluginStates = (*pluginSet)(nil)
+)
+
+// declared is one plugin of the hooks file and its process.
+type declared struct {
+	decl *dispatch.Plugin
+	// run is the process; it is failed when it could not start, and nil
+	// only when the declaration was refused before any start (err says why).
+	run *runner
+	err error
+}
+
+// startPlugins starts the script runner (this binary in plugin mode) and
+// every plugin cfg declares. A plugin that cannot start (a checksum
+// mismatch, a missing file) stops the server from starting.
+func startPlugins(ctx context.Context, cfg *dispatch.Config, drain time.Duration, log *slog.Logger) (*pluginSet, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding this executable for the script runner: %w", err)
+	}
+	s := &pluginSet{log: log, drain: drain, named: map[string]*declared{}, stopping: map[string]*runner{}}
+	// The runner's scripts get their own minimal environment (plugins/script);
+	// the runner itself needs none of the server's.
+	script := s.start(ctx, &dispatch.Plugin{Name: "script", Path: self, Args: []string{"plugin", "script"}})
+	if script.err != nil {
+		return nil, fmt.Errorf("starting the script runner: %w", script.err)
+	}
+	s.script = script.run.Plugin
+	s.named = s.startAll(ctx, cfg.Plugins)
+	for name, d := range s.named {
+		if d.err != nil {
+			s.close()
+			return nil, fmt.Errorf("starting plugin %q (%s:%d): %w", name, cfg.File, d.decl.Line, d.err)
+		}
+	}
+	return s, nil
+}
+
+// Run keeps the plugins in line with the hooks file in force until ctx
+// ends: after each reload, added plugins start, removed ones stop, changed
+// ones restart and unchanged ones are left alone (see diffPlugins). A
+// plugin that fails to start is logged and reported failed; the server
+// goes on and its tasks wait, as for any plugin that is down. Run returns
+// once ctx has ended and the change under way has finished.
+func (s *pluginSet) Run(ctx context.Context, rules *dispatch.Live) error {
+	changed, unsubscribe := rules.Subscribe()
+	defer unsubscribe()
+	for {
+		// First of all: a reload may have come between boot and Subscribe.
+		s.apply(ctx, rules.Current())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+	}
+}
+
+// apply makes the running plugins those cfg declares.
+func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
+	s.mu.Lock()
+	have := make(map[string]pluginHave, len(s.named))
+	for name, d := range s.named {
+		have[name] = pluginHave{decl: d.decl, down: d.down()}
+	}
+	plan := diffPlugins(have, cfg.Plugins)
+	// Out of the set first, so no task is given to a plugin being stopped:
+	// they wait until its replacement runs.
+	stopping := map[string]*runner{}
+	for _, name := range plan.stop() {
+		if r := s.named[name].run; r != nil {
+			stopping[name] = r
+			s.stopping[name] = r
+		}
+		delete(s.named, name)
+	}
+	s.mu.Unlock()
+
+	for _, name := range plan.Removed {
+		s.log.InfoContext(ctx, "plugin removed from the hooks file, stopping", "plugin", name)
+	}
+	for _, name := range plan.Changed {
+		s.log.InfoContext(ctx, "plugin changed in the hooks file, restarting", "plugin", name)
+	}
+	for _, name := range plan.Retried {
+		s.log.InfoContext(ctx, "plugin was down, starting again on reload", "plugin", name)
+	}
+	// Stopped before their successors start: a plugin may hold something
+	// only one process at a time can (a port, a lock file).
+	var wg sync.WaitGroup
+	for name, r := range stopping {
+		wg.Go(func() {
+			r.stop(ctx, s.drain, s.log)
+			s.mu.Lock()
+			delete(s.stopping, name)
+			s.mu.Unlock()
+		})
+	}
+	wg.Wait()
+
+	want := make(map[string]*dispatch.Plugin, len(plan.start()))
+	for _, name := range plan.start() {
+		want[name] = cfg.Plugins[name]
+	}
+	started := s.startAll(ctx, want)
+	for name, d := range started {
+		if d.err != nil {
+			s.log.ErrorContext(ctx, "plugin not started after a reload; its tasks wait until a reload starts it",
+				"plugin", name, "file", cfg.File, "line", d.decl.Line, "err", d.err)
+		}
+	}
+	s.mu.Lock()
+	for name, d := range started {
+		s.named[name] = d
+	}
+	s.mu.Unlock()
+}
+
+// startAll starts the plugins of decls at once and returns them all,
+// those that failed with their error.
+func (s *pluginSet) startAll(ctx context.Context, decls map[string]*dispatch.Plugin) map[string]*declared {
+	out := make(map[string]*declared, len(decls))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, decl := range decls {
+		wg.Go(func() {
+			d := s.start(ctx, decl)
+			mu.Lock()
+			out[name] = d
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// start starts one plugin. A plugin that fails to start is returned with
+// its error, in the failed state, with nothing left running.
+func (s *pluginSet) start(ctx context.Context, decl *dispatch.Plugin) *declared {
+	d := &declared{decl: decl}
+	env := make([]string, 0, len(decl.Env))
+	for k, v := range decl.Env {
+		env = append(env, k+"="+v)
+	}
+	h, err := host.New(host.Config{Name: decl.Name, Path: decl.Path, Args: decl.Args, SHA256: decl.SHA256,
+		Env: env, Config: decl.Config, Log: s.log})
+	if err != nil {
+		d.err = err
+		return d
+	}
+	d.run = &runner{Plugin: h}
+	d.err = h.Start(ctx)
+	return d
+}
+
+// down reports whether the plugin is down for good: it never started, or
+// its supervisor gave up on it.
+func (d *declared) down() bool {
+	if d.run == nil {
+		return true
+	}
+	st := d.run.State().State
+	return st == host.StateFailed || st == host.StateStopped
+}
+
+// Runner is the named plugin for the plugin target; nil when the hooks
+// file in force does not declare it, or while a reload restarts it.
+func (s *pluginSet) Runner(name string) targets.Runner {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.named[name]; d != nil && d.run != nil {
+		return d.run
+	}
+	return nil // not a nil *runner in the interface
+}
+
+// PluginStates reports every plugin's state; the script runner is "exec".
+// A plugin a reload removed or changed is shown as it is until its process
+// is gone, the time for its task in flight to finish.
+func (s *pluginSet) PluginStates() map[string]host.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]host.Status{"exec": s.script.State()}
+	for name, r := range s.stopping {
+		out[name] = r.State()
+	}
+	for name, d := range s.named {
+		if d.run == nil {
+			out[name] = host.Status{State: host.StateFailed, LastError: d.err.Error()}
+			continue
+		}
+		out[name] = d.run.State()
+	}
+	return out
+}
+
+// close stops every plugin process. Run must have returned.
+func (s *pluginSet) close() {
+	if s.script != nil {
+		s.script.Close()
+	}
+	s.mu.Lock()
+	named := s.named
+	s.named = map[string]*declared{}
+	s.mu.Unlock()
+	for _, d := range named {
+		if d.run != nil {
+			d.run.Close()
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/dispatch"
+	"github.com/hookrelay/hookrelay/plugins/host"
+	"github.com/hookrelay/hookrelay/providers/builtin"
+)
+
+// TestMain lets the test binary be the script runner plugin, so plugin
+// sets are tested with real processes.
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == "plugin" {
+		os.Exit(runPlugin(os.Args[2:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// pluginFile writes a hooks file declaring plugins (YAML lines under
+// `plugins:`, each a test-binary script runner) and loads it.
+type pluginFile struct {
+	t    *testing.T
+	path string
+	self string
+}
+
+func newPluginFile(t *testing.T) *pluginFile {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pluginFile{t: t, path: filepath.Join(t.TempDir(), "hooks.yaml"), self: self}
+}
+
+// write declares each name → env value V, or a missing binary for "".
+func (f *pluginFile) write(plugins map[string]string) {
+	f.t.Helper()
+	var b strings.Builder
+	b.WriteString("plugins:\n")
+	if len(plugins) == 0 {
+		b.WriteString("  {}\n")
+	}
+	for name, v := range plugins {
+		path := f.self
+		if v == "" {
+			path = filepath.Join(filepath.Dir(f.path), "missing")
+		}
+		b.WriteString("  " + name + ":\n    path: " + path + "\n    args: [plugin, script]\n    env: { V: \"" + v + "\" }\n")
+	}
+	b.WriteString("routes: []\n")
+	if err := os.WriteFile(f.path, []byte(b.String()), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *pluginFile) load() (*dispatch.Config, dispatch.LoadOptions) {
+	f.t.Helper()
+	opts := dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true}
+	cfg, err := dispatch.Load(f.path, opts)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return cfg, opts
+}
+
+// waitStates polls the set until ok accepts its states.
+func waitStates(t *testing.T, s *pluginSet, what string, ok func(map[string]host.Status) bool) map[string]host.Status {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := s.PluginStates()
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("plugins never %s: %+v", what, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// gone reports whether process pid no longer exists.
+func gone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
+
+func TestPluginSetFollowsReloads(t *testing.T) {
+	f := newPluginFile(t)
+	f.write(map[string]string{"keep": "1", "edit": "1", "drop": "1"})
+	cfg, opts := f.load()
+	log := slog.New(slog.DiscardHandler)
+	s, err := startPlugins(t.Context(), cfg, time.Second, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	live := dispatch.NewLive(f.path, cfg, opts, log)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, live) }()
+	defer func() { cancel(); <-done }()
+
+	before := s.PluginStates()
+	for _, name := range []string{"exec", "keep", "edit", "drop"} {
+		if before[name].State != host.StateRunning || before[name].PID == 0 {
+			t.Fatalf("%s at start: %+v", name, before[name])
+		}
+	}
+
+	f.write(map[string]string{"keep": "1", "edit": "2", "new": "1", "broken": ""})
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	after := waitStates(t, s, "followed the reload", func(st map[string]host.Status) bool {
+		_, dropped := st["drop"]
+		return !dropped && st["new"].State == host.StateRunning && st["edit"].State == host.StateRunning &&
+			st["broken"].State == host.StateFailed
+	})
+	if after["keep"].PID != before["keep"].PID || after["exec"].PID != before["exec"].PID {
+		t.Fatalf("an unchanged plugin was restarted: before %+v, after %+v", before, after)
+	}
+	if after["edit"].PID == before["edit"].PID {
+		t.Fatalf("a changed plugin kept its process %d", before["edit"].PID)
+	}
+	if !gone(before["drop"].PID) || !gone(before["edit"].PID) {
+		t.Fatalf("a removed or replaced plugin's process is still there: drop %d, edit %d", before["drop"].PID, before["edit"].PID)
+	}
+	if !strings.Contains(after["broken"].LastError, "missing") {
+		t.Fatalf("a plugin that failed to start does not say why: %+v", after["broken"])
+	}
+	if s.Runner("drop") != nil || s.Runner("broken") == nil || s.Runner("broken").State().State != host.StateFailed {
+		t.Fatal("Runner does not follow the reload")
+	}
+
+	// Fixed, the failed plugin starts on the next reload; nothing else moves.
+	f.write(map[string]string{"keep": "1", "edit": "2", "new": "1", "broken": "1"})
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	fixed := waitStates(t, s, "started the fixed plugin", func(st map[string]host.Status) bool {
+		return st["broken"].State == host.StateRunning
+	})
+	for _, name := range []string{"keep", "edit", "new"} {
+		if fixed[name].PID != after[name].PID {
+			t.Fatalf("%s restarted by an unrelated change: %d, then %d", name, after[name].PID, fixed[name].PID)
+		}
+	}
+
+	f.write(nil)
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, s, "all stopped", func(st map[string]host.Status) bool { return len(st) == 1 })
+	for _, name := range []string{"keep", "edit", "new", "broken"} {
+		if !gone(fixed[name].PID) {
+			t.Fatalf("%s's process %d is still there", name, fixed[name].PID)
+		}
+	}
+}
+
+// A plugin a reload removes finishes its task in flight before it stops,
+// and takes no new task meanwhile.
+func TestPluginSetStopsAfterTaskInFlight(t *testing.T) {
+	f := newPluginFile(t)
+	f.write(map[string]string{"slow": "1"})
+	cfg, _ := f.load()
+	s, err := startPlugins(t.Context(), cfg, 30*time.Second, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	r := s.Runner("slow")
+	pid := r.State().PID
+	type answer struct {
+		res host.Result
+		err error
+	}
+	ran := make(chan answer, 1)
+	go func() {
+		res, err := r.Handle(t.Context(), &host.Task{TaskID: "t1", Route: "r",
+			Config: []byte(`{"command":["/bin/sh","-c","sleep 2; echo done"],"timeout_ns":10000000000}`)})
+		ran <- answer{res, err}
+	}()
+	waitInflight(t, r.(*runner))
+
+	f.write(nil)
+	cfg, _ = f.load()
+	applied := make(chan struct{})
+	go func() { defer close(applied); s.apply(t.Context(), cfg) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Runner("slow") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the removed plugin is still given tasks")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := r.Handle(t.Context(), &host.Task{TaskID: "t2"}); !errors.Is(err, host.ErrNotRunning) {
+		t.Fatalf("a stopping plugin took a new task: %v", err)
+	}
+	if st := s.PluginStates()["slow"]; st.State != host.StateRunning {
+		t.Fatalf("the API does not show the plugin finishing its task: %+v", st)
+	}
+	select {
+	case a := <-ran:
+		if a.err != nil || a.res.Failed || !strings.Contains(a.res.Output, "done") {
+			t.Fatalf("the task in flight: %+v, %v", a.res, a.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the task in flight never finished")
+	}
+	select {
+	case <-applied:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the reload never finished")
+	}
+	if st := r.State(); st.State != host.StateStopped || !gone(pid) {
+		t.Fatalf("removed plugin: %+v", st)
+	}
+	if _, shown := s.PluginStates()["slow"]; shown {
+		t.Fatal("the API still shows the stopped plugin")
+	}
+}
+
+// waitInflight waits until r has a task in flight.
+func waitInflight(t *testing.T, r *runner) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r.mu.Lock()
+		n := r.inflight
+		r.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the task never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
