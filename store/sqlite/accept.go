@@ -24,12 +24,12 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 		}
 	}
 	var dup string
-	err := s.write(ctx, func(tx *sql.Tx) (func(), error) {
+	err := s.write(ctx, func(tx *txn) (func(), error) {
 		dup = ""
 		if ev.DedupKey != "" && s.opts.DedupWindow > 0 {
 			var orig string
 			var at int64
-			err := tx.QueryRow(`SELECT event_id, at FROM dedup WHERE source = ? AND key = ?`, ev.Source, ev.DedupKey).Scan(&orig, &at)
+			err := tx.QueryRow(sqlDedupGet, ev.Source, ev.DedupKey).Scan(&orig, &at)
 			switch {
 			case err == nil && time.Duration(nanos(ev.ReceivedAt)-at) < s.opts.DedupWindow:
 				dup = orig
@@ -48,7 +48,7 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 			return nil, err
 		}
 		if ev.DedupKey != "" && s.opts.DedupWindow > 0 {
-			if _, err := tx.Exec(`INSERT OR REPLACE INTO dedup(source, key, event_id, at) VALUES(?,?,?,?)`,
+			if _, err := tx.Exec(sqlDedupPut,
 				ev.Source, ev.DedupKey, ev.ID, nanos(ev.ReceivedAt)); err != nil {
 				return nil, err
 			}
@@ -78,9 +78,9 @@ func (s *Store) Enqueue(ctx context.Context, ds []*store.Delivery) error {
 			d.CreatedAt = now
 		}
 	}
-	return s.write(ctx, func(tx *sql.Tx) (func(), error) {
+	return s.write(ctx, func(tx *txn) (func(), error) {
 		for _, d := range ds {
-			if err := tx.QueryRow(`SELECT size FROM events WHERE id = ?`, d.EventID).Scan(&d.Size); err != nil {
+			if err := tx.QueryRow(sqlEventSize, d.EventID).Scan(&d.Size); err != nil {
 				return nil, refuseMissing(err, "event "+d.EventID)
 			}
 			d.Status = store.Pending
@@ -173,9 +173,8 @@ func (s *Store) account(ds []*store.Delivery, sign int64) {
 	}
 }
 
-func insertEvent(tx *sql.Tx, ev *store.Event, header []byte, size int64, dup string) error {
-	res, err := tx.Exec(`INSERT INTO events(id, source, channel, type, dedup_key, received_at, method, target, host, header, normalized, duplicate_of, edited_from, size)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+func insertEvent(tx *txn, ev *store.Event, header []byte, size int64, dup string) error {
+	res, err := tx.Exec(sqlInsertEvent,
 		ev.ID, ev.Source, ev.Channel, ev.Type, ev.DedupKey, nanos(ev.ReceivedAt), ev.Method, ev.Target, ev.Host, header,
 		[]byte(ev.Normalized), dup, ev.EditedFrom, size)
 	if err != nil {
@@ -189,16 +188,15 @@ func insertEvent(tx *sql.Tx, ev *store.Event, header []byte, size int64, dup str
 	if body == nil {
 		body = []byte{}
 	}
-	if _, err := tx.Exec(`INSERT INTO bodies(seq, body) VALUES(?, ?)`, seq, body); err != nil {
+	if _, err := tx.Exec(sqlInsertBody, seq, body); err != nil {
 		return fmt.Errorf("storing the body of event %s: %w", ev.ID, err)
 	}
 	return nil
 }
 
-func insertDeliveries(tx *sql.Tx, ds []*store.Delivery) error {
+func insertDeliveries(tx *txn, ds []*store.Delivery) error {
 	for _, d := range ds {
-		res, err := tx.Exec(`INSERT INTO deliveries(id, event_id, route, target, status, attempts, next_at, created_at, size)
-			VALUES(?,?,?,?,?,?,?,?,?)`,
+		res, err := tx.Exec(sqlInsertDelivery,
 			d.ID, d.EventID, d.Route, d.Target, store.Pending, d.Attempts, nanos(d.NextAt), nanos(d.CreatedAt), d.Size)
 		if err != nil {
 			return fmt.Errorf("storing delivery %s: %w", d.ID, err)

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 )
 
@@ -13,7 +12,7 @@ import (
 func (s *Store) Prune(ctx context.Context, now time.Time) (int64, error) {
 	const finished = `NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status = 'pending')`
 	var deleted int64
-	err := s.write(ctx, func(tx *sql.Tx) (func(), error) {
+	err := s.write(ctx, func(tx *txn) (func(), error) {
 		res, err := tx.Exec(`DELETE FROM events WHERE received_at < ? AND `+finished, nanos(now.Add(-s.opts.Retention)))
 		if err != nil {
 			return nil, err

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -34,18 +33,18 @@ func (s *Store) Finish(ctx context.Context, d *store.Delivery, o store.Outcome) 
 	}
 	a := o.Attempt
 	errText := a.Error
-	return s.write(ctx, func(tx *sql.Tx) (func(), error) {
+	return s.write(ctx, func(tx *txn) (func(), error) {
 		var was string
 		var n int
-		if err := tx.QueryRow(`SELECT status, attempts FROM deliveries WHERE id = ?`, d.ID).Scan(&was, &n); err != nil {
+		if err := tx.QueryRow(sqlDeliveryState, d.ID).Scan(&was, &n); err != nil {
 			return nil, refuseMissing(err, "delivery "+d.ID)
 		}
 		n++
-		if _, err := tx.Exec(`INSERT INTO attempts(delivery_id, n, at, duration, outcome, status, error, response) VALUES(?,?,?,?,?,?,?,?)`,
+		if _, err := tx.Exec(sqlInsertAttempt,
 			d.ID, n, nanos(a.At), int64(a.Duration), a.Outcome, a.Status, errText, nullable(resp)); err != nil {
 			return nil, fmt.Errorf("recording attempt of %s: %w", d.ID, err)
 		}
-		if _, err := tx.Exec(`UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ? WHERE id = ?`,
+		if _, err := tx.Exec(sqlFinishDelivery,
 			o.Status, n, nanos(o.NextAt), a.Status, errText, d.ID); err != nil {
 			return nil, fmt.Errorf("updating delivery %s: %w", d.ID, err)
 		}
@@ -62,9 +61,9 @@ func (s *Store) Finish(ctx context.Context, d *store.Delivery, o store.Outcome) 
 // queue.
 func (s *Store) Retry(ctx context.Context, id string) (*store.Delivery, error) {
 	var d *store.Delivery
-	err := s.write(ctx, func(tx *sql.Tx) (func(), error) {
+	err := s.write(ctx, func(tx *txn) (func(), error) {
 		var err error
-		d, err = scanDelivery(tx.QueryRow(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id))
+		d, err = scanDelivery(tx.QueryRow(sqlDeliveryByID, id))
 		if err != nil {
 			return nil, refuseMissing(err, "delivery "+id)
 		}
@@ -75,7 +74,7 @@ func (s *Store) Retry(ctx context.Context, id string) (*store.Delivery, error) {
 			}
 		}
 		now := time.Now()
-		if _, err := tx.Exec(`UPDATE deliveries SET status = 'pending', next_at = ?, created_at = ?, retried_after = attempts WHERE id = ?`,
+		if _, err := tx.Exec(sqlRetryDelivery,
 			nanos(now), nanos(now), id); err != nil {
 			return nil, err
 		}
@@ -97,7 +96,7 @@ func (s *Store) Retry(ctx context.Context, id string) (*store.Delivery, error) {
 
 // Targets lists the targets with pending deliveries.
 func (s *Store) Targets(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT target FROM deliveries WHERE status = 'pending'`)
+	rows, err := s.query(ctx, sqlTargets)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +157,7 @@ func (s *Store) Tasks(ctx context.Context, f store.TaskFilter) ([]*store.Deliver
 
 // Pending returns up to limit of target's pending deliveries, oldest first.
 func (s *Store) Pending(ctx context.Context, target string, limit int) ([]*store.Delivery, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT ?`, target, limit)
+	rows, err := s.query(ctx, sqlPending, target, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading the queue of %s: %w", target, err)
 	}

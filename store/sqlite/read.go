@@ -38,7 +38,7 @@ func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*store.Event,
 // Event returns a stored event with its body.
 func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
 	var body []byte
-	ev, err := scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventCols+`, coalesce(b.body, x'') FROM events e LEFT JOIN bodies b ON b.seq = e.seq WHERE e.id = ?`, id), &body)
+	ev, err := scanEvent(s.queryRow(ctx, sqlEventByID, id), &body)
 	if err != nil {
 		return nil, notFound(err, "event "+id)
 	}
@@ -48,7 +48,7 @@ func (s *Store) Event(ctx context.Context, id string) (*store.Event, error) {
 
 // Delivery returns one delivery.
 func (s *Store) Delivery(ctx context.Context, id string) (*store.Delivery, error) {
-	d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id))
+	d, err := scanDelivery(s.queryRow(ctx, sqlDeliveryByID, id))
 	if err != nil {
 		return nil, notFound(err, "delivery "+id)
 	}
@@ -57,7 +57,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (*store.Delivery, error
 
 // Deliveries returns an event's deliveries in queue order.
 func (s *Store) Deliveries(ctx context.Context, eventID string) ([]*store.Delivery, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE event_id = ? ORDER BY seq`, eventID)
+	rows, err := s.query(ctx, sqlDeliveriesOfEvent, eventID)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *Store) Deliveries(ctx context.Context, eventID string) ([]*store.Delive
 
 // Attempts returns a delivery's attempts in order.
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]store.Attempt, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT n, at, duration, outcome, status, error, response FROM attempts WHERE delivery_id = ? ORDER BY n`, deliveryID)
+	rows, err := s.query(ctx, sqlAttempts, deliveryID)
 	if err != nil {
 		return nil, err
 	}

@@ -66,6 +66,8 @@ func (o *Options) defaults() {
 type Store struct {
 	opts Options
 	db   *sql.DB
+	// stmts are the prepared statements, shared by readers and the writer.
+	stmts stmts
 	// wconn is the only connection that writes; the writer goroutine owns it.
 	wconn *sql.Conn
 	ops   chan *op
@@ -156,6 +158,9 @@ func (s *Store) init(ctx context.Context) error {
 		return fmt.Errorf("journal mode is %s, not wal", mode)
 	}
 	if err := migrate(ctx, conn); err != nil {
+		return err
+	}
+	if err := s.stmts.prepare(ctx, s.db, hotQueries()); err != nil {
 		return err
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT target, count(*), coalesce(sum(size),0) FROM deliveries WHERE status = 'pending' GROUP BY target`)
@@ -275,7 +280,7 @@ func (s *Store) Close() error {
 		s.closeMu.Unlock()
 		close(s.quit)
 		<-s.done
-		s.closeErr = errors.Join(s.wconn.Close(), s.db.Close())
+		s.closeErr = errors.Join(s.stmts.close(), s.wconn.Close(), s.db.Close())
 	})
 	return s.closeErr
 }

@@ -16,7 +16,7 @@ import (
 // by refuse, or fail only from the database: then the batch is rolled back
 // and each of its writes retried in a transaction of its own.
 type op struct {
-	fn    func(tx *sql.Tx) (apply func(), err error)
+	fn    func(tx *txn) (apply func(), err error)
 	apply func()
 	err   error
 	done  chan struct{}
@@ -38,7 +38,7 @@ const maxBatch = 256
 // write queues fn and waits until its batch has committed (or failed). Once
 // queued, a write is not abandoned when ctx ends: the caller learns its
 // outcome.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) (func(), error)) error {
+func (s *Store) write(ctx context.Context, fn func(tx *txn) (func(), error)) error {
 	o := &op{fn: fn, done: make(chan struct{})}
 	s.closeMu.RLock()
 	if s.closed {
@@ -109,10 +109,11 @@ func (s *Store) run(batch []*op) error {
 		o.apply, o.err = nil, nil
 	}
 	defer s.unhold()
-	tx, err := s.wconn.BeginTx(context.Background(), nil)
+	stx, err := s.wconn.BeginTx(context.Background(), nil)
 	if err != nil {
 		return fmt.Errorf("event store: begin: %w", err)
 	}
+	tx := &txn{Tx: stx, stmts: &s.stmts}
 	for _, o := range batch {
 		apply, err := o.fn(tx)
 		var r refusal
