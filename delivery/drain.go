@@ -28,37 +28,52 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 			delete(inflight, <-done)
 		}
 	}()
+	// cached holds deliveries read from the queue and not yet started, so
+	// that a parallel queue starts many attempts from one read instead of
+	// reading the queue again for each. A strictly ordered queue reads its
+	// head afresh every time.
+	var cached []*store.Delivery
 	for ctx.Err() == nil {
 		parallel := max(1, e.limits(target).Parallel)
 		if len(inflight) >= parallel {
 			delete(inflight, <-done)
 			continue
 		}
-		ds, err := e.q.Pending(ctx, target, len(inflight)+4*parallel)
-		if err != nil {
-			if ctx.Err() == nil {
-				e.log.Error("reading queue", "target", target, "err", err)
-			}
-			e.wait(ctx, w, done, inflight, 5*time.Second)
-			continue
+		now := time.Now()
+		var d *store.Delivery
+		var due time.Time
+		if parallel > 1 {
+			d, due = e.pick(cached, parallel, now)
 		}
-		ds = slices.DeleteFunc(ds, func(d *store.Delivery) bool { return inflight[d.ID] })
-		if len(ds) == 0 {
-			if len(inflight) > 0 {
-				e.wait(ctx, w, done, inflight, time.Hour)
+		if d == nil {
+			ds, err := e.q.Pending(ctx, target, len(inflight)+4*parallel)
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Error("reading queue", "target", target, "err", err)
+				}
+				e.wait(ctx, w, done, inflight, 5*time.Second)
 				continue
 			}
-			if e.retire(target, w) {
-				return
+			cached = slices.DeleteFunc(ds, func(d *store.Delivery) bool { return inflight[d.ID] })
+			if len(cached) == 0 {
+				if len(inflight) > 0 {
+					e.wait(ctx, w, done, inflight, time.Hour)
+					continue
+				}
+				if e.retire(target, w) {
+					return
+				}
+				continue
 			}
-			continue
+			now = time.Now()
+			d, due = e.pick(cached, parallel, now)
 		}
-		now := time.Now()
-		d, due := e.pick(ds, parallel, now)
+		started := func() { cached = slices.DeleteFunc(cached, func(c *store.Delivery) bool { return c == d }) }
 		switch {
 		case d == nil:
 			e.wait(ctx, w, done, inflight, due.Sub(now)) // nothing due yet
 		case now.Sub(d.CreatedAt) >= e.policy.MaxAge:
+			started()
 			e.expire(ctx, d, now)
 		case !sender.Ready(name):
 			// The client is away; attaching kicks the queue again. Until
@@ -69,6 +84,7 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 			}
 			e.wait(ctx, w, done, inflight, wait)
 		default:
+			started()
 			inflight[d.ID] = true
 			go func() {
 				e.attempt(ctx, sender, name, d)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -528,6 +529,67 @@ func TestEngineHeldFailureKeepsItsBackoff(t *testing.T) {
 			}
 			if d, err := st.Delivery(t.Context(), held.ID); err != nil || d.Status != tt.status || d.Attempts != 1 {
 				t.Fatalf("delivery %+v (%v), want %s after 1 attempt", d, err, tt.status)
+			}
+		})
+	}
+}
+
+// countingQueue counts the engine's reads of a queue.
+type countingQueue struct {
+	*sqlite.Store
+	reads atomic.Int64
+}
+
+func (q *countingQueue) Pending(ctx context.Context, target string, limit int) ([]*store.Delivery, error) {
+	q.reads.Add(1)
+	return q.Store.Pending(ctx, target, limit)
+}
+
+// A parallel target starts many attempts from one read of its queue, not
+// one read per attempt; a strictly ordered one reads its head each time.
+func TestEngineParallelTargetReadsQueueInBatches(t *testing.T) {
+	const n = 60
+	tests := []struct {
+		name     string
+		sender   Sender
+		maxReads int64
+		minReads int64
+	}{
+		// 60 deliveries, up to 12 read at a time (4 x parallel): a handful
+		// of reads, plus one per completion that finds nothing new.
+		{"parallel 3", parallelSender{newFakeSender()}, n / 2, 1},
+		{"strict order", newFakeSender(), 10 * n, n},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			q := &countingQueue{Store: st}
+			var fs *fakeSender
+			switch s := tt.sender.(type) {
+			case parallelSender:
+				fs = s.fakeSender
+			case *fakeSender:
+				fs = s
+			}
+			fs.setReady("job", true)
+			r := &engineRig{store: st, sender: fs, engine: New(q, map[string]Sender{"exec": tt.sender}, fastPolicy(), nil)}
+			var ds []*store.Delivery
+			for i := range n {
+				ds = append(ds, r.accept(t, "exec:job", strconv.Itoa(i)))
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() { defer close(done); _ = r.engine.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			for _, d := range ds {
+				r.waitStatus(t, d.ID, store.Delivered)
+			}
+			if got := q.reads.Load(); got > tt.maxReads || got < tt.minReads {
+				t.Fatalf("%d reads of the queue for %d deliveries, want %d to %d", got, n, tt.minReads, tt.maxReads)
 			}
 		})
 	}
