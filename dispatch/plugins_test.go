@@ -105,9 +105,18 @@ func TestTemplateRender(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", tt.src, err)
 		}
-		got, err := cfg.Routes[0].Exec.Command[0].Render(ev)
+		tpl := cfg.Routes[0].Exec.Command[0]
+		got, err := tpl.Render(ev)
 		if err != nil || got != tt.want {
 			t.Errorf("Render(%q) = %q, %v; want %q", tt.src, got, err, tt.want)
+		}
+		if static := !strings.Contains(tt.src, "{{"); tpl.Static() != static {
+			t.Errorf("Static(%q) = %v, want %v", tt.src, tpl.Static(), static)
+		}
+		if tpl.Static() {
+			if got, err := tpl.Render(nil); err != nil || got != tt.want {
+				t.Errorf("Render(%q) without an event = %q, %v; want %q", tt.src, got, err, tt.want)
+			}
 		}
 	}
 }

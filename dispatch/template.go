@@ -31,6 +31,12 @@ type templatePart struct {
 	prog *vm.Program
 }
 
+// Static reports whether the template has no {{ }} part: Render then
+// evaluates nothing, and ev may be nil.
+func (t Template) Static() bool {
+	return len(t.parts) == 0 || (len(t.parts) == 1 && t.parts[0].prog == nil)
+}
+
 // Render evaluates the template for ev. Strings are inserted as they are,
 // nil as nothing, numbers in plain decimal (a JSON id 500000000 as that,
 // not 5e+08), booleans as true or false, and anything else (maps, lists)

@@ -4,6 +4,7 @@
 package targets
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -15,14 +16,10 @@ import (
 // templates saw it: the normalised fields, the headers and the decoded
 // payload (the store keeps the payload only as the raw body).
 func Event(ev *store.Event) (*providers.Event, error) {
-	out := &providers.Event{}
-	if len(ev.Normalized) > 0 {
-		if err := json.Unmarshal(ev.Normalized, out); err != nil {
-			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
-		}
+	out, err := fields(ev)
+	if err != nil {
+		return nil, err
 	}
-	out.ID, out.Source, out.ReceivedAt = ev.ID, ev.Source, ev.ReceivedAt
-	out.Headers = providers.FlatHeaders(ev.Header)
 	if len(ev.Body) > 0 {
 		// A body that is neither JSON nor a form leaves the payload empty,
 		// as a provider that accepted it would have.
@@ -33,8 +30,52 @@ func Event(ev *store.Event) (*providers.Event, error) {
 	return out, nil
 }
 
-// EventJSON is the event as plugins and scripts get it
-// (HOOKRELAY_EVENT_FILE): the normalised fields with the payload.
-func EventJSON(ev *providers.Event) ([]byte, error) {
-	return json.Marshal(ev)
+// fields is Event without the payload.
+func fields(ev *store.Event) (*providers.Event, error) {
+	out := &providers.Event{}
+	if len(ev.Normalized) > 0 {
+		if err := json.Unmarshal(ev.Normalized, out); err != nil {
+			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
+		}
+	}
+	out.ID, out.Source, out.ReceivedAt = ev.ID, ev.Source, ev.ReceivedAt
+	out.Headers = providers.FlatHeaders(ev.Header)
+	return out, nil
+}
+
+// taskEvent is Event as JSON, as plugins and scripts get it
+// (HOOKRELAY_EVENT_FILE). The payload is the body's own JSON (compacted),
+// not decoded and encoded again: cheaper, and the sender's key order and
+// numbers are kept.
+func taskEvent(ev *store.Event) ([]byte, error) {
+	out, err := fields(ev)
+	if err != nil {
+		return nil, err
+	}
+	if p := rawPayload(ev); p != nil {
+		out.Payload = p
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
+	}
+	return b, nil
+}
+
+// rawPayload is the JSON object a body holds, directly or as a form's
+// payload field; nil when it holds none (Event's payload is then empty).
+func rawPayload(ev *store.Event) json.RawMessage {
+	body := ev.Body
+	if providers.IsForm(ev.Header.Get("Content-Type")) {
+		p, err := providers.FormPayload(body)
+		if err != nil {
+			return nil
+		}
+		body = p
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+		return nil
+	}
+	return trimmed
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/plugins/host"
 	"github.com/hookrelay/hookrelay/plugins/script"
+	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/store"
 )
 
@@ -62,13 +63,24 @@ func (x *Exec) Send(ctx context.Context, route string, ev *store.Event, d *store
 	if r == nil {
 		return &delivery.Answer{Failed: fmt.Sprintf("route %q is no longer an exec route in the hooks file", route)}, nil
 	}
-	pev, err := Event(ev)
-	if err != nil {
-		return nil, err
+	// Decoding the payload costs more than the rest of a run's set-up:
+	// only templates need it.
+	var pev *providers.Event
+	render := func(t dispatch.Template) (string, error) {
+		if t.Static() {
+			return t.Render(nil) // evaluates nothing
+		}
+		if pev == nil {
+			var err error
+			if pev, err = Event(ev); err != nil {
+				return "", err
+			}
+		}
+		return t.Render(pev)
 	}
 	job := script.Job{Dir: r.Exec.Dir, Stdin: r.Exec.Stdin == dispatch.StdinPayload, Timeout: r.Exec.Timeout}
 	for _, t := range r.Exec.Command {
-		arg, err := t.Render(pev)
+		arg, err := render(t)
 		if err != nil {
 			return &delivery.Answer{Failed: "command: " + err.Error()}, nil
 		}
@@ -77,7 +89,7 @@ func (x *Exec) Send(ctx context.Context, route string, ev *store.Event, d *store
 	if len(r.Exec.Env) > 0 {
 		job.Env = make(map[string]string, len(r.Exec.Env))
 		for k, t := range r.Exec.Env {
-			v, err := t.Render(pev)
+			v, err := render(t)
 			if err != nil {
 				return &delivery.Answer{Failed: "env " + k + ": " + err.Error()}, nil
 			}
@@ -88,7 +100,7 @@ func (x *Exec) Send(ctx context.Context, route string, ev *store.Event, d *store
 	if err != nil {
 		return nil, err
 	}
-	return handle(ctx, x.Runner, pev, ev, d, route, config)
+	return handle(ctx, x.Runner, ev, d, route, config)
 }
 
 // execRoute finds an exec route by name in the hooks file in force.
@@ -115,10 +127,10 @@ func usable(r Runner) bool {
 }
 
 // handle sends one task to a plugin and turns its result into an answer.
-func handle(ctx context.Context, r Runner, pev any, ev *store.Event, d *store.Delivery, route string, config json.RawMessage) (*delivery.Answer, error) {
-	event, err := json.Marshal(pev)
+func handle(ctx context.Context, r Runner, ev *store.Event, d *store.Delivery, route string, config json.RawMessage) (*delivery.Answer, error) {
+	event, err := taskEvent(ev)
 	if err != nil {
-		return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
+		return nil, err
 	}
 	res, err := r.Handle(ctx, &host.Task{TaskID: d.ID, Route: route, Attempt: d.Attempts + 1, Event: event,
 		Body: ev.Body, Header: ev.Header, Config: config})

@@ -50,9 +50,5 @@ func (p *Plugins) Send(ctx context.Context, name string, ev *store.Event, d *sto
 			}
 		}
 	}
-	pev, err := Event(ev)
-	if err != nil {
-		return nil, err
-	}
-	return handle(ctx, r, pev, ev, d, d.Route, config)
+	return handle(ctx, r, ev, d, d.Route, config)
 }
