@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -627,44 +626,5 @@ func TestDetachedHolderBounded(t *testing.T) {
 	}
 	if res.ExitCode != 0 || res.Stdout != "done\n" {
 		t.Errorf("exit %d stdout %q", res.ExitCode, res.Stdout)
-	}
-}
-
-// TestLimiterSerialisesRuns runs real scripts through a Limiter with n=1 and
-// checks from their own log that they never overlapped.
-func TestLimiterSerialisesRuns(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	l := NewLimiter()
-	var wg sync.WaitGroup
-	for i := range 4 {
-		wg.Go(func() {
-			release, err := l.Acquire(t.Context(), "deploy-main", 1)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer release()
-			id := strconv.Itoa(i)
-			res, err := Run(t.Context(), Spec{
-				Command: []string{"sh", "-c", `echo "start $1" >> log; sleep 0.1; echo "end $1" >> log`, "sh", id},
-				Dir:     dir,
-			})
-			if err != nil || res.ExitCode != 0 {
-				t.Errorf("run %s: %v, exit %d %s", id, err, res.ExitCode, res.Stderr)
-			}
-		})
-	}
-	wg.Wait()
-	log, _ := os.ReadFile(filepath.Join(dir, "log"))
-	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
-	if len(lines) != 8 {
-		t.Fatalf("log:\n%s", log)
-	}
-	for i := 0; i < len(lines); i += 2 {
-		s, e := strings.TrimPrefix(lines[i], "start "), strings.TrimPrefix(lines[i+1], "end ")
-		if !strings.HasPrefix(lines[i], "start ") || s != e {
-			t.Fatalf("runs overlapped:\n%s", log)
-		}
 	}
 }
