@@ -23,6 +23,10 @@
 #   DURATION=10s         measured time of the load
 #   WARMUP=2s            warm-up load before it, whose runs are drained first
 #   EXEC_CONCURRENCY=16  the route's concurrency: runs at once
+#   RATE=0               webhooks per second due on a fixed schedule (open loop,
+#                        as senders send; latency counts from when each was due);
+#                        0: closed loop, each of the 16 workers sends as soon as
+#                        its answer is in
 #   RUNS_WAIT=120        seconds the runs may take to finish after the load
 #   HOOKRELAY_BIN=       use this hookrelay executable instead of building ./cmd/hookrelay
 #   WAIT_SECS=30         how long to wait for a process's ready line, and for
@@ -41,6 +45,7 @@ bench_init exec.sh hookrelay-exec
 set_durations 3s 1s 10s 2s
 conc=16
 exec_conc=${EXEC_CONCURRENCY:-16}
+rate=${RATE:-0}
 runs_wait=${RUNS_WAIT:-120}
 route=bench-true
 target_runs=340 # runs/s, at least: adnanh/webhook does 310-340 here
@@ -51,6 +56,9 @@ target_p99=20   # p99 ack latency in ms, at most
 target_procs=$((exec_conc + 2))
 
 [[ $exec_conc =~ ^[1-9][0-9]*$ ]] || die "EXEC_CONCURRENCY=$exec_conc is not a positive integer"
+[[ $rate =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "RATE=$rate is not a number of webhooks per second"
+pace="c$conc"
+[[ $rate == 0 ]] || pace="c$conc at $rate/s"
 [[ $runs_wait =~ ^[1-9][0-9]*$ ]] || die "RUNS_WAIT=$runs_wait is not a positive number of seconds"
 
 # ---- build -------------------------------------------------------------------
@@ -188,8 +196,8 @@ sample() {
 # ---- warm up -----------------------------------------------------------------
 
 # It also fails fast: deliveries refused, or accepted but never run.
-log "warm-up: c$conc for $warmup"
-load=("$hooksload" -url "$hooks_url" -secret "$HOOKRELAY_BENCH_SECRET" -json -c "$conc" -warmup 0)
+log "warm-up: $pace for $warmup"
+load=("$hooksload" -url "$hooks_url" -secret "$HOOKRELAY_BENCH_SECRET" -json -c "$conc" -rate "$rate" -warmup 0)
 line=$("${load[@]}" -duration "$warmup" 2>"$tmp/warmup.err") ||
 	die "the warm-up deliveries to $hooks_url were not all accepted: $(head -c 500 "$tmp/warmup.err")"
 warm_accepted=$(field "$line" accepted)
@@ -205,7 +213,7 @@ peak=0
 
 # ---- measure -----------------------------------------------------------------
 
-log "load: c$conc for $duration, processes sampled every 100 ms"
+log "load: $pace for $duration, processes sampled every 100 ms"
 load_start=$EPOCHREALTIME
 "${load[@]}" -duration "$duration" >"$tmp/load.out" 2>"$tmp/load.err" &
 load_pid=$!
@@ -252,7 +260,7 @@ say "peak processes: the server's descendants (the script-runner plugin and the 
 # ---- targets -----------------------------------------------------------------
 
 say ""
-say "Targets (c$conc, $(nproc) CPUs):"
+say "Targets ($pace, $(nproc) CPUs):"
 target "runs/s" "$runs_per_s" '>=' "$target_runs"
 target "p99 ack latency ms" "$p99" '<=' "$target_p99"
 target "peak processes" "$peak" '<=' "$target_procs"

@@ -1,7 +1,9 @@
 // Command hooksload is the load generator of the durable-delivery benchmark
 // (bench/hooks.sh). Each of -c workers POSTs a signed GitHub push delivery
 // to -url, a hookrelay /hooks/{source} endpoint, waits for the answer and
-// sends the next one: a closed loop. Every request carries a fresh
+// sends the next one: a closed loop. With -rate the requests are due on a
+// fixed schedule instead (open loop, as webhook senders send), -c bounds
+// those in flight, and latency counts from when each was due. Every request carries a fresh
 // X-GitHub-Delivery UUID, because the server drops a delivery it has seen
 // (hook id + delivery id); the body, and so X-Hub-Signature-256, is the same
 // for all of them.
@@ -64,6 +66,7 @@ type config struct {
 	url         string
 	secret      string
 	concurrency int
+	rate        float64
 	duration    time.Duration
 	warmup      time.Duration
 	timeout     time.Duration
@@ -76,6 +79,8 @@ type result struct {
 	URL         string `json:"url"`
 	BodyBytes   int    `json:"body_bytes"`
 	Concurrency int    `json:"concurrency"`
+	// Rate is the requests per second due (0: closed loop).
+	Rate float64 `json:"rate,omitempty"`
 	// Requests is Accepted + Errors.
 	Requests       int64   `json:"requests"`
 	Accepted       int64   `json:"accepted"`
@@ -95,6 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.url, "url", "", "URL to POST deliveries to, e.g. http://127.0.0.1:8080/hooks/github (required)")
 	fs.StringVar(&c.secret, "secret", "", "the source's webhook secret, to sign X-Hub-Signature-256 (required)")
 	fs.IntVar(&c.concurrency, "c", 16, "workers, each with one request in flight; also the idle connection pool size")
+	fs.Float64Var(&c.rate, "rate", 0, "requests per second due, on a fixed schedule (open loop); 0: closed loop, each worker sends as soon as its answer is in")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time; requests in flight at its end still finish")
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unrecorded load before measuring")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "timeout of one request (GitHub gives up after 10s)")
@@ -112,6 +118,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-secret is required: the server refuses unsigned deliveries")
 	case c.concurrency < 1:
 		return c, fmt.Errorf("-c %d: must be at least 1", c.concurrency)
+	case c.rate < 0:
+		return c, fmt.Errorf("-rate %g: must not be negative", c.rate)
 	case c.duration <= 0:
 		return c, fmt.Errorf("-duration %s: must be positive", c.duration)
 	case c.warmup < 0:
@@ -149,7 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	if c.warmup > 0 {
 		var errs errorLog
-		w := load.Phase{Workers: c.concurrency, Duration: c.warmup, OnError: errs.add}.Run(ctx, s.send)
+		w := load.Phase{Workers: c.concurrency, Duration: c.warmup, Rate: c.rate, OnError: errs.add}.Run(ctx, s.send)
 		if len(errs.samples) > 0 {
 			errs.print(stderr, fmt.Sprintf("warm-up: %d of %d requests failed", w.Errors, w.Errors+int64(len(w.Latencies))))
 		}
@@ -159,7 +167,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	var errs errorLog
-	m := load.Phase{Workers: c.concurrency, Duration: c.duration, OnError: errs.add}.Run(ctx, s.send)
+	m := load.Phase{Workers: c.concurrency, Duration: c.duration, Rate: c.rate, OnError: errs.add}.Run(ctx, s.send)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("measuring: %w", err)
 	}
@@ -169,6 +177,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		URL:            c.url,
 		BodyBytes:      len(body),
 		Concurrency:    c.concurrency,
+		Rate:           c.rate,
 		Requests:       sum.Passed + m.Errors,
 		Accepted:       sum.Passed,
 		Errors:         m.Errors,

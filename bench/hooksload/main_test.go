@@ -91,13 +91,16 @@ func TestRunAgainstHTTPServer(t *testing.T) {
 		serverSecret string
 		status       int
 		extraArgs    []string
-		wantBytes    int // 0: the built-in payload
+		wantBytes    int   // 0: the built-in payload
+		wantAccepted int64 // 0: any
 		wantErrors   bool
 		wantSample   string // in stderr
 	}{
 		{name: "signed deliveries are accepted", serverSecret: testSecret, status: http.StatusAccepted},
 		{name: "a -body file is sent and signed", serverSecret: testSecret, status: http.StatusAccepted,
 			extraArgs: []string{"-body", custom}, wantBytes: 70},
+		{name: "-rate sends on a schedule: 100/s for 200 ms is 20", serverSecret: testSecret, status: http.StatusAccepted,
+			extraArgs: []string{"-rate", "100"}, wantAccepted: 20},
 		{name: "a wrong secret is an error", serverSecret: "another-secret", status: http.StatusAccepted,
 			wantErrors: true, wantSample: `x status 401 Unauthorized, first body: {"error":"bad signature"}`},
 		{name: "200 is not 202", serverSecret: testSecret, status: http.StatusOK,
@@ -147,6 +150,9 @@ func TestRunAgainstHTTPServer(t *testing.T) {
 			defer fake.mu.Unlock()
 			if res.Errors != 0 || len(fake.bad) > 0 {
 				t.Fatalf("%d errors; the server refused %d, first reasons: %q", res.Errors, len(fake.bad), fake.bad[:min(3, len(fake.bad))])
+			}
+			if tt.wantAccepted > 0 && res.Accepted != tt.wantAccepted {
+				t.Errorf("accepted %d, want %d", res.Accepted, tt.wantAccepted)
 			}
 			if int64(len(fake.seen)) < res.Accepted {
 				t.Errorf("the server saw %d distinct deliveries, fewer than the %d accepted", len(fake.seen), res.Accepted)

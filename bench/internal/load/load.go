@@ -45,9 +45,11 @@ func NewClient(workers int, timeout time.Duration) *http.Client {
 // passed. Phase.Run calls it from several goroutines at once.
 type Send func(ctx context.Context) error
 
-// Phase is one stretch of closed-loop load: each worker sends a request,
-// waits for its answer and sends the next, so throughput is what the path
-// sustains with Workers requests in flight.
+// Phase is one stretch of load. By default it is closed-loop: each worker
+// sends a request, waits for its answer and sends the next, so throughput
+// is what the path sustains with Workers requests in flight. With Rate set
+// it is open-loop: requests are due on a fixed schedule, whatever the
+// answers, as webhook senders send.
 type Phase struct {
 	// Workers is how many requests are in flight at once; at least 1.
 	Workers int
@@ -57,6 +59,13 @@ type Phase struct {
 	// Limit, when positive, is the most requests the phase starts; it ends
 	// at whichever of Duration and Limit comes first.
 	Limit int64
+	// Rate, when positive, is how many requests per second are due, in all:
+	// request i is due at start + i/Rate. A request's latency counts from
+	// when it was due, not from when a worker got to send it, so a slow
+	// answer that holds up the next requests shows in their latencies too
+	// (no coordinated omission). Workers still bounds the requests in
+	// flight; when all are busy, due requests wait and their wait counts.
+	Rate float64
 	// OnError, if not nil, is called with the error of every failed request
 	// that Recorded.Errors counts. Workers call it concurrently.
 	OnError func(error)
@@ -92,10 +101,20 @@ func (p Phase) Run(ctx context.Context, send Send) Recorded {
 			var errs int64
 			var first error
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				if p.Limit > 0 && started.Add(1) > p.Limit {
+				n := started.Add(1)
+				if p.Limit > 0 && n > p.Limit {
 					break
 				}
 				t0 := time.Now()
+				if p.Rate > 0 {
+					t0 = start.Add(time.Duration(float64(n-1) / p.Rate * float64(time.Second)))
+					if !t0.Before(deadline) {
+						break
+					}
+					if !sleepUntil(ctx, t0) {
+						break
+					}
+				}
 				err := send(ctx)
 				d := time.Since(t0)
 				switch {
@@ -124,6 +143,22 @@ func (p Phase) Run(ctx context.Context, send Send) Recorded {
 	wg.Wait()
 	res.Elapsed = time.Since(start)
 	return res
+}
+
+// sleepUntil waits until t; false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // Summary is the throughput and latency of a phase's passing requests, as

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -155,6 +156,40 @@ func TestPhaseRun(t *testing.T) {
 					if d != time.Millisecond {
 						t.Fatalf("a latency of %v, want 1ms", d)
 					}
+				}
+			})
+		})
+	}
+}
+
+// With Rate, requests are due on a schedule and latency counts from when
+// each was due: a path slower than the rate shows its backlog.
+func TestPhaseRunRate(t *testing.T) {
+	tests := []struct {
+		name    string
+		phase   Phase
+		takes   time.Duration // each request
+		wantLat []time.Duration
+	}{
+		{name: "keeping up: each request waits for nobody", phase: Phase{Workers: 2, Duration: 5 * time.Millisecond, Rate: 1000},
+			takes: time.Millisecond, wantLat: msList(1, 1, 1, 1, 1)},
+		{name: "falling behind: the backlog counts", phase: Phase{Workers: 1, Duration: 10 * time.Millisecond, Rate: 1000},
+			// due at 0, 1, 2, 3 ms; sent at 0, 3, 6, 9 ms; the next is due
+			// at 4 ms but the worker is free only at 12 ms, past the end.
+			takes: 3 * time.Millisecond, wantLat: msList(3, 5, 7, 9)},
+		{name: "the limit still applies", phase: Phase{Workers: 4, Duration: time.Hour, Rate: 100, Limit: 3},
+			takes: time.Millisecond, wantLat: msList(1, 1, 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				got := tt.phase.Run(t.Context(), func(context.Context) error {
+					time.Sleep(tt.takes)
+					return nil
+				})
+				slices.Sort(got.Latencies)
+				if !slices.Equal(got.Latencies, tt.wantLat) || got.Errors != 0 {
+					t.Errorf("latencies %v, %d errors; want %v", got.Latencies, got.Errors, tt.wantLat)
 				}
 			})
 		})
