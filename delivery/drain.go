@@ -234,6 +234,14 @@ func (e *Engine) limits(target string) Limits {
 
 // expire kills a delivery that waited longer than the policy's MaxAge.
 func (e *Engine) expire(ctx context.Context, d *store.Delivery, now time.Time) {
+	// d may be an old copy (a parallel queue starts from one read of it):
+	// since, a retry by hand may have made it young and due again, or an
+	// attempt ended it. Only what the store has now may die.
+	cur, err := e.q.Delivery(ctx, d.ID)
+	if err != nil || cur.Status != store.Pending || now.Sub(cur.CreatedAt) < e.policy.MaxAge {
+		return
+	}
+	d = cur
 	o := store.Outcome{Status: store.Dead, Attempt: store.Attempt{At: now, Outcome: store.OutcomeError,
 		Error: "expired: undelivered for longer than " + e.policy.MaxAge.String()}}
 	e.log.Warn("delivery dead: expired", "delivery_id", d.ID, "event_id", d.EventID, "target", d.Target)

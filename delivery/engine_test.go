@@ -594,3 +594,66 @@ func TestEngineParallelTargetReadsQueueInBatches(t *testing.T) {
 		})
 	}
 }
+
+// A delivery waiting for its retry past its MaxAge, and retried by hand
+// (which makes it young and due again), is attempted, not expired from the
+// copy of the queue the engine read before the retry.
+func TestEngineRetryByHandPastMaxAgeIsAttempted(t *testing.T) {
+	tests := []struct {
+		name   string
+		sender func(*fakeSender) Sender
+	}{
+		{"parallel 3", func(s *fakeSender) Sender { return parallelSender{s} }},
+		{"strict order", func(s *fakeSender) Sender { return s }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			s := newFakeSender()
+			s.setReady("job", true)
+			var calls atomic.Int64
+			s.answer = func(string, *store.Event, *store.Delivery) (*Answer, error) {
+				if calls.Add(1) == 1 {
+					return &Answer{Failed: "first try fails"}, nil
+				}
+				return &Answer{}, nil
+			}
+			p := fastPolicy()
+			// The retry is due after the delivery's MaxAge.
+			p.MaxAge, p.MinBackoff, p.MaxBackoff = 300*time.Millisecond, 10*time.Second, 10*time.Second
+			r := &engineRig{store: st, sender: s, engine: New(st, map[string]Sender{"exec": tt.sender(s)}, p, nil)}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() { defer close(done); _ = r.engine.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			d := r.accept(t, "exec:job", "x")
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				cur, err := st.Delivery(t.Context(), d.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cur.Attempts == 1 && cur.Status == store.Pending {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("delivery %+v: want pending after one failed attempt", cur)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(2 * p.MaxAge) // past MaxAge, its retry not yet due
+			if _, err := st.Retry(t.Context(), d.ID); err != nil {
+				t.Fatal(err)
+			}
+			r.engine.Kick(d.Target)
+			got := r.waitStatus(t, d.ID, store.Delivered)
+			if got.Attempts != 2 {
+				t.Fatalf("delivery %+v: want delivered at its second attempt", got)
+			}
+		})
+	}
+}
