@@ -238,7 +238,13 @@ func (e *Engine) expire(ctx context.Context, d *store.Delivery, now time.Time) {
 	// since, a retry by hand may have made it young and due again, or an
 	// attempt ended it. Only what the store has now may die.
 	cur, err := e.q.Delivery(ctx, d.ID)
-	if err != nil || cur.Status != store.Pending || now.Sub(cur.CreatedAt) < e.policy.MaxAge {
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("reading delivery", "delivery_id", d.ID, "err", err)
+		}
+		return
+	}
+	if cur.Status != store.Pending || now.Sub(cur.CreatedAt) < e.policy.MaxAge {
 		return
 	}
 	d = cur
