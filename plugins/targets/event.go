@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/store"
@@ -54,6 +55,12 @@ func taskEvent(ev *store.Event) ([]byte, error) {
 	}
 	if p := rawPayload(ev); p != nil {
 		out.Payload = p
+	} else if len(ev.Body) > 0 {
+		// Not a clean JSON object, yet maybe one Event decodes (a stray
+		// non-UTF-8 byte, which becomes U+FFFD): the payload is Event's.
+		if p, err := providers.DecodeJSONOrFormPayload(ev.Header.Get("Content-Type"), ev.Body); err == nil {
+			out.Payload = p
+		}
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -63,7 +70,9 @@ func taskEvent(ev *store.Event) ([]byte, error) {
 }
 
 // rawPayload is the JSON object a body holds, directly or as a form's
-// payload field; nil when it holds none (Event's payload is then empty).
+// payload field, when it can go out as it is: valid JSON and valid UTF-8
+// (JSON text is UTF-8, and a script's JSON reader refuses anything else).
+// Otherwise nil, and taskEvent decodes the body as Event does.
 func rawPayload(ev *store.Event) json.RawMessage {
 	body := ev.Body
 	if providers.IsForm(ev.Header.Get("Content-Type")) {
@@ -74,7 +83,7 @@ func rawPayload(ev *store.Event) json.RawMessage {
 		body = p
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) || !utf8.Valid(trimmed) {
 		return nil
 	}
 	return trimmed

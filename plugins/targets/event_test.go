@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/store"
@@ -59,6 +60,11 @@ func TestTaskEventIsEventWithTheRawPayload(t *testing.T) {
 		{"json null", "application/json", `null`, `null`},
 		{"broken json", "application/json", `{"a":`, `null`},
 		{"empty", "application/json", ``, `null`},
+		// JSON text is UTF-8: a stray byte becomes U+FFFD, as in Event.
+		{"invalid utf-8", "application/json", "{\"a\": \"x\xffy\"}", "{\"a\":\"x\uFFFDy\"}"},
+		{"invalid utf-8 in a form", "application/x-www-form-urlencoded", `payload=%7B%22a%22%3A%22x%FFy%22%7D`, "{\"a\":\"x\uFFFDy\"}"},
+		// Event's decoder stops after the object and takes it.
+		{"closing bracket after the object", "application/json", `{"a":1}]`, `{"a":1}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,6 +73,9 @@ func TestTaskEventIsEventWithTheRawPayload(t *testing.T) {
 			raw, err := taskEvent(sev)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !utf8.Valid(raw) {
+				t.Errorf("task event %q is not UTF-8, so not JSON text", raw)
 			}
 			var got struct {
 				Payload json.RawMessage `json:"payload"`
