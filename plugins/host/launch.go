@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ type instance struct {
 	cmd    *exec.Cmd
 	rpc    pb.HandlerClient
 	pid    int
+	log    *slog.Logger
 }
 
 // launch starts a process, connects to it and configures it. On error
@@ -38,6 +40,7 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	}
 	// A non-nil Env, even empty, keeps exec from inheriting os.Environ.
 	cmd.Env = append(make([]string, 0, len(p.cfg.Env)), p.cfg.Env...)
+	cmd.SysProcAttr = sessionAttr()
 
 	var secure *plugin.SecureConfig
 	if p.sum != nil {
@@ -65,7 +68,7 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 			grpc.MaxCallSendMsgSize(sdk.MaxMessageSize),
 		)},
 	})
-	inst := &instance{client: client, cmd: cmd}
+	inst := &instance{client: client, cmd: cmd, log: p.log}
 
 	// go-plugin's Start takes no context: run it aside and give up (and
 	// kill the process) when ctx ends first.
@@ -198,8 +201,22 @@ func (i *instance) exitErr(wait time.Duration) error {
 }
 
 // kill stops the process: go-plugin asks it to exit, then kills it after
-// two seconds.
-func (i *instance) kill() { i.client.Kill() }
+// two seconds. Then whatever the process left running in its session goes
+// too (a script's children, when the script runner crashed), so a task
+// tried again never runs beside what remains of its last attempt.
+func (i *instance) kill() {
+	i.client.Kill()
+	if i.pid <= 0 {
+		return
+	}
+	n, err := killSession(i.pid)
+	if n > 0 {
+		i.log.Warn("killed processes the plugin left running", "pid", i.pid, "processes", n)
+	}
+	if err != nil {
+		i.log.Error("killing processes the plugin left running", "pid", i.pid, "err", err)
+	}
+}
 
 // hostPlugin is the host side of go-plugin's plugin map.
 type hostPlugin struct {

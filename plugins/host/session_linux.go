@@ -1,0 +1,74 @@
+package host
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// sessionAttr starts a plugin as the leader of a session of its own. Every
+// process it starts, and theirs, is in that session unless it leaves it
+// with setsid, as a daemon does; so when the plugin dies, killSession can
+// find what it left running.
+func sessionAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
+
+// killSession sends SIGKILL to every process in session sid and returns how
+// many it signalled. A dead leader's id stays in use, so not reused, while
+// any process of its session lives.
+func killSession(sid int) (int, error) {
+	own, ok := procSession(os.Getpid())
+	if !ok {
+		return 0, errors.New("reading this process's session from /proc")
+	}
+	if sid <= 1 || sid == own {
+		return 0, nil // not a plugin's own session: never ours
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue // not a process
+		}
+		if s, ok := procSession(pid); ok && s == sid {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err == nil {
+				n++
+			} else if !errors.Is(err, syscall.ESRCH) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// procSession reads a process's session id from /proc/PID/stat; false if
+// the process is gone or the file is not as expected.
+func procSession(pid int) (int, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	return parseStatSession(b)
+}
+
+// parseStatSession finds the session field of a /proc/PID/stat line:
+// "pid (comm) state ppid pgrp session ...", where comm may hold spaces and
+// parentheses, so fields are counted from the last ')'.
+func parseStatSession(b []byte) (int, bool) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 4 {
+		return 0, false
+	}
+	sid, err := strconv.Atoi(string(f[3]))
+	return sid, err == nil
+}

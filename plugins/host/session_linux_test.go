@@ -1,0 +1,86 @@
+package host
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestParseStatSession(t *testing.T) {
+	tests := []struct {
+		name, stat string
+		want       int
+		ok         bool
+	}{
+		{"plain", "1234 (sleep) S 1 1234 1200 0 -1 4194560", 1200, true},
+		{"comm with spaces and parens", "77 (a) b (c) R 5 77 76 0", 76, true},
+		{"comm with a newline", "8 (x\ny) S 1 8 8 0", 8, true},
+		{"too short", "9 (x) S 1 9", 0, false},
+		{"no comm", "garbage", 0, false},
+		{"session not a number", "9 (x) S 1 9 zz 0", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := parseStatSession([]byte(tt.stat))
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("parseStatSession(%q) = %d, %v; want %d, %v", tt.stat, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// killSession kills what a session leader left running after it exited,
+// and leaves alone the session of the process calling it.
+func TestKillSession(t *testing.T) {
+	dir := t.TempDir()
+	leader := exec.Command("sh", "-c", `sleep 30 & echo $! > "$0/pid"`, dir)
+	leader.SysProcAttr = sessionAttr()
+	if err := leader.Run(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(dir + "/pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(orphan, syscall.SIGKILL) })
+	if sid, ok := procSession(orphan); !ok || sid != leader.Process.Pid {
+		t.Fatalf("the orphan's session is %d (%v), want the leader's %d", sid, ok, leader.Process.Pid)
+	}
+
+	own, _ := procSession(os.Getpid())
+	if n, err := killSession(own); n != 0 || err != nil {
+		t.Fatalf("killSession(own session) = %d, %v; want 0, nil", n, err)
+	}
+	if !alive(orphan) {
+		t.Fatal("the orphan died before its session was killed")
+	}
+	if n, err := killSession(leader.Process.Pid); n != 1 || err != nil {
+		t.Fatalf("killSession = %d, %v; want 1, nil", n, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(orphan) {
+		if time.Now().After(deadline) {
+			t.Fatal("the orphan still runs")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
