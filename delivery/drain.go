@@ -30,8 +30,9 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 	}()
 	// cached holds deliveries read from the queue and not yet started, so
 	// that a parallel queue starts many attempts from one read instead of
-	// reading the queue again for each. A strictly ordered queue reads its
-	// head afresh every time.
+	// reading the queue again for each; a failed one that becomes due again
+	// meanwhile waits for the next read, behind at most 4×parallel others.
+	// A strictly ordered queue reads its head afresh every time.
 	var cached []*store.Delivery
 	for ctx.Err() == nil {
 		parallel := max(1, e.limits(target).Parallel)
