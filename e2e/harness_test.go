@@ -88,8 +88,22 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 		close(p.done)
 	}()
 	t.Cleanup(func() {
+		// A server killed like this (as by kill -9) must take its plugin
+		// processes with it: none may outlive the test.
+		kids := children(cmd.Process.Pid)
 		_ = cmd.Process.Kill()
 		<-p.done
+		deadline := time.Now().Add(10 * time.Second)
+		for _, pid := range kids {
+			for running(pid) {
+				if time.Now().After(deadline) {
+					t.Errorf("%s: its child process %d outlived it", name, pid)
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 		if t.Failed() {
 			t.Logf("%s stdout:\n%s\n%s stderr:\n%s", name, strings.Join(p.output(), "\n"), name, p.stderr())
 		}
@@ -241,4 +255,30 @@ func ctx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// children lists a process's child processes (Linux; none elsewhere).
+func children(pid int) []int {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			var kid int
+			if _, err := fmt.Sscan(s, &kid); err == nil {
+				out = append(out, kid)
+			}
+		}
+	}
+	return out
+}
+
+// running reports whether pid is a live process (a zombie is not).
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }

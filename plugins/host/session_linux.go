@@ -11,8 +11,12 @@ import (
 // sessionAttr starts a plugin as the leader of a session of its own. Every
 // process it starts, and theirs, is in that session unless it leaves it
 // with setsid, as a daemon does; so when the plugin dies, killSession can
-// find what it left running.
-func sessionAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
+// find what it left running. And the kernel kills the plugin should the
+// server die without closing it (kill -9, a crash): a plugin does not exit
+// by itself, and a restarted server starts its own.
+func sessionAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
+}
 
 // killSession sends SIGKILL to every process in session sid and returns how
 // many it signalled. A dead leader's id stays in use, so not reused, while
