@@ -30,7 +30,11 @@ func runPlugin(args []string, stderr io.Writer) int {
 const scriptNice = 10
 
 // lowerPriority sets the niceness of every thread of this process (on
-// Linux a thread's own; threads and processes started later inherit it).
+// Linux a thread's own; threads and processes started later inherit it),
+// and of its autogroup. The host starts each plugin in a session of its
+// own, and where the kernel groups scheduling by session (autogroup), the
+// CPU is shared between sessions first: without the group's niceness, the
+// runner's session would get as much CPU as the whole server's.
 func lowerPriority(nice int) {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
@@ -41,4 +45,7 @@ func lowerPriority(nice int) {
 			_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice)
 		}
 	}
+	// Absent (no autogroup in this kernel) or refused: the threads' niceness
+	// still holds within the session.
+	_ = os.WriteFile("/proc/self/autogroup", []byte(strconv.Itoa(nice)), 0)
 }

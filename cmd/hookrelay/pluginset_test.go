@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -112,6 +113,11 @@ func TestPluginSetFollowsReloads(t *testing.T) {
 		if before[name].State != host.StateRunning || before[name].PID == 0 {
 			t.Fatalf("%s at start: %+v", name, before[name])
 		}
+	}
+	// The script runner leads its own session, niced as a whole where the
+	// kernel schedules sessions as groups.
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/autogroup", before["exec"].PID)); err == nil && !strings.HasSuffix(strings.TrimSpace(string(b)), "nice 10") {
+		t.Errorf("script runner's autogroup: %q, want nice 10", b)
 	}
 
 	f.write(map[string]string{"keep": "1", "edit": "2", "new": "1", "broken": ""})
