@@ -18,9 +18,13 @@ func sessionAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-// killSession sends SIGKILL to every process in session sid and returns how
-// many it signalled. A dead leader's id stays in use, so not reused, while
-// any process of its session lives.
+// killSession sends SIGKILL to every process left in session sid, whose
+// leader has exited and been reaped, and returns how many it signalled. A
+// dead leader's id stays in use, so not reused, while any process of its
+// session lives; but a session left empty frees it at once, and with
+// pid_max often 32,768 another process may take it and lead a session of
+// its own (a plugin restarting, a daemon). So while a process with the id
+// lives, the session is that process's: nothing is killed.
 func killSession(sid int) (int, error) {
 	own, ok := procSession(os.Getpid())
 	if !ok {
@@ -29,24 +33,46 @@ func killSession(sid int) (int, error) {
 	if sid <= 1 || sid == own {
 		return 0, nil // not a plugin's own session: never ours
 	}
+	if _, ok := procSession(sid); ok {
+		return 0, nil // the id is taken again: not the dead plugin's session
+	}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	var errs []error
+	var members []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue // not a process
 		}
 		if s, ok := procSession(pid); ok && s == sid {
-			if err := syscall.Kill(pid, syscall.SIGKILL); err == nil {
+			members = append(members, pid)
+		}
+	}
+	// Once more after the scan, which takes a while: the id cannot be
+	// taken while a member found above lives, only if all have exited.
+	if _, ok := procSession(sid); ok {
+		return 0, nil
+	}
+	n := 0
+	var errs []error
+	for _, pid := range members {
+		// A member may have exited since, and its id been taken: signal
+		// through a pidfd (os.FindProcess opens one), checking the session
+		// again once the pidfd holds the process.
+		proc, err := os.FindProcess(pid)
+		if err != nil {
+			continue
+		}
+		if s, ok := procSession(pid); ok && s == sid {
+			if err := proc.Signal(os.Kill); err == nil {
 				n++
-			} else if !errors.Is(err, syscall.ESRCH) {
+			} else if !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH) {
 				errs = append(errs, err)
 			}
 		}
+		_ = proc.Release()
 	}
 	return n, errors.Join(errs...)
 }

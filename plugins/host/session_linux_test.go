@@ -84,3 +84,43 @@ func alive(pid int) bool {
 	f := strings.Fields(string(b[i+1:]))
 	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
+
+// By the time killSession runs, go-plugin has reaped the plugin, and an
+// empty session frees its id at once: a live process with that id is a
+// newer one that took it over, maybe leading a session of its own (another
+// plugin, a daemon), and killSession must leave that session alone.
+func TestKillSessionSparesAReusedID(t *testing.T) {
+	dir := t.TempDir()
+	leader := exec.Command("sh", "-c", `sleep 30 & echo $! > "$0/pid"; wait`, dir)
+	leader.SysProcAttr = sessionAttr()
+	if err := leader.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = leader.Process.Kill()
+		_ = leader.Wait()
+	})
+	var member int
+	waitFile := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(dir + "/pid")
+		if err == nil && len(b) > 0 && b[len(b)-1] == '\n' {
+			if member, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if time.Now().After(waitFile) {
+			t.Fatal("the session's member did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(member, syscall.SIGKILL) })
+
+	if n, err := killSession(leader.Process.Pid); n != 0 || err != nil {
+		t.Errorf("killSession(a live leader's session) = %d, %v; want 0, nil", n, err)
+	}
+	if !alive(leader.Process.Pid) || !alive(member) {
+		t.Error("killSession killed a session whose leader lives")
+	}
+}
