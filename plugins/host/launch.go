@@ -90,12 +90,15 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	select {
 	case d = <-ch:
 	case <-ctx.Done():
-		client.Kill()
+		// go-plugin's Kill would wait for Start to end anyway.
 		<-ch
+		inst.setPID()
+		inst.kill()
 		return nil, fmt.Errorf("plugin %s: starting: %w", p.cfg.Name, context.Cause(ctx))
 	}
 	if d.err != nil {
-		client.Kill()
+		inst.setPID()
+		inst.kill()
 		if errors.Is(d.err, plugin.ErrChecksumsDoNotMatch) {
 			// The binary changed between our check and go-plugin's.
 			return nil, fmt.Errorf("plugin %s: %s: %w: want sha256 %x", p.cfg.Name, cmd.Path, ErrChecksumMismatch, p.sum)
@@ -103,9 +106,7 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("plugin %s: starting %s: %w", p.cfg.Name, cmd.Path, d.err)
 	}
 	inst.rpc = d.raw.(pb.HandlerClient)
-	if rc := client.ReattachConfig(); rc != nil {
-		inst.pid = rc.Pid
-	}
+	inst.setPID()
 
 	if _, err := inst.rpc.Configure(ctx, &pb.ConfigureRequest{Config: p.cfg.Config}); err != nil {
 		inst.kill()
@@ -200,16 +201,52 @@ func (i *instance) exitErr(wait time.Duration) error {
 	return fmt.Errorf("process %d exited", i.pid)
 }
 
+// setPID records the process's id once go-plugin's Start has returned
+// (cmd.Process is set by then, if the process was started at all).
+func (i *instance) setPID() {
+	if i.cmd.Process != nil {
+		i.pid = i.cmd.Process.Pid
+	}
+}
+
 // kill stops the process: go-plugin asks it to exit, then kills it after
 // two seconds. Then whatever the process left running in its session goes
 // too (a script's children, when the script runner crashed), so a task
 // tried again never runs beside what remains of its last attempt.
+//
+// go-plugin reaps the process only once its stdout and stderr are closed,
+// and its Kill waits for that: a child that inherited them (a helper
+// started with the plugin's stderr) would keep Kill waiting as long as it
+// runs. So while Kill waits, the session is killed as soon as the process
+// has exited; not yet reaped, its id is still its own.
 func (i *instance) kill() {
-	i.client.Kill()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		i.client.Kill()
+	}()
 	if i.pid <= 0 {
+		<-done
 		return
 	}
-	n, err := killSession(i.pid)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case <-tick.C:
+			if exitedUnreaped(i.cmd.Process) {
+				i.killSession(true)
+			}
+		}
+	}
+	i.killSession(false)
+}
+
+// killSession kills what the process left running in its session.
+func (i *instance) killSession(held bool) {
+	n, err := killSession(i.pid, held)
 	if n > 0 {
 		i.log.Warn("killed processes the plugin left running", "pid", i.pid, "processes", n)
 	}

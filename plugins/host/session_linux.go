@@ -24,8 +24,9 @@ func sessionAttr() *syscall.SysProcAttr {
 // session lives; but a session left empty frees it at once, and with
 // pid_max often 32,768 another process may take it and lead a session of
 // its own (a plugin restarting, a daemon). So while a process with the id
-// lives, the session is that process's: nothing is killed.
-func killSession(sid int) (int, error) {
+// lives, the session is that process's: nothing is killed, unless held
+// says the caller knows the id is still its dead leader's (not yet reaped).
+func killSession(sid int, held bool) (int, error) {
 	own, ok := procSession(os.Getpid())
 	if !ok {
 		return 0, errors.New("reading this process's session from /proc")
@@ -33,7 +34,7 @@ func killSession(sid int) (int, error) {
 	if sid <= 1 || sid == own {
 		return 0, nil // not a plugin's own session: never ours
 	}
-	if _, ok := procSession(sid); ok {
+	if _, ok := procSession(sid); ok && !held {
 		return 0, nil // the id is taken again: not the dead plugin's session
 	}
 	entries, err := os.ReadDir("/proc")
@@ -52,7 +53,7 @@ func killSession(sid int) (int, error) {
 	}
 	// Once more after the scan, which takes a while: the id cannot be
 	// taken while a member found above lives, only if all have exited.
-	if _, ok := procSession(sid); ok {
+	if _, ok := procSession(sid); ok && !held {
 		return 0, nil
 	}
 	n := 0
@@ -75,6 +76,22 @@ func killSession(sid int) (int, error) {
 		_ = proc.Release()
 	}
 	return n, errors.Join(errs...)
+}
+
+// exitedUnreaped reports whether p has exited but is not yet reaped, so its
+// id is still its own.
+func exitedUnreaped(p *os.Process) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) || b[i+2] != 'Z' {
+		return false
+	}
+	// Signalled through its pidfd after the read: not reaped then, so the
+	// zombie read was p.
+	return p.Signal(syscall.Signal(0)) == nil
 }
 
 // procSession reads a process's session id from /proc/PID/stat; false if

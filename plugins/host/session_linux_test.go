@@ -56,13 +56,13 @@ func TestKillSession(t *testing.T) {
 	}
 
 	own, _ := procSession(os.Getpid())
-	if n, err := killSession(own); n != 0 || err != nil {
+	if n, err := killSession(own, false); n != 0 || err != nil {
 		t.Fatalf("killSession(own session) = %d, %v; want 0, nil", n, err)
 	}
 	if !alive(orphan) {
 		t.Fatal("the orphan died before its session was killed")
 	}
-	if n, err := killSession(leader.Process.Pid); n != 1 || err != nil {
+	if n, err := killSession(leader.Process.Pid, false); n != 1 || err != nil {
 		t.Fatalf("killSession = %d, %v; want 1, nil", n, err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -117,10 +117,69 @@ func TestKillSessionSparesAReusedID(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = syscall.Kill(member, syscall.SIGKILL) })
 
-	if n, err := killSession(leader.Process.Pid); n != 0 || err != nil {
+	if n, err := killSession(leader.Process.Pid, false); n != 0 || err != nil {
 		t.Errorf("killSession(a live leader's session) = %d, %v; want 0, nil", n, err)
 	}
 	if !alive(leader.Process.Pid) || !alive(member) {
 		t.Error("killSession killed a session whose leader lives")
+	}
+}
+
+// A plugin that started a process and then failed to start (exited before
+// the handshake, or did not make it in time) leaves nothing running, even
+// a process holding its stdout, for which go-plugin waits before it reaps
+// the plugin; and Start returns without waiting for that process to end.
+func TestFailedStartKillsSession(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, tail string }{
+		{"exits", "exit 1"},
+		{"times out", "exec sleep 300"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			script := dir + "/plugin"
+			body := "#!/bin/sh\nsleep 300 &\necho $! > \"" + dir + "/pid\"\n" + tt.tail + "\n"
+			if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cfg, _ := testConfig(t, "failing")
+			cfg.Path = script
+			cfg.StartTimeout = time.Second
+			p, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			started := make(chan error, 1)
+			go func() { started <- p.Start(t.Context()) }()
+			var child int
+			t.Cleanup(func() {
+				if child > 0 {
+					_ = syscall.Kill(child, syscall.SIGKILL)
+				}
+			})
+			select {
+			case err := <-started:
+				if err == nil {
+					t.Fatal("Start succeeded")
+				}
+			case <-time.After(15 * time.Second):
+				if b, err := os.ReadFile(dir + "/pid"); err == nil {
+					child, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+				}
+				t.Fatal("Start still waits, for the plugin's child to exit")
+			}
+			b, err := os.ReadFile(dir + "/pid")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if child, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil {
+				t.Fatal(err)
+			}
+			if alive(child) {
+				t.Fatal("the plugin's child still runs after the failed start")
+			}
+		})
 	}
 }

@@ -2,11 +2,17 @@
 
 package host
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // sessionAttr leaves the plugin in the server's session: without /proc
 // there is no killSession to use it.
 func sessionAttr() *syscall.SysProcAttr { return nil }
 
 // killSession does nothing where processes cannot be listed by session.
-func killSession(int) (int, error) { return 0, nil }
+func killSession(int, bool) (int, error) { return 0, nil }
+
+// exitedUnreaped is false where processes cannot be listed by session.
+func exitedUnreaped(*os.Process) bool { return false }
