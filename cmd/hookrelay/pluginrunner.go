@@ -49,14 +49,25 @@ func (r *runner) finished() {
 	}
 }
 
-// stop refuses new tasks, waits for those in flight (at most grace, or
-// until ctx ends), then closes the plugin. It is called once.
-func (r *runner) stop(ctx context.Context, grace time.Duration, log *slog.Logger) {
+// refuse makes Handle refuse new tasks from now on. It may be called more
+// than once.
+func (r *runner) refuse() {
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopping {
+		return
+	}
 	r.stopping, r.idle = true, make(chan struct{})
 	if r.inflight == 0 {
 		close(r.idle)
 	}
+}
+
+// stop refuses new tasks, waits for those in flight (at most grace, or
+// until ctx ends), then closes the plugin. It is called once.
+func (r *runner) stop(ctx context.Context, grace time.Duration, log *slog.Logger) {
+	r.refuse()
+	r.mu.Lock()
 	n := r.inflight
 	r.mu.Unlock()
 	if n > 0 {

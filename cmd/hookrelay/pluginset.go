@@ -100,11 +100,13 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 		have[name] = pluginHave{decl: d.decl, down: d.down()}
 	}
 	plan := diffPlugins(have, cfg.Plugins)
-	// Out of the set first, so no task is given to a plugin being stopped:
-	// they wait until its replacement runs.
+	// Out of the set first, and refusing tasks before anyone can see it
+	// gone, so no task is given to a plugin being stopped: they wait until
+	// its replacement runs.
 	stopping := map[string]*runner{}
 	for _, name := range plan.stop() {
 		if r := s.named[name].run; r != nil {
+			r.refuse()
 			stopping[name] = r
 			s.stopping[name] = r
 		}
