@@ -27,6 +27,10 @@ func sessionAttr() *syscall.SysProcAttr {
 // lives, the session is that process's: nothing is killed, unless held
 // says the caller knows the id is still its dead leader's (not yet reaped).
 func killSession(sid int, held bool) (int, error) {
+	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
+		// Another PID namespace's /proc: its ids are not ours to signal.
+		return 0, errors.New("/proc does not show this process's PID namespace")
+	}
 	own, ok := procSession(os.Getpid())
 	if !ok {
 		return 0, errors.New("reading this process's session from /proc")
