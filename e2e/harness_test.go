@@ -90,12 +90,12 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Cleanup(func() {
 		// A server killed like this (as by kill -9) must take its plugin
 		// processes with it: none may outlive the test.
-		kids := children(cmd.Process.Pid)
+		kids := children(cmd.Process.Pid) // with their start times
 		_ = cmd.Process.Kill()
 		<-p.done
 		deadline := time.Now().Add(10 * time.Second)
-		for _, pid := range kids {
-			for running(pid) {
+		for pid, started := range kids {
+			for running(pid, started) {
 				if time.Now().After(deadline) {
 					t.Errorf("%s: its child process %d outlived it", name, pid)
 					_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -257,28 +257,38 @@ func ctx(t *testing.T) context.Context {
 	return ctx
 }
 
-// children lists a process's child processes (Linux; none elsewhere).
-func children(pid int) []int {
+// children lists a process's child processes with their start times
+// (Linux; none elsewhere).
+func children(pid int) map[int]string {
 	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	var out []int
+	out := map[int]string{}
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		for _, s := range strings.Fields(string(b)) {
 			var kid int
 			if _, err := fmt.Sscan(s, &kid); err == nil {
-				out = append(out, kid)
+				if st, ok := procStat(kid); ok {
+					out[kid] = st[19] // starttime: the same pid later is another process
+				}
 			}
 		}
 	}
 	return out
 }
 
-// running reports whether pid is a live process (a zombie is not).
-func running(pid int) bool {
+// running reports whether pid is still the live process that started at
+// started (a zombie is not live).
+func running(pid int, started string) bool {
+	st, ok := procStat(pid)
+	return ok && st[19] == started && st[0] != "Z" && st[0] != "X"
+}
+
+// procStat is /proc/PID/stat's fields after the command name: state first.
+func procStat(pid int) ([]string, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return false
+		return nil, false
 	}
 	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+	return f, len(f) > 19
 }
