@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hookrelay/hookrelay/plugins/script"
 	"github.com/hookrelay/hookrelay/plugins/sdk"
 )
@@ -45,7 +47,11 @@ func lowerPriority(nice int) {
 			_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice)
 		}
 	}
+	// Only as the leader of a session of its own, as the host starts it: run
+	// any other way (by hand, from a shell), the autogroup is the caller's.
 	// Absent (no autogroup in this kernel) or refused: the threads' niceness
 	// still holds within the session.
-	_ = os.WriteFile("/proc/self/autogroup", []byte(strconv.Itoa(nice)), 0)
+	if sid, err := unix.Getsid(0); err == nil && sid == os.Getpid() {
+		_ = os.WriteFile("/proc/self/autogroup", []byte(strconv.Itoa(nice)), 0)
+	}
 }
