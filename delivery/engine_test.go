@@ -332,11 +332,7 @@ func (budgetSender) Limits(string) Limits { return Limits{MaxAttempts: 1} }
 // A failed answer (a script's non-zero exit) fails whatever its status,
 // and a target's own budget replaces the policy's.
 func TestEngineFailedAnswerAndTargetBudget(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	s := newFakeSender()
 	s.setReady("deploy", true)
 	code := 3
@@ -344,10 +340,7 @@ func TestEngineFailedAnswerAndTargetBudget(t *testing.T) {
 		return &Answer{Status: 200, Failed: "exit status 3", ExitCode: &code, Body: []byte("boom")}, nil
 	}
 	r := &engineRig{store: st, sender: s, engine: New(st, map[string]Sender{"exec": budgetSender{s}}, fastPolicy(), nil)}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = r.engine.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	runEngine(t, r.engine)
 	d := r.accept(t, "exec:deploy", "x")
 	dead := r.waitStatus(t, d.ID, store.Dead)
 	as, _ := st.Attempts(t.Context(), d.ID)
@@ -360,11 +353,7 @@ func TestEngineFailedAnswerAndTargetBudget(t *testing.T) {
 // No answer at all (a crashed plugin) is retried within the policy's
 // budget even when the target allows a single attempt.
 func TestEngineNoAnswerIsRetriedBeyondTargetBudget(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	s := newFakeSender()
 	s.setReady("deploy", true)
 	var mu sync.Mutex
@@ -378,10 +367,7 @@ func TestEngineNoAnswerIsRetriedBeyondTargetBudget(t *testing.T) {
 		return &Answer{}, nil
 	}
 	r := &engineRig{store: st, sender: s, engine: New(st, map[string]Sender{"exec": budgetSender{s}}, fastPolicy(), nil)}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = r.engine.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	runEngine(t, r.engine)
 	d := r.accept(t, "exec:deploy", "x")
 	if got := r.waitStatus(t, d.ID, store.Delivered); got.Attempts != 2 {
 		t.Fatalf("attempts %d, want 2", got.Attempts)
@@ -396,11 +382,7 @@ func (parallelSender) Limits(string) Limits { return Limits{Parallel: 3} }
 // A target with Parallel 3 has three attempts in flight at once, never
 // more, started in queue order; one waiting for a retry holds back none.
 func TestEngineParallelTarget(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	s := newFakeSender()
 	s.setReady("job", true)
 	var mu sync.Mutex
@@ -426,10 +408,7 @@ func TestEngineParallelTarget(t *testing.T) {
 	p := fastPolicy()
 	p.MinBackoff, p.MaxBackoff = 200*time.Millisecond, 200*time.Millisecond
 	r := &engineRig{store: st, sender: s, engine: New(st, map[string]Sender{"exec": parallelSender{s}}, p, nil)}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = r.engine.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	runEngine(t, r.engine)
 	var ds []*store.Delivery
 	for i := range 7 {
 		ds = append(ds, r.accept(t, "exec:job", strconv.Itoa(i)))
@@ -496,11 +475,7 @@ func TestEngineHeldFailureKeepsItsBackoff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := openStore(t)
 			s := newFakeSender()
 			s.setReady("a", true)
 			p := fastPolicy()
@@ -518,10 +493,7 @@ func TestEngineHeldFailureKeepsItsBackoff(t *testing.T) {
 				e.Complete(t.Context(), held, time.Now(), tt.answer, nil)
 				close(completed)
 			}
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan struct{})
-			go func() { defer close(done); _ = e.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			runEngine(t, e)
 			<-completed
 			time.Sleep(100 * time.Millisecond) // an attempt would be made now
 			if got := s.attempts(); len(got) != 0 {
@@ -562,11 +534,7 @@ func TestEngineParallelTargetReadsQueueInBatches(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := openStore(t)
 			q := &countingQueue{Store: st}
 			var fs *fakeSender
 			switch s := tt.sender.(type) {
@@ -581,10 +549,7 @@ func TestEngineParallelTargetReadsQueueInBatches(t *testing.T) {
 			for i := range n {
 				ds = append(ds, r.accept(t, "exec:job", strconv.Itoa(i)))
 			}
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan struct{})
-			go func() { defer close(done); _ = r.engine.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			runEngine(t, r.engine)
 			for _, d := range ds {
 				r.waitStatus(t, d.ID, store.Delivered)
 			}
@@ -608,11 +573,7 @@ func TestEngineRetryByHandPastMaxAgeIsAttempted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := openStore(t)
 			s := newFakeSender()
 			s.setReady("job", true)
 			var calls atomic.Int64
@@ -626,10 +587,7 @@ func TestEngineRetryByHandPastMaxAgeIsAttempted(t *testing.T) {
 			// The retry is due after the delivery's MaxAge.
 			p.MaxAge, p.MinBackoff, p.MaxBackoff = 300*time.Millisecond, 10*time.Second, 10*time.Second
 			r := &engineRig{store: st, sender: s, engine: New(st, map[string]Sender{"exec": tt.sender(s)}, p, nil)}
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan struct{})
-			go func() { defer close(done); _ = r.engine.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			runEngine(t, r.engine)
 			d := r.accept(t, "exec:job", "x")
 			deadline := time.Now().Add(10 * time.Second)
 			for {
@@ -656,4 +614,25 @@ func TestEngineRetryByHandPastMaxAgeIsAttempted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openStore opens an unsynced store in a temporary directory, closed when
+// the test ends.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// runEngine runs e until the test ends, and waits for it to stop then.
+func runEngine(t *testing.T, e *Engine) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
