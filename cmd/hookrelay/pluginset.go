@@ -220,7 +220,11 @@ func (s *pluginSet) PluginStates() map[string]host.Status {
 	defer s.mu.Unlock()
 	out := map[string]host.Status{"exec": s.script.State()}
 	for name, r := range s.stopping {
-		out[name] = r.State()
+		st := r.State()
+		if st.State == host.StateRunning {
+			st.State = host.StateStopping // finishing its tasks in flight
+		}
+		out[name] = st
 	}
 	for name, d := range s.named {
 		if d.run == nil {

@@ -210,7 +210,7 @@ func TestPluginSetStopsAfterTaskInFlight(t *testing.T) {
 	if _, err := r.Handle(t.Context(), &host.Task{TaskID: "t2"}); !errors.Is(err, host.ErrNotRunning) {
 		t.Fatalf("a stopping plugin took a new task: %v", err)
 	}
-	if st := s.PluginStates()["slow"]; st.State != host.StateRunning {
+	if st := s.PluginStates()["slow"]; st.State != host.StateStopping || st.PID != pid {
 		t.Fatalf("the API does not show the plugin finishing its task: %+v", st)
 	}
 	select {

@@ -105,10 +105,13 @@ type State string
 // The states of a plugin. A plugin goes starting → running, and on a crash
 // running → restarting → running; too many crashes, or a failed first
 // start, lead to failed, and Close to stopped. Failed and stopped are final.
+// A Plugin itself never reports StateStopping: its owner does, for a
+// running plugin it has told to finish its tasks in flight and stop.
 const (
 	StateStarting   State = "starting"
 	StateRunning    State = "running"
 	StateRestarting State = "restarting"
+	StateStopping   State = "stopping"
 	StateFailed     State = "failed"
 	StateStopped    State = "stopped"
 )
