@@ -85,12 +85,8 @@ func killSession(sid int, held bool) (int, error) {
 // exitedUnreaped reports whether p has exited but is not yet reaped, so its
 // id is still its own.
 func exitedUnreaped(p *os.Process) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) || b[i+2] != 'Z' {
+	f, ok := procStat(p.Pid)
+	if !ok || string(f[0]) != "Z" {
 		return false
 	}
 	// Signalled through its pidfd after the read: not reaped then, so the
@@ -101,22 +97,37 @@ func exitedUnreaped(p *os.Process) bool {
 // procSession reads a process's session id from /proc/PID/stat; false if
 // the process is gone or the file is not as expected.
 func procSession(pid int) (int, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	f, ok := procStat(pid)
+	if !ok {
 		return 0, false
 	}
-	return parseStatSession(b)
+	return statSession(f)
 }
 
-// parseStatSession finds the session field of a /proc/PID/stat line:
-// "pid (comm) state ppid pgrp session ...", where comm may hold spaces and
-// parentheses, so fields are counted from the last ')'.
-func parseStatSession(b []byte) (int, bool) {
+// procStat is /proc/PID/stat's fields after the command name, the state
+// first; false if the process is gone or the file is not as expected.
+func procStat(pid int) ([][]byte, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, false
+	}
+	return statFields(b)
+}
+
+// statFields splits a /proc/PID/stat line, "pid (comm) state ppid pgrp
+// session ...", after comm, which may hold spaces and parentheses: fields
+// are counted from the last ')'.
+func statFields(b []byte) ([][]byte, bool) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, false
+		return nil, false
 	}
 	f := bytes.Fields(b[i+1:])
+	return f, len(f) > 0
+}
+
+// statSession is the session field of statFields' fields.
+func statSession(f [][]byte) (int, bool) {
 	if len(f) < 4 {
 		return 0, false
 	}

@@ -25,9 +25,12 @@ func TestParseStatSession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := parseStatSession([]byte(tt.stat))
+			got, ok := 0, false
+			if f, fok := statFields([]byte(tt.stat)); fok {
+				got, ok = statSession(f)
+			}
 			if got != tt.want || ok != tt.ok {
-				t.Errorf("parseStatSession(%q) = %d, %v; want %d, %v", tt.stat, got, ok, tt.want, tt.ok)
+				t.Errorf("statSession(statFields(%q)) = %d, %v; want %d, %v", tt.stat, got, ok, tt.want, tt.ok)
 			}
 		})
 	}
@@ -76,13 +79,8 @@ func TestKillSession(t *testing.T) {
 
 // alive reports whether pid runs (a zombie does not).
 func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+	f, ok := procStat(pid)
+	return ok && string(f[0]) != "Z" && string(f[0]) != "X"
 }
 
 // By the time killSession runs, go-plugin has reaped the plugin, and an
