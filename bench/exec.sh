@@ -120,22 +120,40 @@ sed -E 's/^\{/{"kind":"baseline",/' <<<"$base_line" >>"$jsonl"
 
 # ---- helpers -----------------------------------------------------------------
 
-# count_runs prints how many runs of the route the server has logged as
-# finished: delivered (exit 0), or dead (failed and out of attempts).
+# The benchmark shares the two CPUs with what it measures, so its polling
+# starts no process: runs are counted by one awk that follows the server's
+# log as it grows, process counts are read from /proc with bash builtins,
+# and naps are `read -t` on a pipe nobody writes to.
+exec {nap_fd}<> <(:)
+nap() { read -r -t "$1" -u "$nap_fd" _ || true; }
+
+# The awk writes "OK DEAD" to $counts at every finished run of the route:
+# delivered (exit 0), or dead (failed and out of attempts).
+counts=$tmp/runs.count
+echo "0 0" >"$counts"
+line_reads=() # mawk reads a pipe in blocks unless told otherwise
+if awk -W version 2>&1 | grep -q mawk; then line_reads=(-W interactive); fi
+tail --pid=$$ -n +1 -F "$server_log" 2>/dev/null | awk "${line_reads[@]}" -v t="target=exec:$route" -v out="$counts" '
+	index($0, t) && / msg=delivered / { ok++; print ok + 0, dead + 0 > out; close(out) }
+	index($0, t) && / msg="delivery dead/ { dead++; print ok + 0, dead + 0 > out; close(out) }' &
+pids+=("$!")
+
+# count_runs sets ok and dead to the runs finished so far.
+ok=0 dead=0
 count_runs() {
-	awk -v t="target=exec:$route" '
-		index($0, t) && / msg=delivered / { ok++ }
-		index($0, t) && / msg="delivery dead/ { dead++ }
-		END { print ok + 0, dead + 0 }' "$server_log"
+	local a b
+	# A read that races the awk's rewrite finds the file empty: keep the last.
+	if read -r a b <"$counts" 2>/dev/null && [[ -n $b ]]; then ok=$a dead=$b; fi
 }
 
-# descendants PID prints how many processes descend from PID. It reads the
-# /proc/PID/task/TID/children lists with bash builtins only, so sampling every
-# 100 ms costs next to nothing; without them (a kernel built without
-# CONFIG_PROC_CHILDREN) it walks `ps` output, which costs a few ms of CPU.
+# descendants PID sets desc to how many processes descend from PID. It
+# reads the /proc/PID/task/TID/children lists with bash builtins only, so
+# sampling every 100 ms costs next to nothing; without them (a kernel built
+# without CONFIG_PROC_CHILDREN) it walks `ps` output, which costs a few ms of
+# CPU.
 descendants() {
 	if [[ ! -e /proc/$1/task/$1/children ]]; then
-		ps -e -o pid=,ppid= | awk -v root="$1" '
+		desc=$(ps -e -o pid=,ppid= | awk -v root="$1" '
 			{ kids[$2] = kids[$2] " " $1 }
 			END {
 				n = 0; q[1] = root; head = 1; tail = 1
@@ -144,7 +162,7 @@ descendants() {
 					for (i = 1; i <= k; i++) { q[++tail] = a[i]; n++ }
 				}
 				print n
-			}'
+			}')
 		return
 	fi
 	local n=0 todo=("$1") p f kids
@@ -158,7 +176,7 @@ descendants() {
 			n=$((n + ${#kids[@]}))
 		done
 	done
-	echo "$n"
+	desc=$n
 }
 
 # last_run_epoch prints, in seconds since the epoch, the time the server
@@ -173,24 +191,43 @@ last_run_epoch() {
 # server's processes into peak; it sets ok and dead, and returns 1 when SECS
 # pass first.
 wait_runs() {
-	local want=$1 deadline
-	deadline=$(calc 'printf "%.3f", v1 + v2' "$EPOCHREALTIME" "$2")
+	local want=$1 deadline=$((${EPOCHREALTIME/./} + $2 * 1000000))
 	while :; do
 		sample
-		read -r ok dead < <(count_runs)
+		count_runs
 		((ok + dead < want)) || return 0
 		if ! kill -0 "$server_pid" 2>/dev/null; then die "the server exited while $((want - ok - dead)) run(s) were still to finish"; fi
-		if [[ $(calc 'print (v1 >= v2)' "$EPOCHREALTIME" "$deadline") == 1 ]]; then return 1; fi
-		sleep 0.1
+		((${EPOCHREALTIME/./} < deadline)) || return 1
+		nap 0.1
 	done
 }
 
 # sample raises peak to the server's current number of descendants.
 peak=0
 sample() {
-	local n
-	n=$(descendants "$server_pid")
-	((n <= peak)) || peak=$n
+	descendants "$server_pid"
+	((desc <= peak)) || peak=$desc
+}
+
+# ticks PID prints the CPU time of PID in clock ticks: its own (user +
+# system), then that of its reaped children, or "0 0" once it is gone.
+ticks() {
+	local stat rest
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0 0; return; }
+	rest=${stat##*) } # the fields after the command name, from the state on
+	read -r -a f <<<"$rest"
+	echo $((f[11] + f[12])) $((f[13] + f[14]))
+}
+
+# runner_pid prints the pid of the script-runner plugin under the server.
+runner_pid() {
+	local p
+	for p in $(cat /proc/"$server_pid"/task/*/children 2>/dev/null); do
+		if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'plugin script'; then
+			echo "$p"
+			return
+		fi
+	done
 }
 
 # ---- warm up -----------------------------------------------------------------
@@ -214,13 +251,17 @@ peak=0
 # ---- measure -----------------------------------------------------------------
 
 log "load: $pace for $duration, processes sampled every 100 ms"
+runner=$(runner_pid)
+[[ -n $runner ]] || die "no script-runner plugin under the server after the warm-up"
+read -r server_cpu0 _ < <(ticks "$server_pid")
+read -r runner_cpu0 scripts_cpu0 < <(ticks "$runner")
 load_start=$EPOCHREALTIME
 "${load[@]}" -duration "$duration" >"$tmp/load.out" 2>"$tmp/load.err" &
 load_pid=$!
 pids+=("$load_pid")
 while kill -0 "$load_pid" 2>/dev/null; do
 	sample
-	sleep 0.1
+	nap 0.1
 done
 rc=0
 wait "$load_pid" || rc=$?
@@ -236,13 +277,23 @@ log "load done: $accepted accepted; waiting up to ${runs_wait}s for their runs"
 if ! wait_runs $((base_ok + base_dead + accepted)) "$runs_wait"; then
 	die "only $((ok + dead - base_ok - base_dead)) of $accepted runs finished within ${runs_wait}s after the load"
 fi
+read -r server_cpu1 _ < <(ticks "$server_pid")
+read -r runner_cpu1 scripts_cpu1 < <(ticks "$runner")
+[[ $(runner_pid) == "$runner" ]] || die "the script runner was restarted during the load; its CPU time is lost"
 runs=$((ok - base_ok))
 dead_runs=$((dead - base_dead))
 last_end=$(last_run_epoch) || die "no time on the server's last finished run"
 span=$(calc 'printf "%.3f", v1 - v2' "$last_end" "$load_start")
 runs_per_s=$(calc 'if (v2 > 0) printf "%.1f", v1 / v2; else print 0' "$runs" "$span")
 
-sed -E "s/^\{/{\"kind\":\"run\",/; s/\}\$/,\"runs\":$runs,\"dead_runs\":$dead_runs,\"runs_seconds\":$span,\"runs_per_s\":$runs_per_s,\"peak_processes\":$peak}/" <<<"$line" >>"$jsonl"
+# CPU milliseconds per run, from the load's start to the last run's end.
+hz=$(getconf CLK_TCK)
+per_run() { calc 'printf "%.2f", v1 * 1000 / v2 / v3' "$1" "$hz" "$runs"; }
+server_ms=$(per_run $((server_cpu1 - server_cpu0)))
+runner_ms=$(per_run $((runner_cpu1 - runner_cpu0)))
+scripts_ms=$(per_run $((scripts_cpu1 - scripts_cpu0)))
+
+sed -E "s/^\{/{\"kind\":\"run\",/; s/\}\$/,\"runs\":$runs,\"dead_runs\":$dead_runs,\"runs_seconds\":$span,\"runs_per_s\":$runs_per_s,\"peak_processes\":$peak,\"cpu_ms_per_run\":{\"server\":$server_ms,\"runner\":$runner_ms,\"scripts\":$scripts_ms}}/" <<<"$line" >>"$jsonl"
 
 # ---- report ------------------------------------------------------------------
 
@@ -255,6 +306,7 @@ say "| $(calc 'printf "%.0f", v1' "$(field "$line" accepted_per_s)") | $p50 | $p
 say ""
 say "runs/s over ${span}s, from the load's start to the last run's end; failed runs: $dead_runs; request errors: $(field "$line" errors)."
 say "baseline in this run: a bare Go program ran /bin/true at c$exec_conc $base_rps times/s; hookrelay / baseline: $(calc 'printf "%.2f", v1 / v2' "$runs_per_s" "$base_rps")."
+say "CPU ms per run: server $server_ms (intake included), script runner $runner_ms, the scripts $scripts_ms."
 say "peak processes: the server's descendants (the script-runner plugin and the running commands), route concurrency $exec_conc."
 
 # ---- targets -----------------------------------------------------------------

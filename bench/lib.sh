@@ -255,7 +255,7 @@ field() { sed -nE "s/.*\"$2\":(-?[0-9.eE+]+).*/\1/p" <<<"$1"; }
 calc() {
 	local expr=$1
 	shift
-	awk -v v1="${1:-0}" -v v2="${2:-0}" "BEGIN { $expr }"
+	awk -v v1="${1:-0}" -v v2="${2:-0}" -v v3="${3:-0}" "BEGIN { $expr }"
 }
 
 # say prints a result line to stdout and to the Markdown copy.
