@@ -21,11 +21,26 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 		e.retire(target, w)
 		return
 	}
+	// inflight holds the attempts not yet recorded, which a read of the
+	// queue still returns; running counts those that hold one of the
+	// target's parallel slots. A parallel queue frees an attempt's slot as
+	// soon as the target has answered, while the outcome is being written:
+	// the limit is on runs at once, not on disk syncs. A strict queue
+	// starts its next attempt only once the last is recorded.
 	inflight := map[string]bool{}
-	done := make(chan string)
+	running := 0
+	done := make(chan ended)
+	apply := func(m ended) {
+		if m.slot {
+			running--
+		}
+		if m.final {
+			delete(inflight, m.id)
+		}
+	}
 	defer func() { // a worker ends only with its attempts
 		for len(inflight) > 0 {
-			delete(inflight, <-done)
+			apply(<-done)
 		}
 	}()
 	// cached holds deliveries read from the queue and not yet started, so
@@ -36,8 +51,8 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 	var cached []*store.Delivery
 	for ctx.Err() == nil {
 		parallel := max(1, e.limits(target).Parallel)
-		if len(inflight) >= parallel {
-			delete(inflight, <-done)
+		if running >= parallel {
+			apply(<-done)
 			continue
 		}
 		now := time.Now()
@@ -52,13 +67,13 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 				if ctx.Err() == nil {
 					e.log.Error("reading queue", "target", target, "err", err)
 				}
-				e.wait(ctx, w, done, inflight, 5*time.Second)
+				e.wait(ctx, w, done, apply, 5*time.Second)
 				continue
 			}
 			cached = slices.DeleteFunc(ds, func(d *store.Delivery) bool { return inflight[d.ID] })
 			if len(cached) == 0 {
 				if len(inflight) > 0 {
-					e.wait(ctx, w, done, inflight, time.Hour)
+					e.wait(ctx, w, done, apply, time.Hour)
 					continue
 				}
 				if e.retire(target, w) {
@@ -72,7 +87,7 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 		started := func() { cached = slices.DeleteFunc(cached, func(c *store.Delivery) bool { return c == d }) }
 		switch {
 		case d == nil:
-			e.wait(ctx, w, done, inflight, due.Sub(now)) // nothing due yet
+			e.wait(ctx, w, done, apply, due.Sub(now)) // nothing due yet
 		case now.Sub(d.CreatedAt) >= e.policy.MaxAge:
 			started()
 			e.expire(ctx, d, now)
@@ -83,13 +98,21 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 			if poll := e.limits(target).ReadyPoll; poll > 0 {
 				wait = min(wait, poll)
 			}
-			e.wait(ctx, w, done, inflight, wait)
+			e.wait(ctx, w, done, apply, wait)
 		default:
 			started()
 			inflight[d.ID] = true
+			running++
+			early := parallel > 1
 			go func() {
-				e.attempt(ctx, sender, name, d)
-				done <- d.ID
+				answered := false
+				e.attempt(ctx, sender, name, d, func() {
+					if early {
+						answered = true
+						done <- ended{id: d.ID, slot: true}
+					}
+				})
+				done <- ended{id: d.ID, slot: !answered, final: true}
 			}()
 		}
 	}
@@ -124,22 +147,32 @@ func (e *Engine) pick(ds []*store.Delivery, parallel int, now time.Time) (*store
 	return nil, due
 }
 
-// wait waits for d, a kick, an attempt of the worker's to end (then
-// forgotten from inflight), or the end of ctx.
-func (e *Engine) wait(ctx context.Context, w *worker, done <-chan string, inflight map[string]bool, d time.Duration) {
+// ended is news of one of a worker's attempts: its slot is free (slot),
+// its outcome is recorded (final), or both. Each attempt sends one message
+// with slot set and one with final set.
+type ended struct {
+	id          string
+	slot, final bool
+}
+
+// wait waits for d, a kick, news of an attempt of the worker's (handed to
+// apply), or the end of ctx.
+func (e *Engine) wait(ctx context.Context, w *worker, done <-chan ended, apply func(ended), d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-w.kick:
-	case id := <-done:
-		delete(inflight, id)
+	case m := <-done:
+		apply(m)
 	case <-t.C:
 	}
 }
 
-// attempt makes one attempt of d and records it.
-func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.Delivery) {
+// attempt makes one attempt of d and records it. answered is called once
+// the target has answered (or failed to), before the outcome is recorded;
+// it is not called when no attempt was made.
+func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.Delivery, answered func()) {
 	// The queue was read a moment ago: a held attempt may have completed
 	// (delivered, or failed and now waiting for its backoff), or a retry by
 	// hand changed the delivery, since.
@@ -163,6 +196,7 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 	a, err := s.Send(actx, name, ev, d)
 	e.setRunning(d.ID, time.Time{})
 	cancel()
+	answered()
 	if errors.Is(err, ErrNotReady) || (err != nil && ctx.Err() != nil) {
 		return // not an attempt: the client left, or the server is stopping
 	}

@@ -636,3 +636,60 @@ func runEngine(t *testing.T, e *Engine) {
 	go func() { defer close(done); _ = e.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 }
+
+// slowFinishQueue holds every Finish until release is closed, as a slow
+// disk holds the sync that records an outcome.
+type slowFinishQueue struct {
+	*sqlite.Store
+	release chan struct{}
+}
+
+func (q *slowFinishQueue) Finish(ctx context.Context, d *store.Delivery, o store.Outcome) error {
+	<-q.release
+	return q.Store.Finish(ctx, d, o)
+}
+
+// A parallel target's slot is free once the target has answered: its next
+// attempts start while earlier outcomes are still being recorded, and none
+// is sent twice. A strictly ordered queue waits for the record.
+func TestEngineParallelSlotFreedBeforeRecord(t *testing.T) {
+	const n = 7
+	tests := []struct {
+		name      string
+		sender    func(*fakeSender) Sender
+		wantSends int // while every record is held
+	}{
+		{"parallel 3", func(s *fakeSender) Sender { return parallelSender{s} }, n},
+		{"strict order", func(s *fakeSender) Sender { return s }, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			q := &slowFinishQueue{Store: st, release: make(chan struct{})}
+			s := newFakeSender()
+			s.setReady("job", true)
+			r := &engineRig{store: st, sender: s, engine: New(q, map[string]Sender{"exec": tt.sender(s)}, fastPolicy(), nil)}
+			var ds []*store.Delivery
+			for i := range n {
+				ds = append(ds, r.accept(t, "exec:job", strconv.Itoa(i)))
+			}
+			runEngine(t, r.engine)
+			deadline := time.Now().Add(10 * time.Second)
+			for len(s.attempts()) < tt.wantSends && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond) // one more would be sent now
+			if got := s.attempts(); len(got) != tt.wantSends {
+				close(q.release)
+				t.Fatalf("%d attempts sent while the records were held, want %d: %v", len(got), tt.wantSends, got)
+			}
+			close(q.release)
+			for _, d := range ds {
+				r.waitStatus(t, d.ID, store.Delivered)
+			}
+			if got := s.attempts(); len(got) != n {
+				t.Fatalf("attempts %v: want each of the %d once", got, n)
+			}
+		})
+	}
+}
