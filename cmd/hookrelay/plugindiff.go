@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"reflect"
 	"slices"
 
@@ -8,9 +9,11 @@ import (
 )
 
 // pluginHave is a plugin the server has: the declaration it was started
-// from and whether it is down for good (failed to start, or crash-looped).
+// from, the executable file as it was then (nil if unknown), and whether it
+// is down for good (failed to start, or crash-looped).
 type pluginHave struct {
 	decl *dispatch.Plugin
+	bin  os.FileInfo
 	down bool
 }
 
@@ -23,20 +26,32 @@ type pluginPlan struct {
 	// Changed are declared differently (path, args, sha256, config, env):
 	// stopped, then started from the new declaration.
 	Changed []string
+	// Replaced are declared as before, without sha256, but their
+	// executable file was replaced (rebuilt): stopped, then started from
+	// the new file. A plugin pinned with sha256 is not: its new file would
+	// be refused, so the running one is kept until its declaration says
+	// which file to trust.
+	Replaced []string
 	// Retried are declared as before but down for good: started again,
 	// so a reload is how a fixed plugin gets another chance.
 	Retried []string
 }
 
 // stop is every plugin the plan stops, removed or about to restart.
-func (p pluginPlan) stop() []string { return slices.Concat(p.Removed, p.Changed, p.Retried) }
+func (p pluginPlan) stop() []string {
+	return slices.Concat(p.Removed, p.Changed, p.Replaced, p.Retried)
+}
 
 // start is every plugin the plan starts, new or restarting.
-func (p pluginPlan) start() []string { return slices.Concat(p.Added, p.Changed, p.Retried) }
+func (p pluginPlan) start() []string {
+	return slices.Concat(p.Added, p.Changed, p.Replaced, p.Retried)
+}
 
 // diffPlugins compares the plugins the server has with those the hooks
-// file now declares. A plugin declared the same and running is untouched.
-func diffPlugins(have map[string]pluginHave, want map[string]*dispatch.Plugin) pluginPlan {
+// file now declares; bins are the wanted plugins' executable files as they
+// are now (see binaryOf). A plugin declared the same, running, and started
+// from the file still in place is untouched.
+func diffPlugins(have map[string]pluginHave, want map[string]*dispatch.Plugin, bins map[string]os.FileInfo) pluginPlan {
 	var p pluginPlan
 	for name, w := range want {
 		h, ok := have[name]
@@ -45,6 +60,8 @@ func diffPlugins(have map[string]pluginHave, want map[string]*dispatch.Plugin) p
 			p.Added = append(p.Added, name)
 		case !sameDecl(h.decl, w):
 			p.Changed = append(p.Changed, name)
+		case w.SHA256 == "" && replaced(h.bin, bins[name]):
+			p.Replaced = append(p.Replaced, name)
 		case h.down:
 			p.Retried = append(p.Retried, name)
 		}
@@ -54,7 +71,7 @@ func diffPlugins(have map[string]pluginHave, want map[string]*dispatch.Plugin) p
 			p.Removed = append(p.Removed, name)
 		}
 	}
-	for _, l := range []*[]string{&p.Added, &p.Removed, &p.Changed, &p.Retried} {
+	for _, l := range []*[]string{&p.Added, &p.Removed, &p.Changed, &p.Replaced, &p.Retried} {
 		slices.Sort(*l)
 	}
 	return p

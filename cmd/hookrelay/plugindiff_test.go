@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -18,10 +20,33 @@ func TestDiffPlugins(t *testing.T) {
 		return p
 	}
 	up := func(p *dispatch.Plugin) pluginHave { return pluginHave{decl: p} }
+	// An executable as it was at start, then written again in place, then
+	// replaced by a new file renamed over it (as go build -o does).
+	bin := filepath.Join(t.TempDir(), "plugin")
+	stat := func() os.FileInfo {
+		t.Helper()
+		fi, err := os.Stat(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	writeFile(t, bin, "v1")
+	started := stat()
+	writeFile(t, bin, "v2, longer")
+	inPlace := stat()
+	writeFile(t, bin+".new", "v2, longer")
+	if err := os.Rename(bin+".new", bin); err != nil {
+		t.Fatal(err)
+	}
+	renamed := stat()
+	from := func(p *dispatch.Plugin, fi os.FileInfo) pluginHave { return pluginHave{decl: p, bin: fi} }
+	pinned := func(p *dispatch.Plugin) { p.SHA256 = "00ff" }
 	tests := []struct {
 		name string
 		have map[string]pluginHave
 		want map[string]*dispatch.Plugin
+		bins map[string]os.FileInfo
 		plan pluginPlan
 	}{
 		{name: "nothing", plan: pluginPlan{}},
@@ -100,6 +125,44 @@ func TestDiffPlugins(t *testing.T) {
 			plan: pluginPlan{Removed: []string{"a"}},
 		},
 		{
+			name: "executable untouched",
+			have: map[string]pluginHave{"a": from(decl("/a"), started)},
+			want: map[string]*dispatch.Plugin{"a": decl("/a")},
+			bins: map[string]os.FileInfo{"a": started},
+		},
+		{
+			name: "executable written again in place",
+			have: map[string]pluginHave{"a": from(decl("/a"), started)},
+			want: map[string]*dispatch.Plugin{"a": decl("/a")},
+			bins: map[string]os.FileInfo{"a": inPlace},
+			plan: pluginPlan{Replaced: []string{"a"}},
+		},
+		{
+			name: "executable renamed over",
+			have: map[string]pluginHave{"a": from(decl("/a"), inPlace)},
+			want: map[string]*dispatch.Plugin{"a": decl("/a")},
+			bins: map[string]os.FileInfo{"a": renamed},
+			plan: pluginPlan{Replaced: []string{"a"}},
+		},
+		{
+			name: "executable gone: the running one is kept",
+			have: map[string]pluginHave{"a": from(decl("/a"), started)},
+			want: map[string]*dispatch.Plugin{"a": decl("/a")},
+		},
+		{
+			name: "pinned with sha256: the running one is kept",
+			have: map[string]pluginHave{"a": from(decl("/a", pinned), started)},
+			want: map[string]*dispatch.Plugin{"a": decl("/a", pinned)},
+			bins: map[string]os.FileInfo{"a": renamed},
+		},
+		{
+			name: "down and replaced is replaced",
+			have: map[string]pluginHave{"a": {decl: decl("/a"), bin: started, down: true}},
+			want: map[string]*dispatch.Plugin{"a": decl("/a")},
+			bins: map[string]os.FileInfo{"a": renamed},
+			plan: pluginPlan{Replaced: []string{"a"}},
+		},
+		{
 			name: "everything at once",
 			have: map[string]pluginHave{"keep": up(decl("/k")), "drop": up(decl("/d")), "edit": up(decl("/e")), "dead": {decl: decl("/x"), down: true}},
 			want: map[string]*dispatch.Plugin{"keep": decl("/k"), "edit": decl("/e2"), "dead": decl("/x"), "new": decl("/n")},
@@ -108,7 +171,7 @@ func TestDiffPlugins(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := diffPlugins(tt.have, tt.want)
+			got := diffPlugins(tt.have, tt.want, tt.bins)
 			if !reflect.DeepEqual(normalPlan(got), normalPlan(tt.plan)) {
 				t.Fatalf("plan %+v, want %+v", got, tt.plan)
 			}
@@ -118,7 +181,7 @@ func TestDiffPlugins(t *testing.T) {
 
 // normalPlan makes empty lists nil, so plans compare by content.
 func normalPlan(p pluginPlan) pluginPlan {
-	for _, l := range []*[]string{&p.Added, &p.Removed, &p.Changed, &p.Retried} {
+	for _, l := range []*[]string{&p.Added, &p.Removed, &p.Changed, &p.Replaced, &p.Retried} {
 		if len(*l) == 0 {
 			*l = nil
 		}
@@ -127,11 +190,18 @@ func normalPlan(p pluginPlan) pluginPlan {
 }
 
 func TestPluginPlanStopsBeforeItStarts(t *testing.T) {
-	p := pluginPlan{Added: []string{"n"}, Removed: []string{"d"}, Changed: []string{"e"}, Retried: []string{"x"}}
-	if got, want := p.stop(), []string{"d", "e", "x"}; !reflect.DeepEqual(got, want) {
+	p := pluginPlan{Added: []string{"n"}, Removed: []string{"d"}, Changed: []string{"e"}, Replaced: []string{"r"}, Retried: []string{"x"}}
+	if got, want := p.stop(), []string{"d", "e", "r", "x"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("stop %v, want %v", got, want)
 	}
-	if got, want := p.start(), []string{"n", "e", "x"}; !reflect.DeepEqual(got, want) {
+	if got, want := p.start(), []string{"n", "e", "r", "x"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("start %v, want %v", got, want)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o700); err != nil {
+		t.Fatal(err)
 	}
 }

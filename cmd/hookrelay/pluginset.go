@@ -40,6 +40,8 @@ var (
 // declared is one plugin of the hooks file and its process.
 type declared struct {
 	decl *dispatch.Plugin
+	// bin is the executable file as it was when the process started.
+	bin os.FileInfo
 	// run is the process; it is failed when it could not start, and nil
 	// only when the declaration was refused before any start (err says why).
 	run *runner
@@ -97,9 +99,13 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 	s.mu.Lock()
 	have := make(map[string]pluginHave, len(s.named))
 	for name, d := range s.named {
-		have[name] = pluginHave{decl: d.decl, down: d.down()}
+		have[name] = pluginHave{decl: d.decl, bin: d.bin, down: d.down()}
 	}
-	plan := diffPlugins(have, cfg.Plugins)
+	bins := make(map[string]os.FileInfo, len(cfg.Plugins))
+	for name, decl := range cfg.Plugins {
+		bins[name] = binaryOf(decl.Path)
+	}
+	plan := diffPlugins(have, cfg.Plugins, bins)
 	// Out of the set first, and refusing tasks before anyone can see it
 	// gone, so no task is given to a plugin being stopped: they wait until
 	// its replacement runs.
@@ -119,6 +125,9 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 	}
 	for _, name := range plan.Changed {
 		s.log.InfoContext(ctx, "plugin changed in the hooks file, restarting", "plugin", name)
+	}
+	for _, name := range plan.Replaced {
+		s.log.InfoContext(ctx, "plugin's executable was replaced, restarting", "plugin", name, "path", cfg.Plugins[name].Path)
 	}
 	for _, name := range plan.Retried {
 		s.log.InfoContext(ctx, "plugin was down, starting again on reload", "plugin", name)
@@ -175,7 +184,7 @@ func (s *pluginSet) startAll(ctx context.Context, decls map[string]*dispatch.Plu
 // start starts one plugin. A plugin that fails to start is returned with
 // its error, in the failed state, with nothing left running.
 func (s *pluginSet) start(ctx context.Context, decl *dispatch.Plugin) *declared {
-	d := &declared{decl: decl}
+	d := &declared{decl: decl, bin: binaryOf(decl.Path)}
 	env := make([]string, 0, len(decl.Env))
 	for k, v := range decl.Env {
 		env = append(env, k+"="+v)

@@ -89,24 +89,31 @@ func waitStates(t *testing.T, s *pluginSet, what string, ok func(map[string]host
 	}
 }
 
-// gone reports whether process pid no longer exists.
-func gone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
-
-func TestPluginSetFollowsReloads(t *testing.T) {
-	f := newPluginFile(t)
-	f.write(map[string]string{"keep": "1", "edit": "1", "drop": "1"})
+// runPluginSet starts the plugins f declares and keeps them in line with
+// f's reloads until the test ends.
+func runPluginSet(t *testing.T, f *pluginFile) (*pluginSet, *dispatch.Live) {
+	t.Helper()
 	cfg, opts := f.load()
 	log := slog.New(slog.DiscardHandler)
 	s, err := startPlugins(t.Context(), cfg, time.Second, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
 	live := dispatch.NewLive(f.path, cfg, opts, log)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, live) }()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done; s.close() })
+	return s, live
+}
+
+// gone reports whether process pid no longer exists.
+func gone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
+
+func TestPluginSetFollowsReloads(t *testing.T) {
+	f := newPluginFile(t)
+	f.write(map[string]string{"keep": "1", "edit": "1", "drop": "1"})
+	s, live := runPluginSet(t, f)
 
 	before := s.PluginStates()
 	for _, name := range []string{"exec", "keep", "edit", "drop"} {
@@ -249,5 +256,50 @@ func waitInflight(t *testing.T, r *runner) {
 			t.Fatal("the task never started")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A reload restarts a plugin whose executable was rebuilt at the same path
+// (declared without sha256), and leaves it alone when nothing changed.
+func TestPluginSetRestartsRebuiltPlugin(t *testing.T) {
+	f := newPluginFile(t)
+	bin := filepath.Join(t.TempDir(), "plugin")
+	copyFile(t, f.self, bin)
+	f.self = bin
+	f.write(map[string]string{"p": "1"})
+	s, live := runPluginSet(t, f)
+	first := s.PluginStates()["p"]
+
+	if err := live.Reload(); err != nil { // nothing changed
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // a restart would have begun
+	if st := s.PluginStates()["p"]; st.State != host.StateRunning || st.PID != first.PID {
+		t.Fatalf("a reload with nothing changed restarted the plugin: %+v, then %+v", first, st)
+	}
+
+	copyFile(t, f.self, bin+".new") // a rebuild: a new file renamed into place
+	if err := os.Rename(bin+".new", bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt := waitStates(t, s, "restarted from the rebuilt file", func(st map[string]host.Status) bool {
+		return st["p"].State == host.StateRunning && st["p"].PID != first.PID
+	})
+	if !gone(first.PID) {
+		t.Fatalf("the old plugin process %d is still there beside %d", first.PID, rebuilt["p"].PID)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o700); err != nil {
+		t.Fatal(err)
 	}
 }
