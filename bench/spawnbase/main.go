@@ -21,13 +21,22 @@ import (
 func main() {
 	conc := flag.Int("c", 16, "commands running at once")
 	duration := flag.Duration("duration", 10*time.Second, "how long to run them")
+	startCPU := flag.Int("start-cpu", -1, "start every command from a thread bound to this CPU, then give it all CPUs back (Linux; -1: start from any)")
 	flag.Parse()
 	argv := flag.Args()
 	if len(argv) == 0 || *conc < 1 || *duration <= 0 {
 		fmt.Fprintln(os.Stderr, "usage: spawnbase [-c N] [-duration D] -- COMMAND [ARGS...]")
 		os.Exit(2)
 	}
-	runs, failed, elapsed := spawn(argv, *conc, *duration)
+	start := func(c *exec.Cmd) error { return c.Start() }
+	if *startCPU >= 0 {
+		var err error
+		if start, err = oneCPUStarter(*startCPU); err != nil {
+			fmt.Fprintln(os.Stderr, "spawnbase:", err)
+			os.Exit(1)
+		}
+	}
+	runs, failed, elapsed := spawn(argv, *conc, *duration, start)
 	if runs == 0 {
 		fmt.Fprintf(os.Stderr, "spawnbase: no run of %s succeeded (%d failed)\n", argv[0], failed)
 		os.Exit(1)
@@ -38,19 +47,23 @@ func main() {
 }
 
 // spawn runs argv from conc goroutines, each in its own process group as
-// the script runner does, until duration has passed.
-func spawn(argv []string, conc int, duration time.Duration) (runs, failed int64, elapsed time.Duration) {
+// the script runner does, until duration has passed; start starts each.
+func spawn(argv []string, conc int, duration time.Duration, start func(*exec.Cmd) error) (runs, failed int64, elapsed time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()
 	var ok, bad atomic.Int64
 	var wg sync.WaitGroup
-	start := time.Now()
+	began := time.Now()
 	for range conc {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				c := exec.Command(argv[0], argv[1:]...)
 				c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-				if err := c.Run(); err != nil {
+				err := start(c)
+				if err == nil {
+					err = c.Wait()
+				}
+				if err != nil {
 					bad.Add(1)
 					continue
 				}
@@ -59,5 +72,5 @@ func spawn(argv []string, conc int, duration time.Duration) (runs, failed int64,
 		})
 	}
 	wg.Wait()
-	return ok.Load(), bad.Load(), time.Since(start)
+	return ok.Load(), bad.Load(), time.Since(began)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -15,7 +16,7 @@ func TestSpawn(t *testing.T) {
 		{[]string{"/bin/false"}, false, true},
 	}
 	for _, tt := range tests {
-		runs, failed, elapsed := spawn(tt.argv, 2, 200*time.Millisecond)
+		runs, failed, elapsed := spawn(tt.argv, 2, 200*time.Millisecond, (*exec.Cmd).Start)
 		if (runs > 0) != tt.wantOK || (failed > 0) != tt.wantFail || elapsed < 200*time.Millisecond || elapsed > 5*time.Second {
 			t.Errorf("%v: %d runs, %d failed in %s", tt.argv, runs, failed, elapsed)
 		}
