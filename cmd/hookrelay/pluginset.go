@@ -190,7 +190,7 @@ func (s *pluginSet) start(ctx context.Context, decl *dispatch.Plugin) *declared 
 		env = append(env, k+"="+v)
 	}
 	h, err := host.New(host.Config{Name: decl.Name, Path: decl.Path, Args: decl.Args, SHA256: decl.SHA256,
-		Env: env, Config: decl.Config, Log: s.log})
+		Env: env, Config: decl.Config, Log: s.log, SessionDir: sessionDir(ctx)})
 	if err != nil {
 		d.err = err
 		return d

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/dispatch"
+	"github.com/hookrelay/hookrelay/plugins/host"
 	"github.com/hookrelay/hookrelay/plugins/targets"
 	"github.com/hookrelay/hookrelay/providers/builtin"
 	"github.com/hookrelay/hookrelay/server"
@@ -26,7 +27,7 @@ import (
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	listen := fs.String("listen", envOr("HOOKRELAY_LISTEN", ":8080"), "address to listen on; 127.0.0.1:0 picks a free port (env HOOKRELAY_LISTEN)")
-	data := fs.String("data", envOr("HOOKRELAY_DATA", "./hookrelay-data"), "directory for everything persisted: channels and their hashed tokens, and the event store events.db (env HOOKRELAY_DATA)")
+	data := fs.String("data", envOr("HOOKRELAY_DATA", "./hookrelay-data"), "directory for everything persisted: channels and their hashed tokens, the event store events.db, and plugins/, the sessions of running plugins (env HOOKRELAY_DATA)")
 	clientKey := fs.String("client-key", "", "when set, creating or connecting any channel requires this key (env HOOKRELAY_CLIENT_KEY)")
 	syncTimeout := fs.Duration("sync-timeout", 9*time.Second, "how long a webhook waits for the local app's response")
 	maxBody := byteSize(25 << 20)
@@ -148,18 +149,26 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitError
 	}
 	defer events.Close()
+	// Before any plugin starts, and whether or not this run has plugins:
+	// what the plugins of a server killed without stopping them left
+	// running would otherwise work beside the retries of their tasks.
+	sessions := filepath.Join(*data, "plugins")
+	if err := host.KillLeftovers(ctx, sessions, log); err != nil {
+		log.Error("killing what plugins of an earlier server left running", "dir", sessions, "err", err)
+	}
 	hub := tunnel.NewHub(log)
 	senders := map[string]delivery.Sender{"tunnel": delivery.TunnelSender{Hub: hub}}
 	var pluginStates server.PluginStates
 	if rules != nil {
 		// A plugin stopped by a reload may finish its task in flight for as
 		// long as one attempt may take.
-		plugins, err := startPlugins(ctx, rules.Current(), policy.Timeout, log)
+		pctx := withSessionDir(ctx, sessions)
+		plugins, err := startPlugins(pctx, rules.Current(), policy.Timeout, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "hookrelay server:", err)
 			return exitError
 		}
-		pluginsCtx, stopPlugins := context.WithCancel(ctx)
+		pluginsCtx, stopPlugins := context.WithCancel(pctx)
 		pluginsDone := make(chan error, 1)
 		go func() { pluginsDone <- plugins.Run(pluginsCtx, rules) }()
 		defer func() {
@@ -221,4 +230,20 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	log.Info("server stopped")
 	return exitOK
+}
+
+// sessionDirKey is the context key of the directory where plugin hosts
+// record their sessions (host.Config.SessionDir).
+type sessionDirKey struct{}
+
+// withSessionDir passes dir down to the plugin set, through the contexts
+// its starts and reloads run in.
+func withSessionDir(ctx context.Context, dir string) context.Context {
+	return context.WithValue(ctx, sessionDirKey{}, dir)
+}
+
+// sessionDir is the directory withSessionDir passed; "" records nothing.
+func sessionDir(ctx context.Context) string {
+	dir, _ := ctx.Value(sessionDirKey{}).(string)
+	return dir
 }

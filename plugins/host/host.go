@@ -59,6 +59,13 @@ type Config struct {
 	// Log receives the supervisor's events and the plugin's own log lines;
 	// nil discards them.
 	Log *slog.Logger
+	// SessionDir, when set, is where the host records each process it
+	// starts (its session, start time and the boot), from its start until
+	// it has stopped it and killed what it left running. Should the server
+	// be killed meanwhile (kill -9), the plugin dies with it but what its
+	// scripts started does not: KillLeftovers, given the same directory at
+	// the next start, kills that. Plugins may share a directory.
+	SessionDir string
 
 	// StartTimeout bounds launching the process, the handshake and
 	// Configure: 30s.

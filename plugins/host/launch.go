@@ -26,6 +26,10 @@ type instance struct {
 	rpc    pb.HandlerClient
 	pid    int
 	log    *slog.Logger
+	// record is the file recording the process's session (see
+	// Config.SessionDir), removed once kill has killed the session; "" when
+	// none was written.
+	record string
 }
 
 // launch starts a process, connects to it and configures it. On error
@@ -107,6 +111,12 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	}
 	inst.rpc = d.raw.(pb.HandlerClient)
 	inst.setPID()
+	// Recorded before any task is sent: what a task starts is found again
+	// even if this server dies without killing it.
+	if err := inst.writeRecord(p.cfg.SessionDir, p.cfg.Name); err != nil {
+		inst.kill()
+		return nil, fmt.Errorf("plugin %s: %w", p.cfg.Name, err)
+	}
 
 	if _, err := inst.rpc.Configure(ctx, &pb.ConfigureRequest{Config: p.cfg.Config}); err != nil {
 		inst.kill()
@@ -241,11 +251,13 @@ func (i *instance) kill() {
 			}
 		}
 	}
-	i.killSession(false)
+	if i.killSession(false) == nil {
+		i.removeRecord()
+	}
 }
 
 // killSession kills what the process left running in its session.
-func (i *instance) killSession(held bool) {
+func (i *instance) killSession(held bool) error {
 	n, err := killSession(i.pid, held)
 	if n > 0 {
 		i.log.Warn("killed processes the plugin left running", "pid", i.pid, "processes", n)
@@ -253,6 +265,7 @@ func (i *instance) killSession(held bool) {
 	if err != nil {
 		i.log.Error("killing processes the plugin left running", "pid", i.pid, "err", err)
 	}
+	return err
 }
 
 // hostPlugin is the host side of go-plugin's plugin map.

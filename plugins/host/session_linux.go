@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // sessionAttr starts a plugin as the leader of a session of its own. Every
@@ -19,67 +20,129 @@ func sessionAttr() *syscall.SysProcAttr {
 }
 
 // killSession sends SIGKILL to every process left in session sid, whose
-// leader has exited and been reaped, and returns how many it signalled. A
-// dead leader's id stays in use, so not reused, while any process of its
-// session lives; but a session left empty frees it at once, and with
-// pid_max often 32,768 another process may take it and lead a session of
-// its own (a plugin restarting, a daemon). So while a process with the id
-// lives, the session is that process's: nothing is killed, unless held
-// says the caller knows the id is still its dead leader's (not yet reaped).
+// leader has exited and been reaped, waits for them to die (awaitDeath),
+// and returns how many it signalled. A dead leader's id stays in use, so
+// not reused, while any process of its session lives; but a session left
+// empty frees it at once, and with pid_max often 32,768 another process
+// may take it and lead a session of its own (a plugin restarting, a
+// daemon). So while a process with the id lives, the session is that
+// process's: nothing is killed, unless held says the caller knows the id
+// is still its dead leader's (not yet reaped).
 func killSession(sid int, held bool) (int, error) {
+	owned := func() bool {
+		_, taken := procSession(sid)
+		return held || !taken
+	}
+	killed, err := signalSession(sid, owned, 0)
+	return len(killed), err
+}
+
+// member is a process found in a session: its id and its start time, which
+// together tell it from a later process given the same id.
+type member struct {
+	pid   int
+	start uint64
+}
+
+// signalSession sends SIGKILL to every process of session sid that
+// started at or after since (clock ticks after boot), and returns those it
+// signalled once they have died (or deathWait has passed). owned says
+// whether sid is still the session the caller means (see killSession); it
+// is asked before and after the scan of /proc, which takes a while, and
+// nothing is killed unless it says so both times.
+func signalSession(sid int, owned func() bool, since uint64) ([]member, error) {
 	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
 		// Another PID namespace's /proc: its ids are not ours to signal.
-		return 0, errors.New("/proc does not show this process's PID namespace")
+		return nil, errors.New("/proc does not show this process's PID namespace")
 	}
 	own, ok := procSession(os.Getpid())
 	if !ok {
-		return 0, errors.New("reading this process's session from /proc")
+		return nil, errors.New("reading this process's session from /proc")
 	}
 	if sid <= 1 || sid == own {
-		return 0, nil // not a plugin's own session: never ours
+		return nil, nil // not a plugin's own session: never ours
 	}
-	if _, ok := procSession(sid); ok && !held {
-		return 0, nil // the id is taken again: not the dead plugin's session
+	if !owned() {
+		return nil, nil // the id is taken again: not the dead plugin's session
 	}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var members []int
+	var members []member
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue // not a process
 		}
-		if s, ok := procSession(pid); ok && s == sid {
-			members = append(members, pid)
+		if m, ok := sessionMember(pid, sid); ok && m.start >= since {
+			members = append(members, m)
 		}
 	}
-	// Once more after the scan, which takes a while: the id cannot be
-	// taken while a member found above lives, only if all have exited.
-	if _, ok := procSession(sid); ok && !held {
-		return 0, nil
+	// Once more after the scan: the id cannot be taken while a member
+	// found above lives, only if all have exited.
+	if !owned() {
+		return nil, nil
 	}
-	n := 0
+	var killed []member
 	var errs []error
-	for _, pid := range members {
+	for _, m := range members {
 		// A member may have exited since, and its id been taken: signal
 		// through a pidfd (os.FindProcess opens one), checking the session
-		// again once the pidfd holds the process.
-		proc, err := os.FindProcess(pid)
+		// and start time again once the pidfd holds the process.
+		proc, err := os.FindProcess(m.pid)
 		if err != nil {
 			continue
 		}
-		if s, ok := procSession(pid); ok && s == sid {
+		if again, ok := sessionMember(m.pid, sid); ok && again == m {
 			if err := proc.Signal(os.Kill); err == nil {
-				n++
+				killed = append(killed, m)
 			} else if !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH) {
 				errs = append(errs, err)
 			}
 		}
 		_ = proc.Release()
 	}
-	return n, errors.Join(errs...)
+	awaitDeath(sid, killed)
+	return killed, errors.Join(errs...)
+}
+
+// deathWait bounds awaitDeath: a process in uninterruptible sleep (stuck
+// on a dead NFS mount) dies only when it wakes.
+const deathWait = 2 * time.Second
+
+// awaitDeath waits, up to deathWait, until the processes killed are gone
+// or zombies. Sent SIGKILL, a process runs no more of its own code, but
+// holds what it holds (a lock file, a port) until it is gone; and the
+// caller is about to run a task again in its place.
+func awaitDeath(sid int, killed []member) {
+	deadline := time.Now().Add(deathWait)
+	for _, m := range killed {
+		for {
+			if again, ok := sessionMember(m.pid, sid); !ok || again != m {
+				break
+			}
+			if time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// sessionMember reads pid's session and start time; false if the process
+// is gone or has exited (a zombie cannot be killed, and is not counted),
+// is not in session sid, or its stat is not as expected.
+func sessionMember(pid, sid int) (member, bool) {
+	f, ok := procStat(pid)
+	if !ok || string(f[0]) == "Z" || string(f[0]) == "X" {
+		return member{}, false
+	}
+	if s, ok := statSession(f); !ok || s != sid {
+		return member{}, false
+	}
+	start, ok := statStart(f)
+	return member{pid: pid, start: start}, ok
 }
 
 // exitedUnreaped reports whether p has exited but is not yet reaped, so its
@@ -133,4 +196,14 @@ func statSession(f [][]byte) (int, bool) {
 	}
 	sid, err := strconv.Atoi(string(f[3]))
 	return sid, err == nil
+}
+
+// statStart is the start time field (the 22nd of the line: clock ticks
+// after boot) of statFields' fields.
+func statStart(f [][]byte) (uint64, bool) {
+	if len(f) < 20 {
+		return 0, false
+	}
+	t, err := strconv.ParseUint(string(f[19]), 10, 64)
+	return t, err == nil
 }

@@ -1,0 +1,221 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// leaderGrace is how long KillLeftovers waits for a recorded plugin that
+// still runs to exit. Killed with its server, a plugin gets SIGKILL from
+// the kernel (Pdeathsig) but may not have died yet when the next server
+// starts; one that runs on is another server's, using the same directory.
+const leaderGrace = 2 * time.Second
+
+// maxKillPasses bounds the scans of a session for processes started while
+// the last scan's were being killed.
+const maxKillPasses = 50
+
+// KillLeftovers kills what the plugins of an earlier server left running,
+// and removes their records from dir (Config.SessionDir). Call it at
+// start, before any plugin starts.
+//
+// A server killed without stopping its plugins (kill -9, a crash, the OOM
+// killer) takes them with it, and their scripts with them, but not what
+// the scripts started (a deploy script's make): left running, that would
+// work beside the retry of its task. For each record of this boot whose
+// plugin has exited, KillLeftovers kills every process of the plugin's
+// session that started no earlier than the plugin, and logs how many per
+// plugin. A record of an earlier boot is removed; so is one whose session
+// id another process has taken since (a session's id is not given out
+// again while any of its processes lives, so none is left). A record whose
+// plugin still runs after a short grace is left alone: it is another
+// server's. A corrupt record is removed and reported in the error, which
+// names each file; no error stops KillLeftovers from clearing the other
+// records.
+func KillLeftovers(ctx context.Context, dir string, log *slog.Logger) error {
+	return killLeftovers(ctx, dir, log, leaderGrace)
+}
+
+// leftover is a record found at start, with its file.
+type leftover struct {
+	path string
+	rec  sessionRecord
+}
+
+// killLeftovers is KillLeftovers waiting up to grace for live plugins.
+func killLeftovers(ctx context.Context, dir string, log *slog.Logger, grace time.Duration) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading session directory: %w", err)
+	}
+	boot, err := bootID()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	var pending []leftover
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if tmp, _ := filepath.Match(recordTemp, e.Name()); tmp {
+			// Cut short before its rename: no task had been sent yet.
+			errs = append(errs, removeRecord(path))
+			continue
+		}
+		if !isRecord(e.Name()) {
+			continue
+		}
+		rec, err := readRecord(path)
+		if err != nil {
+			errs = append(errs, err, removeRecord(path))
+			continue
+		}
+		if rec.BootID != boot {
+			log.DebugContext(ctx, "removing a plugin session record of an earlier boot", "plugin", rec.Plugin, "session", rec.Session)
+			errs = append(errs, removeRecord(path))
+			continue
+		}
+		pending = append(pending, leftover{path: path, rec: rec})
+	}
+
+	deadline := time.Now().Add(grace)
+	for len(pending) > 0 {
+		var alive []leftover
+		for _, l := range pending {
+			cleared, err := clearLeftover(ctx, l, log)
+			errs = append(errs, err)
+			if !cleared {
+				alive = append(alive, l)
+			}
+		}
+		pending = alive
+		if len(pending) == 0 || !time.Now().Before(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(append(errs, context.Cause(ctx))...)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for _, l := range pending {
+		log.WarnContext(ctx, "a recorded plugin still runs, another server's: its session is left alone",
+			"plugin", l.rec.Plugin, "session", l.rec.Session, "record", l.path)
+	}
+	return errors.Join(errs...)
+}
+
+// clearLeftover kills what is left of a recorded session whose leader has
+// exited, and removes the record; cleared is false, and nothing done, if
+// the leader still runs.
+func clearLeftover(ctx context.Context, l leftover, log *slog.Logger) (cleared bool, err error) {
+	sid := l.rec.Session
+	// Opened before the read below: if that read shows the leader, exited
+	// but not reaped, this pidfd holds the leader, and says when it is
+	// reaped, its id free again.
+	leader, err := os.FindProcess(sid)
+	if err != nil {
+		return false, fmt.Errorf("plugin %s: session %d: %w", l.rec.Plugin, sid, err)
+	}
+	defer leader.Release()
+
+	var owned func() bool
+	f, found := procStat(sid)
+	start, _ := statStart(f)
+	switch {
+	case !found:
+		// Exited and reaped: the id is ours as long as nobody has it.
+		owned = func() bool {
+			_, taken := procSession(sid)
+			return !taken
+		}
+	case start != l.rec.Start:
+		// Another process has the id: the session emptied first.
+		log.DebugContext(ctx, "a recorded plugin session's id is taken again: nothing left running",
+			"plugin", l.rec.Plugin, "session", sid)
+		return true, removeRecord(l.path)
+	case string(f[0]) != "Z" && string(f[0]) != "X":
+		return false, nil // the leader runs
+	default:
+		// Exited, not reaped: the id is ours until the pidfd says reaped.
+		owned = func() bool { return leader.Signal(syscall.Signal(0)) == nil }
+	}
+
+	seen := map[member]bool{}
+	var errs []error
+	for range maxKillPasses {
+		killed, err := signalSession(sid, owned, l.rec.Start)
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		fresh := 0
+		for _, m := range killed {
+			if !seen[m] {
+				seen[m] = true
+				fresh++
+			}
+		}
+		// A process killed can start no other; one started before it was
+		// killed is found by the next scan. So a scan that finds only
+		// processes already killed (dying) finds all there are.
+		if fresh == 0 {
+			break
+		}
+	}
+	if len(seen) > 0 {
+		log.WarnContext(ctx, "killed processes a plugin of an earlier server left running",
+			"plugin", l.rec.Plugin, "session", sid, "processes", len(seen))
+	} else {
+		log.DebugContext(ctx, "a recorded plugin session left nothing running", "plugin", l.rec.Plugin, "session", sid)
+	}
+	if err := errors.Join(errs...); err != nil {
+		errs = []error{fmt.Errorf("plugin %s: killing what session %d left running: %w", l.rec.Plugin, sid, err)}
+	}
+	return true, errors.Join(append(errs, removeRecord(l.path))...)
+}
+
+// recordOf is the record of the session p leads, p having just started.
+// ok is false where sessions are not recorded.
+func recordOf(name string, p *os.Process) (rec sessionRecord, ok bool, err error) {
+	boot, err := bootID()
+	if err != nil {
+		return rec, false, err
+	}
+	f, found := procStat(p.Pid)
+	// Signalled through its pidfd after the read: not reaped then, so the
+	// stat read was p's, not a later process's with its id.
+	if !found || p.Signal(syscall.Signal(0)) != nil {
+		return rec, false, fmt.Errorf("reading the start time of process %d: it has exited", p.Pid)
+	}
+	start, parsed := statStart(f)
+	if !parsed {
+		return rec, false, fmt.Errorf("reading the start time of process %d: /proc/%d/stat is not as expected", p.Pid, p.Pid)
+	}
+	return sessionRecord{Plugin: name, Session: p.Pid, Start: start, BootID: boot}, true, nil
+}
+
+// bootID is the kernel's boot id.
+func bootID() (string, error) {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return "", fmt.Errorf("reading the boot id: %w", err)
+	}
+	id := strings.TrimSpace(string(b))
+	if id == "" {
+		return "", errors.New("reading the boot id: /proc/sys/kernel/random/boot_id is empty")
+	}
+	return id, nil
+}
