@@ -24,6 +24,9 @@ type pluginSet struct {
 	// drain is how long a plugin that a reload stops may take to finish
 	// its tasks in flight before it is closed.
 	drain time.Duration
+	// sessions is where each plugin's host records its session, for the
+	// next server should this one be killed (host.Config.SessionDir).
+	sessions string
 
 	mu    sync.Mutex
 	named map[string]*declared
@@ -49,14 +52,15 @@ type declared struct {
 }
 
 // startPlugins starts the script runner (this binary in plugin mode) and
-// every plugin cfg declares. A plugin that cannot start (a checksum
+// every plugin cfg declares, each recording its session in the directory
+// sessions ("" records none). A plugin that cannot start (a checksum
 // mismatch, a missing file) stops the server from starting.
-func startPlugins(ctx context.Context, cfg *dispatch.Config, drain time.Duration, log *slog.Logger) (*pluginSet, error) {
+func startPlugins(ctx context.Context, cfg *dispatch.Config, drain time.Duration, sessions string, log *slog.Logger) (*pluginSet, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding this executable for the script runner: %w", err)
 	}
-	s := &pluginSet{log: log, drain: drain, named: map[string]*declared{}, stopping: map[string]*runner{}}
+	s := &pluginSet{log: log, drain: drain, sessions: sessions, named: map[string]*declared{}, stopping: map[string]*runner{}}
 	// The runner's scripts get their own minimal environment (plugins/script);
 	// the runner itself needs none of the server's.
 	script := s.start(ctx, &dispatch.Plugin{Name: "script", Path: self, Args: []string{"plugin", "script"}})
@@ -190,7 +194,7 @@ func (s *pluginSet) start(ctx context.Context, decl *dispatch.Plugin) *declared 
 		env = append(env, k+"="+v)
 	}
 	h, err := host.New(host.Config{Name: decl.Name, Path: decl.Path, Args: decl.Args, SHA256: decl.SHA256,
-		Env: env, Config: decl.Config, Log: s.log, SessionDir: sessionDir(ctx)})
+		Env: env, Config: decl.Config, Log: s.log, SessionDir: s.sessions})
 	if err != nil {
 		d.err = err
 		return d

@@ -95,7 +95,7 @@ func runPluginSet(t *testing.T, f *pluginFile) (*pluginSet, *dispatch.Live) {
 	t.Helper()
 	cfg, opts := f.load()
 	log := slog.New(slog.DiscardHandler)
-	s, err := startPlugins(t.Context(), cfg, time.Second, log)
+	s, err := startPlugins(t.Context(), cfg, time.Second, t.TempDir(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestPluginSetStopsAfterTaskInFlight(t *testing.T) {
 	f := newPluginFile(t)
 	f.write(map[string]string{"slow": "1"})
 	cfg, _ := f.load()
-	s, err := startPlugins(t.Context(), cfg, 30*time.Second, slog.New(slog.DiscardHandler))
+	s, err := startPlugins(t.Context(), cfg, 30*time.Second, t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

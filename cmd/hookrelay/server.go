@@ -162,13 +162,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if rules != nil {
 		// A plugin stopped by a reload may finish its task in flight for as
 		// long as one attempt may take.
-		pctx := withSessionDir(ctx, sessions)
-		plugins, err := startPlugins(pctx, rules.Current(), policy.Timeout, log)
+		plugins, err := startPlugins(ctx, rules.Current(), policy.Timeout, sessions, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "hookrelay server:", err)
 			return exitError
 		}
-		pluginsCtx, stopPlugins := context.WithCancel(pctx)
+		pluginsCtx, stopPlugins := context.WithCancel(ctx)
 		pluginsDone := make(chan error, 1)
 		go func() { pluginsDone <- plugins.Run(pluginsCtx, rules) }()
 		defer func() {
@@ -230,20 +229,4 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	log.Info("server stopped")
 	return exitOK
-}
-
-// sessionDirKey is the context key of the directory where plugin hosts
-// record their sessions (host.Config.SessionDir).
-type sessionDirKey struct{}
-
-// withSessionDir passes dir down to the plugin set, through the contexts
-// its starts and reloads run in.
-func withSessionDir(ctx context.Context, dir string) context.Context {
-	return context.WithValue(ctx, sessionDirKey{}, dir)
-}
-
-// sessionDir is the directory withSessionDir passed; "" records nothing.
-func sessionDir(ctx context.Context) string {
-	dir, _ := ctx.Value(sessionDirKey{}).(string)
-	return dir
 }
