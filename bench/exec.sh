@@ -273,6 +273,11 @@ if ((rc)); then failed=$((failed + 1)); fi
 check_alive
 accepted=$(field "$line" accepted)
 
+# The backlog left when the load stops runs with no intake beside it: its
+# rate is what the runner sustains with the machine to itself.
+load_end=$EPOCHREALTIME
+count_runs
+runs_at_load_end=$((ok + dead - base_ok - base_dead))
 log "load done: $accepted accepted; waiting up to ${runs_wait}s for their runs"
 if ! wait_runs $((base_ok + base_dead + accepted)) "$runs_wait"; then
 	die "only $((ok + dead - base_ok - base_dead)) of $accepted runs finished within ${runs_wait}s after the load"
@@ -305,6 +310,11 @@ say "| ---: | ---: | ---: | ---: | ---: | ---: |"
 say "| $(calc 'printf "%.0f", v1' "$(field "$line" accepted_per_s)") | $p50 | $p99 | $runs | $runs_per_s | $peak |"
 say ""
 say "runs/s over ${span}s, from the load's start to the last run's end; failed runs: $dead_runs; request errors: $(field "$line" errors)."
+backlog=$((runs + dead_runs - runs_at_load_end))
+if ((backlog >= 100)); then
+	drain_span=$(calc 'printf "%.3f", v1 - v2' "$last_end" "$load_end")
+	say "after the load: $backlog runs were left, run at $(calc 'printf "%.1f", v1 / v2' "$backlog" "$drain_span")/s with no webhooks arriving."
+fi
 say "baseline in this run: a bare Go program ran /bin/true at c$exec_conc $base_rps times/s; hookrelay / baseline: $(calc 'printf "%.2f", v1 / v2' "$runs_per_s" "$base_rps")."
 say "CPU ms per run: server $server_ms (intake included), script runner $runner_ms, the scripts $scripts_ms."
 say "peak processes: the server's descendants (the script-runner plugin and the running commands), route concurrency $exec_conc."
