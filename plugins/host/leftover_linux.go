@@ -34,7 +34,11 @@ const maxKillPasses = 50
 // session that started no earlier than the plugin, and logs how many per
 // plugin. A record of an earlier boot is removed; so is one whose session
 // id another process has taken since (a session's id is not given out
-// again while any of its processes lives, so none is left). A record whose
+// again while any of its processes lives, so none is left). Once the
+// leader is reaped and the session emptied, its id may have named another
+// session since, which may outlive its own leader (a daemon that forked
+// twice): only processes in the recorded session's autogroup are killed,
+// where the kernel keeps autogroups (see procAutogroup). A record whose
 // plugin still runs after a short grace is left alone: it is another
 // server's. A corrupt record is removed and reported in the error, which
 // names each file; no error stops KillLeftovers from clearing the other
@@ -153,10 +157,27 @@ func clearLeftover(ctx context.Context, l leftover, log *slog.Logger) (cleared b
 		owned = func() bool { return leader.Signal(syscall.Signal(0)) == nil }
 	}
 
+	// The session's processes all started after its leader, and share its
+	// autogroup: a session that got the id after the recorded one emptied
+	// has another, and none of its processes is killed.
+	others := map[int]bool{}
+	keep := func(m member) bool {
+		if m.start < l.rec.Start {
+			return false
+		}
+		if l.rec.Autogroup == 0 {
+			return true // the kernel keeps none: the id is all there is
+		}
+		g, ok := procAutogroup(m.pid)
+		if ok && g != l.rec.Autogroup {
+			others[m.pid] = true
+		}
+		return ok && g == l.rec.Autogroup
+	}
 	seen := map[member]bool{}
 	var errs []error
 	for range maxKillPasses {
-		killed, err := signalSession(sid, owned, l.rec.Start)
+		killed, err := signalSession(sid, owned, keep)
 		if err != nil {
 			errs = append(errs, err)
 			break
@@ -175,10 +196,14 @@ func clearLeftover(ctx context.Context, l leftover, log *slog.Logger) (cleared b
 			break
 		}
 	}
-	if len(seen) > 0 {
+	switch {
+	case len(seen) > 0:
 		log.WarnContext(ctx, "killed processes a plugin of an earlier server left running",
 			"plugin", l.rec.Plugin, "session", sid, "processes", len(seen))
-	} else {
+	case len(others) > 0:
+		log.InfoContext(ctx, "a recorded plugin session's id names another session now: its processes are left alone",
+			"plugin", l.rec.Plugin, "session", sid, "processes", len(others))
+	default:
 		log.DebugContext(ctx, "a recorded plugin session left nothing running", "plugin", l.rec.Plugin, "session", sid)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -195,8 +220,9 @@ func recordOf(name string, p *os.Process) (rec sessionRecord, ok bool, err error
 		return rec, false, err
 	}
 	f, found := procStat(p.Pid)
-	// Signalled through its pidfd after the read: not reaped then, so the
-	// stat read was p's, not a later process's with its id.
+	group, _ := procAutogroup(p.Pid)
+	// Signalled through its pidfd after the reads: not reaped then, so
+	// they were p's, not a later process's with its id.
 	if !found || p.Signal(syscall.Signal(0)) != nil {
 		return rec, false, fmt.Errorf("reading the start time of process %d: it has exited", p.Pid)
 	}
@@ -204,7 +230,7 @@ func recordOf(name string, p *os.Process) (rec sessionRecord, ok bool, err error
 	if !parsed {
 		return rec, false, fmt.Errorf("reading the start time of process %d: /proc/%d/stat is not as expected", p.Pid, p.Pid)
 	}
-	return sessionRecord{Plugin: name, Session: p.Pid, Start: start, BootID: boot}, true, nil
+	return sessionRecord{Plugin: name, Session: p.Pid, Start: start, BootID: boot, Autogroup: group}, true, nil
 }
 
 // bootID is the kernel's boot id.

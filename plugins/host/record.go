@@ -26,6 +26,10 @@ type sessionRecord struct {
 	Start uint64 `json:"start"`
 	// BootID is the kernel's boot id: pids and start times are of one boot.
 	BootID string `json:"boot_id"`
+	// Autogroup is the session's scheduler autogroup (see procAutogroup):
+	// once the leader is gone and reaped, the id may name a later session,
+	// and the autogroup tells the two apart. 0 where the kernel keeps none.
+	Autogroup int64 `json:"autogroup,omitempty"`
 }
 
 // The names of the files in a session directory.

@@ -33,7 +33,7 @@ func killSession(sid int, held bool) (int, error) {
 		_, taken := procSession(sid)
 		return held || !taken
 	}
-	killed, err := signalSession(sid, owned, 0)
+	killed, err := signalSession(sid, owned, nil)
 	return len(killed), err
 }
 
@@ -44,13 +44,13 @@ type member struct {
 	start uint64
 }
 
-// signalSession sends SIGKILL to every process of session sid that
-// started at or after since (clock ticks after boot), and returns those it
-// signalled once they have died (or deathWait has passed). owned says
-// whether sid is still the session the caller means (see killSession); it
-// is asked before and after the scan of /proc, which takes a while, and
-// nothing is killed unless it says so both times.
-func signalSession(sid int, owned func() bool, since uint64) ([]member, error) {
+// signalSession sends SIGKILL to every process of session sid that keep
+// accepts (all when keep is nil), and returns those it signalled once they
+// have died (or deathWait has passed). owned says whether sid is still the
+// session the caller means (see killSession); it is asked before and after
+// the scan of /proc, which takes a while, and nothing is killed unless it
+// says so both times.
+func signalSession(sid int, owned func() bool, keep func(member) bool) ([]member, error) {
 	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
 		// Another PID namespace's /proc: its ids are not ours to signal.
 		return nil, errors.New("/proc does not show this process's PID namespace")
@@ -75,7 +75,7 @@ func signalSession(sid int, owned func() bool, since uint64) ([]member, error) {
 		if err != nil {
 			continue // not a process
 		}
-		if m, ok := sessionMember(pid, sid); ok && m.start >= since {
+		if m, ok := sessionMember(pid, sid); ok && (keep == nil || keep(m)) {
 			members = append(members, m)
 		}
 	}
@@ -143,6 +143,28 @@ func sessionMember(pid, sid int) (member, bool) {
 	}
 	start, ok := statStart(f)
 	return member{pid: pid, start: start}, ok
+}
+
+// procAutogroup reads the scheduler autogroup of pid's session from
+// /proc/PID/autogroup ("/autogroup-ID nice N"); false if the process is
+// gone, the kernel keeps no autogroups (CONFIG_SCHED_AUTOGROUP unset), or
+// pid is in the default one (ID 0), which is no session's own. The kernel
+// gives every session a new autogroup at setsid, its ID the next of a
+// counter that never goes back, and every process of the session shares
+// it; so unlike the session id, which is the leader's pid and free again
+// once the session has emptied, it names one session for the whole boot.
+func procAutogroup(pid int) (int64, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/autogroup")
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := bytes.CutPrefix(b, []byte("/autogroup-"))
+	if !ok {
+		return 0, false
+	}
+	id, _, _ := bytes.Cut(rest, []byte(" "))
+	n, err := strconv.ParseInt(string(id), 10, 64)
+	return n, err == nil && n > 0
 }
 
 // exitedUnreaped reports whether p has exited but is not yet reaped, so its
