@@ -18,10 +18,6 @@ import (
 // starts; one that runs on is another server's, using the same directory.
 const leaderGrace = 2 * time.Second
 
-// maxKillPasses bounds the scans of a session for processes started while
-// the last scan's were being killed.
-const maxKillPasses = 50
-
 // KillLeftovers kills what the plugins of an earlier server left running,
 // and removes their records from dir (Config.SessionDir). Call it at
 // start, before any plugin starts.
@@ -174,42 +170,24 @@ func clearLeftover(ctx context.Context, l leftover, log *slog.Logger) (cleared b
 		}
 		return ok && g == l.rec.Autogroup
 	}
-	seen := map[member]bool{}
-	var errs []error
-	for range maxKillPasses {
-		killed, err := signalSession(sid, owned, keep)
-		if err != nil {
-			errs = append(errs, err)
-			break
-		}
-		fresh := 0
-		for _, m := range killed {
-			if !seen[m] {
-				seen[m] = true
-				fresh++
-			}
-		}
-		// A process killed can start no other; one started before it was
-		// killed is found by the next scan. So a scan that finds only
-		// processes already killed (dying) finds all there are.
-		if fresh == 0 {
-			break
-		}
-	}
+	killed, err := killPasses(ctx, sid, owned, keep)
 	switch {
-	case len(seen) > 0:
+	case len(killed) > 0:
 		log.WarnContext(ctx, "killed processes a plugin of an earlier server left running",
-			"plugin", l.rec.Plugin, "session", sid, "processes", len(seen))
+			"plugin", l.rec.Plugin, "session", sid, "processes", len(killed))
 	case len(others) > 0:
 		log.InfoContext(ctx, "a recorded plugin session's id names another session now: its processes are left alone",
 			"plugin", l.rec.Plugin, "session", sid, "processes", len(others))
 	default:
 		log.DebugContext(ctx, "a recorded plugin session left nothing running", "plugin", l.rec.Plugin, "session", sid)
 	}
-	if err := errors.Join(errs...); err != nil {
-		errs = []error{fmt.Errorf("plugin %s: killing what session %d left running: %w", l.rec.Plugin, sid, err)}
+	if err != nil {
+		err = fmt.Errorf("plugin %s: killing what session %d left running: %w", l.rec.Plugin, sid, err)
 	}
-	return true, errors.Join(append(errs, removeRecord(l.path))...)
+	if ctx.Err() != nil {
+		return true, err // not done: the record stays for the next start
+	}
+	return true, errors.Join(err, removeRecord(l.path))
 }
 
 // recordOf is the record of the session p leads, p having just started.

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -272,5 +273,32 @@ func TestPluginRecordsItsSession(t *testing.T) {
 	p.Close()
 	if entries, err := os.ReadDir(cfg.SessionDir); err != nil || len(entries) != 0 {
 		t.Errorf("after Close the session directory holds %v (%v), want nothing", entries, err)
+	}
+}
+
+// A server stopped while it clears the records stops killing, and leaves
+// the records it has not cleared for the next start.
+func TestKillLeftoversCancelled(t *testing.T) {
+	t.Parallel()
+	s := startSession(t)
+	dir := filepath.Join(t.TempDir(), "plugins")
+	path, err := writeRecord(dir, s.rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.leader.Process.Kill()
+	_ = s.leader.Wait()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := killLeftovers(ctx, dir, nil, 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("killLeftovers = %v, want context.Canceled", err)
+	}
+	for _, m := range s.members {
+		if !running(m) {
+			t.Errorf("process %d was killed after the context ended", m.pid)
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the record was not kept: %v", err)
 	}
 }

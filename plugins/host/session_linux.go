@@ -2,7 +2,9 @@ package host
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"syscall"
@@ -20,21 +22,60 @@ func sessionAttr() *syscall.SysProcAttr {
 }
 
 // killSession sends SIGKILL to every process left in session sid, whose
-// leader has exited and been reaped, waits for them to die (awaitDeath),
-// and returns how many it signalled. A dead leader's id stays in use, so
-// not reused, while any process of its session lives; but a session left
-// empty frees it at once, and with pid_max often 32,768 another process
-// may take it and lead a session of its own (a plugin restarting, a
-// daemon). So while a process with the id lives, the session is that
-// process's: nothing is killed, unless held says the caller knows the id
-// is still its dead leader's (not yet reaped).
+// leader has exited and been reaped, until none is left (killPasses),
+// waits for them to die (awaitDeath), and returns how many it signalled.
+// A dead leader's id stays in use, so not reused, while any process of
+// its session lives; but a session left empty frees it at once, and with
+// pid_max often 32,768 another process may take it and lead a session of
+// its own (a plugin restarting, a daemon). So while a process with the id
+// lives, the session is that process's: nothing is killed, unless held
+// says the caller knows the id is still its dead leader's (not yet
+// reaped).
 func killSession(sid int, held bool) (int, error) {
 	owned := func() bool {
 		_, taken := procSession(sid)
 		return held || !taken
 	}
-	killed, err := signalSession(sid, owned, nil)
+	killed, err := killPasses(context.Background(), sid, owned, nil)
 	return len(killed), err
+}
+
+// maxKillPasses bounds the scans of a session for processes started while
+// the last scan's were being killed.
+const maxKillPasses = 50
+
+// killPasses kills every process of session sid that keep accepts (see
+// signalSession), scan after scan, and returns those it killed. A process
+// of the session may start another after a scan has listed it and before
+// it is killed, and that one is not listed; but a process killed can start
+// no other, and one started before is found by the next scan. So it stops
+// at the first scan that finds none it has not killed already: nothing of
+// the session is left. It gives up with an error after maxKillPasses
+// scans, or when ctx ends.
+func killPasses(ctx context.Context, sid int, owned func() bool, keep func(member) bool) ([]member, error) {
+	seen := map[member]bool{}
+	var all []member
+	for range maxKillPasses {
+		if ctx.Err() != nil {
+			return all, context.Cause(ctx)
+		}
+		killed, err := signalSession(sid, owned, keep)
+		if err != nil {
+			return all, err
+		}
+		fresh := 0
+		for _, m := range killed {
+			if !seen[m] {
+				seen[m] = true
+				all = append(all, m)
+				fresh++
+			}
+		}
+		if fresh == 0 {
+			return all, nil
+		}
+	}
+	return all, fmt.Errorf("session %d: processes still starting after %d scans", sid, maxKillPasses)
 }
 
 // member is a process found in a session: its id and its start time, which

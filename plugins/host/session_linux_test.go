@@ -181,3 +181,52 @@ func TestFailedStartKillsSession(t *testing.T) {
 		})
 	}
 }
+
+// A process of the session that keeps starting others (make -j, a shell
+// loop) may start one after the scan of /proc and before it is killed
+// itself: killSession scans again until it finds none it has not killed,
+// so nothing of the session is left when it returns.
+func TestKillSessionKillsWhatStartsMeanwhile(t *testing.T) {
+	leader := exec.Command("sh", "-c", `(while :; do sleep 0.5 & done) & sleep 0.2`)
+	leader.SysProcAttr = sessionAttr()
+	if err := leader.Run(); err != nil {
+		t.Fatal(err)
+	}
+	sid := leader.Process.Pid
+	t.Cleanup(func() { killAllOf(sid) })
+	if _, err := killSession(sid, false); err != nil {
+		t.Fatalf("killSession: %v", err)
+	}
+	if left := membersOf(sid); len(left) > 0 {
+		t.Fatalf("%d processes of the session still run after killSession: %v", len(left), left)
+	}
+}
+
+// membersOf lists the running processes of session sid.
+func membersOf(sid int) []member {
+	entries, _ := os.ReadDir("/proc")
+	var ms []member
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			if m, ok := sessionMember(pid, sid); ok {
+				ms = append(ms, m)
+			}
+		}
+	}
+	return ms
+}
+
+// killAllOf kills session sid's processes until none runs, for a test's
+// clean-up.
+func killAllOf(sid int) {
+	for range 100 {
+		ms := membersOf(sid)
+		if len(ms) == 0 {
+			return
+		}
+		for _, m := range ms {
+			killIfSame(m)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
