@@ -246,18 +246,20 @@ func (i *instance) kill() {
 		case <-done:
 			waiting = false
 		case <-tick.C:
-			if exitedUnreaped(i.cmd.Process) {
-				i.killSession(true)
+			held := func() bool { return exitedUnreaped(i.cmd.Process) }
+			if held() {
+				i.killSession(held)
 			}
 		}
 	}
-	if i.killSession(false) == nil {
+	if i.killSession(nil) == nil {
 		i.removeRecord()
 	}
 }
 
-// killSession kills what the process left running in its session.
-func (i *instance) killSession(held bool) error {
+// killSession kills what the process left running in its session; held is
+// killSession's.
+func (i *instance) killSession(held func() bool) error {
 	n, err := killSession(i.pid, held)
 	if n > 0 {
 		i.log.Warn("killed processes the plugin left running", "pid", i.pid, "processes", n)

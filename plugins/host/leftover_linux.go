@@ -122,35 +122,16 @@ func killLeftovers(ctx context.Context, dir string, log *slog.Logger, grace time
 // the leader still runs.
 func clearLeftover(ctx context.Context, l leftover, log *slog.Logger) (cleared bool, err error) {
 	sid := l.rec.Session
-	// Opened before the read below: if that read shows the leader, exited
-	// but not reaped, this pidfd holds the leader, and says when it is
-	// reaped, its id free again.
-	leader, err := os.FindProcess(sid)
-	if err != nil {
-		return false, fmt.Errorf("plugin %s: session %d: %w", l.rec.Plugin, sid, err)
-	}
-	defer leader.Release()
-
-	var owned func() bool
 	f, found := procStat(sid)
 	start, _ := statStart(f)
 	switch {
-	case !found:
-		// Exited and reaped: the id is ours as long as nobody has it.
-		owned = func() bool {
-			_, taken := procSession(sid)
-			return !taken
-		}
-	case start != l.rec.Start:
+	case found && start != l.rec.Start:
 		// Another process has the id: the session emptied first.
 		log.DebugContext(ctx, "a recorded plugin session's id is taken again: nothing left running",
 			"plugin", l.rec.Plugin, "session", sid)
 		return true, removeRecord(l.path)
-	case string(f[0]) != "Z" && string(f[0]) != "X":
+	case found && string(f[0]) != "Z" && string(f[0]) != "X":
 		return false, nil // the leader runs
-	default:
-		// Exited, not reaped: the id is ours until the pidfd says reaped.
-		owned = func() bool { return leader.Signal(syscall.Signal(0)) == nil }
 	}
 
 	// The session's processes all started after its leader, and share its
@@ -170,7 +151,8 @@ func clearLeftover(ctx context.Context, l leftover, log *slog.Logger) (cleared b
 		}
 		return ok && g == l.rec.Autogroup
 	}
-	killed, err := killPasses(ctx, sid, owned, keep)
+	// Asked around every scan: the leader may be reaped meanwhile.
+	killed, err := killPasses(ctx, sid, l.rec.ownsID, keep)
 	switch {
 	case len(killed) > 0:
 		log.WarnContext(ctx, "killed processes a plugin of an earlier server left running",
@@ -188,6 +170,18 @@ func clearLeftover(ctx context.Context, l leftover, log *slog.Logger) (cleared b
 		return true, err // not done: the record stays for the next start
 	}
 	return true, errors.Join(err, removeRecord(l.path))
+}
+
+// ownsID reports whether r's session id is still r's session's: nobody has
+// it (a session's processes keep its id from being given out again), or
+// r's leader (exited and not yet reaped, when KillLeftovers asks) still
+// does, as its start time says. A pidfd would say so too, but Go falls
+// back to a bare pid on a kernel without pidfds, whose id may be taken
+// again between two looks.
+func (r sessionRecord) ownsID() bool {
+	f, found := procStat(r.Session)
+	start, _ := statStart(f)
+	return !found || start == r.Start
 }
 
 // recordOf is the record of the session p leads, p having just started.

@@ -302,3 +302,28 @@ func TestKillLeftoversCancelled(t *testing.T) {
 		t.Errorf("the record was not kept: %v", err)
 	}
 }
+
+// A recorded session keeps its id while its leader, exited, is not reaped,
+// and still once it is reaped, as long as nobody else has the id: what it
+// left running holds the id, and is still to be killed.
+func TestRecordOwnsID(t *testing.T) {
+	t.Parallel()
+	s := startSession(t)
+	if !s.rec.ownsID() {
+		t.Fatal("the running leader's record does not own its id")
+	}
+	other := s.rec
+	other.Start--
+	if other.ownsID() {
+		t.Fatal("a record of another process with the id owns it")
+	}
+	_ = s.leader.Process.Kill()
+	waitUntil(t, "the leader to exit", func() bool { return exitedUnreaped(s.leader.Process) })
+	if !s.rec.ownsID() {
+		t.Fatal("the record does not own the id of its exited, unreaped leader")
+	}
+	_ = s.leader.Wait()
+	if !s.rec.ownsID() {
+		t.Fatal("the record does not own its id once the leader is reaped and nobody has it")
+	}
+}

@@ -29,12 +29,16 @@ func sessionAttr() *syscall.SysProcAttr {
 // pid_max often 32,768 another process may take it and lead a session of
 // its own (a plugin restarting, a daemon). So while a process with the id
 // lives, the session is that process's: nothing is killed, unless held
-// says the caller knows the id is still its dead leader's (not yet
-// reaped).
-func killSession(sid int, held bool) (int, error) {
+// (when not nil) says the id is still the caller's dead leader's, exited
+// and not yet reaped. held is asked again around each scan, as the leader
+// may be reaped, and its id taken, meanwhile.
+func killSession(sid int, held func() bool) (int, error) {
 	owned := func() bool {
+		if held != nil && held() {
+			return true
+		}
 		_, taken := procSession(sid)
-		return held || !taken
+		return !taken
 	}
 	killed, err := killPasses(context.Background(), sid, owned, nil)
 	return len(killed), err

@@ -59,13 +59,13 @@ func TestKillSession(t *testing.T) {
 	}
 
 	own, _ := procSession(os.Getpid())
-	if n, err := killSession(own, false); n != 0 || err != nil {
+	if n, err := killSession(own, nil); n != 0 || err != nil {
 		t.Fatalf("killSession(own session) = %d, %v; want 0, nil", n, err)
 	}
 	if !alive(orphan) {
 		t.Fatal("the orphan died before its session was killed")
 	}
-	if n, err := killSession(leader.Process.Pid, false); n != 1 || err != nil {
+	if n, err := killSession(leader.Process.Pid, nil); n != 1 || err != nil {
 		t.Fatalf("killSession = %d, %v; want 1, nil", n, err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -115,8 +115,15 @@ func TestKillSessionSparesAReusedID(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = syscall.Kill(member, syscall.SIGKILL) })
 
-	if n, err := killSession(leader.Process.Pid, false); n != 0 || err != nil {
+	if n, err := killSession(leader.Process.Pid, nil); n != 0 || err != nil {
 		t.Errorf("killSession(a live leader's session) = %d, %v; want 0, nil", n, err)
+	}
+	// The caller's dead leader, held as a zombie when killSession began,
+	// was reaped during the scan, and this live leader got its id.
+	calls := 0
+	held := func() bool { calls++; return calls == 1 }
+	if n, err := killSession(leader.Process.Pid, held); n != 0 || err != nil {
+		t.Errorf("killSession(a leader reaped during the scan) = %d, %v; want 0, nil", n, err)
 	}
 	if !alive(leader.Process.Pid) || !alive(member) {
 		t.Error("killSession killed a session whose leader lives")
@@ -194,7 +201,7 @@ func TestKillSessionKillsWhatStartsMeanwhile(t *testing.T) {
 	}
 	sid := leader.Process.Pid
 	t.Cleanup(func() { killAllOf(sid) })
-	if _, err := killSession(sid, false); err != nil {
+	if _, err := killSession(sid, nil); err != nil {
 		t.Fatalf("killSession: %v", err)
 	}
 	if left := membersOf(sid); len(left) > 0 {

@@ -12,7 +12,7 @@ import (
 func sessionAttr() *syscall.SysProcAttr { return nil }
 
 // killSession does nothing where processes cannot be listed by session.
-func killSession(int, bool) (int, error) { return 0, nil }
+func killSession(int, func() bool) (int, error) { return 0, nil }
 
 // exitedUnreaped is false where processes cannot be listed by session.
 func exitedUnreaped(*os.Process) bool { return false }
