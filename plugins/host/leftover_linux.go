@@ -70,8 +70,11 @@ func killLeftovers(ctx context.Context, dir string, log *slog.Logger, grace time
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		if tmp, _ := filepath.Match(recordTemp, e.Name()); tmp {
-			// Cut short before its rename: no task had been sent yet.
-			errs = append(errs, removeRecord(path))
+			// Cut short before its rename, no task sent yet; unless it is
+			// young, another server's being written.
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > tempAge {
+				errs = append(errs, removeRecord(path))
+			}
 			continue
 		}
 		if !isRecord(e.Name()) {

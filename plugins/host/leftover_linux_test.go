@@ -218,18 +218,23 @@ func TestKillLeftoversCorruptRecord(t *testing.T) {
 }
 
 // Files that are not records are left alone; a record cut short before
-// its rename is removed; a missing directory is no error.
+// its rename is removed, but not one another server sharing the directory
+// is writing now; a missing directory is no error.
 func TestKillLeftoversDirectory(t *testing.T) {
 	t.Parallel()
 	if err := KillLeftovers(t.Context(), filepath.Join(t.TempDir(), "none"), nil); err != nil {
 		t.Fatalf("missing directory: %v", err)
 	}
 	dir := t.TempDir()
-	other, tmp := filepath.Join(dir, "README"), filepath.Join(dir, ".session-123.tmp")
-	for _, p := range []string{other, tmp} {
+	other, tmp, writing := filepath.Join(dir, "README"), filepath.Join(dir, ".session-123.tmp"), filepath.Join(dir, ".session-456.tmp")
+	for _, p := range []string{other, tmp, writing} {
 		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	cut := time.Now().Add(-2 * tempAge)
+	if err := os.Chtimes(tmp, cut, cut); err != nil {
+		t.Fatal(err)
 	}
 	if err := KillLeftovers(t.Context(), dir, nil); err != nil {
 		t.Fatal(err)
@@ -239,6 +244,9 @@ func TestKillLeftoversDirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(tmp); err == nil {
 		t.Error("a record cut short was left")
+	}
+	if _, err := os.Stat(writing); err != nil {
+		t.Error("a record being written was removed")
 	}
 }
 

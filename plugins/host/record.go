@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // sessionRecord is what the host writes down, durably, when a plugin has
@@ -36,10 +37,15 @@ type sessionRecord struct {
 const (
 	recordPrefix = "session-"
 	recordSuffix = ".json"
-	// recordTemp names a record being written; one found at start was cut
-	// short before its rename, and is removed.
+	// recordTemp names a record being written; one found at start, older
+	// than tempAge, was cut short before its rename, and is removed.
 	recordTemp = ".session-*.tmp"
 )
+
+// tempAge is the age past which a record being written was cut short: a
+// younger one may be another server's, sharing the directory, about to
+// rename it into place.
+const tempAge = time.Minute
 
 // recordPath is the file recording the session led by pid.
 func recordPath(dir string, pid int) string {
