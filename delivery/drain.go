@@ -51,7 +51,9 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 	var cached []*store.Delivery
 	for ctx.Err() == nil {
 		parallel := max(1, e.limits(target).Parallel)
-		if running >= parallel {
+		// A strict queue waits for its last outcome to be recorded, even
+		// one of the attempts it made before a reload made it strict.
+		if running >= parallel || (parallel == 1 && len(inflight) > 0) {
 			apply(<-done)
 			continue
 		}

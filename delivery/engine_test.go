@@ -693,3 +693,45 @@ func TestEngineParallelSlotFreedBeforeRecord(t *testing.T) {
 		})
 	}
 }
+
+// switchSender's targets allow as many attempts at once as parallel says,
+// which a test changes as a reload changes a route's concurrency.
+type switchSender struct {
+	*fakeSender
+	parallel atomic.Int32
+}
+
+func (s *switchSender) Limits(string) Limits { return Limits{Parallel: int(s.parallel.Load())} }
+
+// A queue made strict by a reload while the outcomes of its parallel
+// attempts are still being recorded starts its next attempt only once
+// they are: one of them may have failed, and comes first.
+func TestEngineStrictAfterParallelWaitsForRecords(t *testing.T) {
+	st := openStore(t)
+	q := &slowFinishQueue{Store: st, release: make(chan struct{})}
+	s := &switchSender{fakeSender: newFakeSender()}
+	s.setReady("job", true)
+	s.parallel.Store(3)
+	r := &engineRig{store: st, sender: s.fakeSender, engine: New(q, map[string]Sender{"exec": s}, fastPolicy(), nil)}
+	runEngine(t, r.engine)
+	var ds []*store.Delivery
+	for i := range 3 {
+		ds = append(ds, r.accept(t, "exec:job", strconv.Itoa(i)))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.attempts()) < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // their slots freed, the worker waits
+	s.parallel.Store(1)
+	ds = append(ds, r.accept(t, "exec:job", "3"))
+	time.Sleep(100 * time.Millisecond) // it would be sent now
+	if got := s.attempts(); len(got) != 3 {
+		close(q.release)
+		t.Fatalf("attempts %v sent while the parallel ones were being recorded, want the first 3", got)
+	}
+	close(q.release)
+	for _, d := range ds {
+		r.waitStatus(t, d.ID, store.Delivered)
+	}
+}
