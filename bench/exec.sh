@@ -190,14 +190,17 @@ last_run_epoch() {
 # wait_runs N SECS waits until at least N runs have finished, sampling the
 # server's processes into peak; it sets ok and dead, and returns 1 when SECS
 # pass first.
+# Times are in microseconds: EPOCHREALTIME with its decimal point, which is
+# the locale's (a comma in some, which bash arithmetic takes for its comma
+# operator), taken out.
 wait_runs() {
-	local want=$1 deadline=$((${EPOCHREALTIME/./} + $2 * 1000000))
+	local want=$1 deadline=$((${EPOCHREALTIME//[!0-9]/} + $2 * 1000000))
 	while :; do
 		sample
 		count_runs
 		((ok + dead < want)) || return 0
 		if ! kill -0 "$server_pid" 2>/dev/null; then die "the server exited while $((want - ok - dead)) run(s) were still to finish"; fi
-		((${EPOCHREALTIME/./} < deadline)) || return 1
+		((${EPOCHREALTIME//[!0-9]/} < deadline)) || return 1
 		nap 0.1
 	done
 }
@@ -293,7 +296,7 @@ runs_per_s=$(calc 'if (v2 > 0) printf "%.1f", v1 / v2; else print 0' "$runs" "$s
 
 # CPU milliseconds per run, from the load's start to the last run's end.
 hz=$(getconf CLK_TCK)
-per_run() { calc 'printf "%.2f", v1 * 1000 / v2 / v3' "$1" "$hz" "$runs"; }
+per_run() { calc 'if (v3 > 0) printf "%.2f", v1 * 1000 / v2 / v3; else print 0' "$1" "$hz" "$runs"; }
 server_ms=$(per_run $((server_cpu1 - server_cpu0)))
 runner_ms=$(per_run $((runner_cpu1 - runner_cpu0)))
 scripts_ms=$(per_run $((scripts_cpu1 - scripts_cpu0)))
