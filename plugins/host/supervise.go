@@ -34,8 +34,12 @@ func (p *Plugin) supervise(ctx context.Context) {
 			p.reportHealth(ctx, unhealthy)
 			continue
 		}
+		// Out of service first: killing what the process left in its
+		// session takes time, and a task given to it meanwhile would fail
+		// as an attempt ("connection is closing") instead of waiting.
+		again := p.crashed(ctx, err)
 		inst.kill()
-		if !p.crashed(ctx, err) || !p.restart(ctx) {
+		if !again || !p.restart(ctx) {
 			return
 		}
 	}
