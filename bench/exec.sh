@@ -33,6 +33,11 @@
 #                        the warm-up's runs
 #   KEEP_TMP=1           keep the temporary directory (binaries, logs, data dir)
 #   STRICT=1             exit 3 when a target is missed
+#   WEBHOOK_BIN=         an adnanh/webhook executable (2.8.x) to measure in the
+#                        same run, after hookrelay: the same load, signed the
+#                        same way, to a hook that runs /bin/true behind a
+#                        payload-hmac-sha256 rule. The runs/s target is then
+#                        its runs/s instead of 340. Nothing builds it here.
 #   TMPDIR               where the temporary directory, data dir included, goes
 #
 # Exit status: 0 ok, 1 a request or a run failed, or the set-up broke, 3 a
@@ -127,23 +132,37 @@ sed -E 's/^\{/{"kind":"baseline",/' <<<"$base_line" >>"$jsonl"
 exec {nap_fd}<> <(:)
 nap() { read -r -t "$1" -u "$nap_fd" _ || true; }
 
-# The awk writes "OK DEAD" to $counts at every finished run of the route:
-# delivered (exit 0), or dead (failed and out of attempts).
+# follow LOG AWK starts an awk on every line LOG gets, which writes
+# "OK DEAD" to $counts at every finished run: OK exited 0, DEAD failed. It
+# sets follower to the pid of the pipeline's last process.
 counts=$tmp/runs.count
-echo "0 0" >"$counts"
 line_reads=() # mawk reads a pipe in blocks unless told otherwise
 if awk -W version 2>&1 | grep -q mawk; then line_reads=(-W interactive); fi
-tail --pid=$$ -n +1 -F "$server_log" 2>/dev/null | awk "${line_reads[@]}" -v t="target=exec:$route" -v out="$counts" '
-	index($0, t) && / msg=delivered / { ok++; print ok + 0, dead + 0 > out; close(out) }
-	index($0, t) && / msg="delivery dead/ { dead++; print ok + 0, dead + 0 > out; close(out) }' &
-pids+=("$!")
+follow() {
+	echo "0 0" >"$counts"
+	tail --pid=$$ -n +1 -F "$1" 2>/dev/null | awk "${line_reads[@]}" -v out="$counts" "$2" &
+	follower=$!
+	pids+=("$follower")
+}
+# The server logs a finished run of the route as delivered (exit 0), or
+# dead (failed and out of attempts).
+follow "$server_log" '
+	index($0, "target=exec:'"$route"'") && / msg=delivered / { ok++; print ok + 0, dead + 0 > out; close(out) }
+	index($0, "target=exec:'"$route"'") && / msg="delivery dead/ { dead++; print ok + 0, dead + 0 > out; close(out) }'
 
 # count_runs sets ok and dead to the runs finished so far.
 ok=0 dead=0
 count_runs() {
-	local a b
-	# A read that races the awk's rewrite finds the file empty: keep the last.
-	if read -r a b <"$counts" 2>/dev/null && [[ -n $b ]]; then ok=$a dead=$b; fi
+	local a b i
+	# A read that races the awk's rewrite finds the file empty: read again.
+	# Runs are counted at the load's end from this, so a stale count would
+	# be wrong, not just late.
+	for ((i = 0; i < 100; i++)); do
+		if read -r a b <"$counts" 2>/dev/null && [[ -n $b ]]; then
+			ok=$a dead=$b
+			return
+		fi
+	done
 }
 
 # descendants PID sets desc to how many processes descend from PID. It
@@ -188,8 +207,9 @@ last_run_epoch() {
 }
 
 # wait_runs N SECS waits until at least N runs have finished, sampling the
-# server's processes into peak; it sets ok and dead, and returns 1 when SECS
-# pass first.
+# server's processes into peak; it sets ok and dead, and done_at to the
+# time it saw the Nth run (EPOCHREALTIME, within 100 ms), and returns 1 when
+# SECS pass first.
 # Times are in microseconds: EPOCHREALTIME with its decimal point, which is
 # the locale's (a comma in some, which bash arithmetic takes for its comma
 # operator), taken out.
@@ -198,7 +218,10 @@ wait_runs() {
 	while :; do
 		sample
 		count_runs
-		((ok + dead < want)) || return 0
+		if ((ok + dead >= want)); then
+			done_at=$EPOCHREALTIME
+			return 0
+		fi
 		if ! kill -0 "$server_pid" 2>/dev/null; then die "the server exited while $((want - ok - dead)) run(s) were still to finish"; fi
 		((${EPOCHREALTIME//[!0-9]/} < deadline)) || return 1
 		nap 0.1
@@ -233,6 +256,29 @@ runner_pid() {
 	done
 }
 
+# measure_load NAME HOOKSLOAD... runs the measured load, sampling the
+# server's processes meanwhile; it sets load_start and line (hooksload's
+# result) and counts a run with failed requests.
+measure_load() {
+	local name=$1 rc=0 pid
+	shift
+	load_start=$EPOCHREALTIME
+	"$@" -duration "$duration" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	pid=$!
+	pids+=("$pid")
+	while kill -0 "$pid" 2>/dev/null; do
+		sample
+		nap 0.1
+	done
+	wait "$pid" || rc=$?
+	forget "$pid"
+	if [[ -s $tmp/$name.err ]]; then cat "$tmp/$name.err" >&2; fi
+	line=$(cat "$tmp/$name.out")
+	[[ -n $line ]] || die "hooksload printed no result (exit $rc)"
+	if ((rc)); then failed=$((failed + 1)); fi
+	check_alive
+}
+
 # ---- warm up -----------------------------------------------------------------
 
 # It also fails fast: deliveries refused, or accepted but never run.
@@ -258,22 +304,7 @@ runner=$(runner_pid)
 [[ -n $runner ]] || die "no script-runner plugin under the server after the warm-up"
 read -r server_cpu0 _ < <(ticks "$server_pid")
 read -r runner_cpu0 scripts_cpu0 < <(ticks "$runner")
-load_start=$EPOCHREALTIME
-"${load[@]}" -duration "$duration" >"$tmp/load.out" 2>"$tmp/load.err" &
-load_pid=$!
-pids+=("$load_pid")
-while kill -0 "$load_pid" 2>/dev/null; do
-	sample
-	nap 0.1
-done
-rc=0
-wait "$load_pid" || rc=$?
-forget "$load_pid"
-if [[ -s $tmp/load.err ]]; then cat "$tmp/load.err" >&2; fi
-line=$(cat "$tmp/load.out")
-[[ -n $line ]] || die "hooksload printed no result (exit $rc)"
-if ((rc)); then failed=$((failed + 1)); fi
-check_alive
+measure_load load "${load[@]}"
 accepted=$(field "$line" accepted)
 
 # The backlog left when the load stops runs with no intake beside it: its
@@ -322,17 +353,29 @@ say "baseline in this run: a bare Go program ran /bin/true at c$exec_conc $base_
 say "CPU ms per run: server $server_ms (intake included), script runner $runner_ms, the scripts $scripts_ms."
 say "peak processes: the server's descendants (the script-runner plugin and the running commands), route concurrency $exec_conc."
 
-# ---- targets -----------------------------------------------------------------
-
-say ""
-say "Targets ($pace, $(nproc) CPUs):"
-target "runs/s" "$runs_per_s" '>=' "$target_runs"
-target "p99 ack latency ms" "$p99" '<=' "$target_p99"
-target "peak processes" "$peak" '<=' "$target_procs"
-
 if ((dead_runs > 0)); then
 	log "raw results: ${jsonl#"$root"/}, table: ${md#"$root"/}"
 	log "error: $dead_runs run(s) of /bin/true failed (delivery dead); see the server log (KEEP_TMP=1)"
 	exit 1
 fi
+
+# ---- adnanh/webhook, with WEBHOOK_BIN ------------------------------------------
+
+target_name="runs/s"
+if [[ -n ${WEBHOOK_BIN:-} ]]; then
+	hr_peak=$peak
+	# shellcheck source=SCRIPTDIR/exec_webhook.sh
+	source "$root/bench/exec_webhook.sh"
+	peak=$hr_peak
+	target_runs=$wh_runs_per_s
+	target_name="runs/s (adnanh/webhook's in this run)"
+fi
+
+# ---- targets -----------------------------------------------------------------
+
+say ""
+say "Targets ($pace, $(nproc) CPUs):"
+target "$target_name" "$runs_per_s" '>=' "$target_runs"
+target "p99 ack latency ms" "$p99" '<=' "$target_p99"
+target "peak processes" "$peak" '<=' "$target_procs"
 finish hooksload

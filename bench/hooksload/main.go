@@ -16,7 +16,8 @@
 //	 "errors":...,"seconds":...,"accepted_per_s":...,"p50_ms":...,"p90_ms":...,
 //	 "p99_ms":...,"max_ms":...}
 //
-// Only a 202 answer counts as accepted; any other status, or a transport
+// Only a 202 answer counts as accepted (-status sets another, for servers
+// such as adnanh/webhook that answer 200); any other status, or a transport
 // error, is an error. The first few distinct statuses (and transport errors)
 // are printed on stderr with their counts and the body of the first answer. The latency of a request is the time from sending it to
 // having read the whole answer (the ack); the percentiles are nearest-rank
@@ -72,6 +73,7 @@ type config struct {
 	timeout     time.Duration
 	bodyFile    string
 	jsonOut     bool
+	status      int
 }
 
 // result is what a measured run found; -json prints it as one line.
@@ -106,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "timeout of one request (GitHub gives up after 10s)")
 	fs.StringVar(&c.bodyFile, "body", "", "file holding the JSON payload to send (default: a built-in 7 KB push payload)")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result as one JSON line")
+	fs.IntVar(&c.status, "status", http.StatusAccepted, "the HTTP status that counts as accepted")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -126,6 +129,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-warmup %s: must not be negative", c.warmup)
 	case c.timeout <= 0:
 		return c, fmt.Errorf("-timeout %s: must be positive", c.timeout)
+	case c.status < 200 || c.status > 299:
+		return c, fmt.Errorf("-status %d: must be a 2xx status", c.status)
 	}
 	return c, nil
 }
@@ -152,6 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		url:       c.url,
 		body:      body,
 		signature: sign(c.secret, body),
+		status:    c.status,
 	}
 	defer s.client.CloseIdleConnections()
 
@@ -246,10 +252,11 @@ type sender struct {
 	url       string
 	body      []byte
 	signature string
+	status    int // the status that counts as accepted
 }
 
 // send POSTs one delivery and reads the whole answer; it is an error unless
-// the status is 202.
+// the status is s.status.
 func (s *sender) send(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(s.body))
 	if err != nil {
@@ -271,16 +278,16 @@ func (s *sender) send(ctx context.Context) error {
 	if err == nil {
 		_, err = io.Copy(io.Discard, resp.Body) // the rest, so the connection is reused
 	}
-	if resp.StatusCode != http.StatusAccepted {
+	if resp.StatusCode != s.status {
 		return &statusError{status: resp.Status, body: string(bytes.TrimSpace(head))}
 	}
 	if err != nil {
-		return fmt.Errorf("reading the 202 answer: %w", err)
+		return fmt.Errorf("reading the %d answer: %w", s.status, err)
 	}
 	return nil
 }
 
-// statusError is an answer other than 202.
+// statusError is an answer with another status than the one accepted.
 type statusError struct {
 	status string // "401 Unauthorized"
 	body   string // its first sampleBody bytes

@@ -105,6 +105,10 @@ func TestRunAgainstHTTPServer(t *testing.T) {
 			wantErrors: true, wantSample: `x status 401 Unauthorized, first body: {"error":"bad signature"}`},
 		{name: "200 is not 202", serverSecret: testSecret, status: http.StatusOK,
 			wantErrors: true, wantSample: "x status 200 OK, first body: {"},
+		{name: "-status 200 accepts a 200", serverSecret: testSecret, status: http.StatusOK,
+			extraArgs: []string{"-status", "200"}},
+		{name: "-status 200 refuses a 202", serverSecret: testSecret, status: http.StatusAccepted,
+			extraArgs: []string{"-status", "200"}, wantErrors: true, wantSample: "x status 202 Accepted, first body: {"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
