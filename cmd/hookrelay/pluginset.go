@@ -43,8 +43,6 @@ var (
 // declared is one plugin of the hooks file and its process.
 type declared struct {
 	decl *dispatch.Plugin
-	// bin is the executable file as it was when the process started.
-	bin os.FileInfo
 	// run is the process; it is failed when it could not start, and nil
 	// only when the declaration was refused before any start (err says why).
 	run *runner
@@ -103,7 +101,7 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 	s.mu.Lock()
 	have := make(map[string]pluginHave, len(s.named))
 	for name, d := range s.named {
-		have[name] = pluginHave{decl: d.decl, bin: d.bin, down: d.down()}
+		have[name] = pluginHave{decl: d.decl, bin: d.binary(), down: d.down()}
 	}
 	bins := make(map[string]os.FileInfo, len(cfg.Plugins))
 	for name, decl := range cfg.Plugins {
@@ -188,7 +186,7 @@ func (s *pluginSet) startAll(ctx context.Context, decls map[string]*dispatch.Plu
 // start starts one plugin. A plugin that fails to start is returned with
 // its error, in the failed state, with nothing left running.
 func (s *pluginSet) start(ctx context.Context, decl *dispatch.Plugin) *declared {
-	d := &declared{decl: decl, bin: binaryOf(decl.Path)}
+	d := &declared{decl: decl}
 	env := make([]string, 0, len(decl.Env))
 	for k, v := range decl.Env {
 		env = append(env, k+"="+v)
@@ -202,6 +200,15 @@ func (s *pluginSet) start(ctx context.Context, decl *dispatch.Plugin) *declared 
 	d.run = &runner{Plugin: h}
 	d.err = h.Start(ctx)
 	return d
+}
+
+// binary is the executable file as it was when the plugin's process last
+// started, after a crash included; nil if it never started.
+func (d *declared) binary() os.FileInfo {
+	if d.run == nil {
+		return nil
+	}
+	return d.run.Binary()
 }
 
 // down reports whether the plugin is down for good: it never started, or

@@ -262,12 +262,7 @@ func waitInflight(t *testing.T, r *runner) {
 // A reload restarts a plugin whose executable was rebuilt at the same path
 // (declared without sha256), and leaves it alone when nothing changed.
 func TestPluginSetRestartsRebuiltPlugin(t *testing.T) {
-	f := newPluginFile(t)
-	bin := filepath.Join(t.TempDir(), "plugin")
-	copyFile(t, f.self, bin)
-	f.self = bin
-	f.write(map[string]string{"p": "1"})
-	s, live := runPluginSet(t, f)
+	bin, s, live := runCopiedPlugin(t)
 	first := s.PluginStates()["p"]
 
 	if err := live.Reload(); err != nil { // nothing changed
@@ -278,10 +273,7 @@ func TestPluginSetRestartsRebuiltPlugin(t *testing.T) {
 		t.Fatalf("a reload with nothing changed restarted the plugin: %+v, then %+v", first, st)
 	}
 
-	copyFile(t, f.self, bin+".new") // a rebuild: a new file renamed into place
-	if err := os.Rename(bin+".new", bin); err != nil {
-		t.Fatal(err)
-	}
+	rebuild(t, bin)
 	if err := live.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -290,6 +282,50 @@ func TestPluginSetRestartsRebuiltPlugin(t *testing.T) {
 	})
 	if !gone(first.PID) {
 		t.Fatalf("the old plugin process %d is still there beside %d", first.PID, rebuilt["p"].PID)
+	}
+}
+
+// A plugin rebuilt while it runs, then crashed, is restarted by its
+// supervisor from the new file: a reload afterwards has nothing to do.
+func TestPluginSetKeepsPluginRestartedFromRebuiltFile(t *testing.T) {
+	bin, s, live := runCopiedPlugin(t)
+	first := s.PluginStates()["p"]
+
+	rebuild(t, bin)
+	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	restarted := waitStates(t, s, "restarted after the crash", func(st map[string]host.Status) bool {
+		return st["p"].State == host.StateRunning && st["p"].PID != first.PID
+	})["p"]
+
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // a restart would have begun
+	if st := s.PluginStates()["p"]; st.State != host.StateRunning || st.PID != restarted.PID {
+		t.Fatalf("a reload restarted the plugin already running the rebuilt file: %+v, then %+v", restarted, st)
+	}
+}
+
+// runCopiedPlugin runs a plugin set whose one plugin, p, runs from a copy
+// of the test binary at bin.
+func runCopiedPlugin(t *testing.T) (bin string, s *pluginSet, live *dispatch.Live) {
+	f := newPluginFile(t)
+	bin = filepath.Join(t.TempDir(), "plugin")
+	copyFile(t, f.self, bin)
+	f.self = bin
+	f.write(map[string]string{"p": "1"})
+	s, live = runPluginSet(t, f)
+	return bin, s, live
+}
+
+// rebuild does what `go build -o bin` does: a new file renamed into place.
+func rebuild(t *testing.T, bin string) {
+	t.Helper()
+	copyFile(t, bin, bin+".new")
+	if err := os.Rename(bin+".new", bin); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -145,7 +146,8 @@ type Plugin struct {
 
 	mu       sync.Mutex
 	state    State
-	inst     *instance // the running process, or nil
+	inst     *instance   // the running process, or nil
+	bin      os.FileInfo // the last started process's executable file
 	restarts int
 	lastErr  string
 	crashes  []time.Time // within CrashWindow
@@ -217,7 +219,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 		inst.kill()
 		return fmt.Errorf("plugin %s: closed while starting", p.cfg.Name)
 	}
-	p.state, p.inst = StateRunning, inst
+	p.state, p.inst, p.bin = StateRunning, inst, inst.bin
 	p.stop, p.done = stop, make(chan struct{})
 	p.mu.Unlock()
 	p.log.InfoContext(ctx, "plugin started", "pid", inst.pid)
@@ -257,6 +259,16 @@ func (p *Plugin) State() Status {
 		s.PID = p.inst.pid
 	}
 	return s
+}
+
+// Binary is the plugin's executable file as it was when its process last
+// started, restarts after a crash included: nil before the first start,
+// or when the file could not be read then. A reload compares it with the
+// file now at the path to tell whether the plugin was rebuilt since.
+func (p *Plugin) Binary() os.FileInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bin
 }
 
 // Close stops the supervisor and kills the plugin process, then returns

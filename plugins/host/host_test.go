@@ -305,6 +305,58 @@ func TestKilledPluginRestarts(t *testing.T) {
 	}
 }
 
+// Binary follows the process: a restart after a crash reports the file
+// it started from, not the one the plugin first started from.
+func TestBinaryFollowsRestarts(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "binary")
+	bin := filepath.Join(t.TempDir(), "plugin")
+	copyExecutable(t, cfg.Path, bin)
+	cfg.Path = bin
+	p := start(t, cfg)
+	first, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := p.Binary(); b == nil || !os.SameFile(b, first) {
+		t.Fatalf("Binary() = %v, want the file started", b)
+	}
+
+	copyExecutable(t, cfg.Path, bin+".new") // a rebuild renames a new file into place
+	if err := os.Rename(bin+".new", bin); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := p.Binary(); !os.SameFile(b, first) {
+		t.Fatal("Binary() changed with the file, before any restart")
+	}
+	pid := p.State().PID
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "a restart", func() bool {
+		s := p.State()
+		return s.State == StateRunning && s.PID != pid
+	})
+	if b := p.Binary(); b == nil || !os.SameFile(b, rebuilt) {
+		t.Fatal("after the restart, Binary() is not the rebuilt file")
+	}
+}
+
+func copyExecutable(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o700); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestChecksum(t *testing.T) {
 	t.Parallel()
 	bin, err := os.ReadFile(echoPlugin)

@@ -26,6 +26,9 @@ type instance struct {
 	rpc    pb.HandlerClient
 	pid    int
 	log    *slog.Logger
+	// bin is the executable file as it was just before the process
+	// started: a file replaced after that is newer than what runs.
+	bin os.FileInfo
 	// record is the file recording the process's session (see
 	// Config.SessionDir), removed once kill has killed the session; "" when
 	// none was written.
@@ -73,6 +76,9 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		)},
 	})
 	inst := &instance{client: client, cmd: cmd, log: p.log}
+	if fi, err := os.Stat(cmd.Path); err == nil {
+		inst.bin = fi
+	}
 
 	// go-plugin's Start takes no context: run it aside and give up (and
 	// kill the process) when ctx ends first.

@@ -112,7 +112,7 @@ func (p *Plugin) restart(ctx context.Context) bool {
 		}
 		if err == nil {
 			p.mu.Lock()
-			p.inst, p.state = inst, StateRunning
+			p.inst, p.state, p.bin = inst, StateRunning, inst.bin
 			p.mu.Unlock()
 			p.log.InfoContext(ctx, "plugin started", "pid", inst.pid, "restart", n)
 			return true
