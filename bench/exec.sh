@@ -53,7 +53,7 @@ exec_conc=${EXEC_CONCURRENCY:-16}
 rate=${RATE:-0}
 runs_wait=${RUNS_WAIT:-120}
 route=bench-true
-target_runs=340 # runs/s, at least: adnanh/webhook does 310-340 here
+target_runs=340 # runs/s, at least, without WEBHOOK_BIN: adnanh/webhook does 310-340 here (the issue)
 target_p99=20   # p99 ack latency in ms, at most
 # The server's descendants are the script-runner plugin and the commands it
 # runs, at most exec_conc at once; one more for a process caught between
