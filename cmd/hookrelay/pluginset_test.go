@@ -265,10 +265,7 @@ func TestPluginSetRestartsRebuiltPlugin(t *testing.T) {
 	bin, s, live := runCopiedPlugin(t)
 	first := s.PluginStates()["p"]
 
-	if err := live.Reload(); err != nil { // nothing changed
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond) // a restart would have begun
+	s.apply(t.Context(), live.Current()) // what a reload with nothing changed does, done when it returns
 	if st := s.PluginStates()["p"]; st.State != host.StateRunning || st.PID != first.PID {
 		t.Fatalf("a reload with nothing changed restarted the plugin: %+v, then %+v", first, st)
 	}
@@ -299,10 +296,7 @@ func TestPluginSetKeepsPluginRestartedFromRebuiltFile(t *testing.T) {
 		return st["p"].State == host.StateRunning && st["p"].PID != first.PID
 	})["p"]
 
-	if err := live.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond) // a restart would have begun
+	s.apply(t.Context(), live.Current()) // what a reload does, done when it returns
 	if st := s.PluginStates()["p"]; st.State != host.StateRunning || st.PID != restarted.PID {
 		t.Fatalf("a reload restarted the plugin already running the rebuilt file: %+v, then %+v", restarted, st)
 	}
