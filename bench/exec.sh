@@ -43,6 +43,8 @@
 # Exit status: 0 ok, 1 a request or a run failed, or the set-up broke, 3 a
 # target was missed with STRICT=1.
 set -euo pipefail
+# Decimal points, not the locale's commas: in EPOCHREALTIME, read by awk.
+export LC_ALL=C
 
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -353,12 +355,6 @@ say "baseline in this run: a bare Go program ran /bin/true at c$exec_conc $base_
 say "CPU ms per run: server $server_ms (intake included), script runner $runner_ms, the scripts $scripts_ms."
 say "peak processes: the server's descendants (the script-runner plugin and the running commands), route concurrency $exec_conc."
 
-if ((dead_runs > 0)); then
-	log "raw results: ${jsonl#"$root"/}, table: ${md#"$root"/}"
-	log "error: $dead_runs run(s) of /bin/true failed (delivery dead); see the server log (KEEP_TMP=1)"
-	exit 1
-fi
-
 # ---- adnanh/webhook, with WEBHOOK_BIN ------------------------------------------
 
 target_name="runs/s"
@@ -378,4 +374,10 @@ say "Targets ($pace, $(nproc) CPUs):"
 target "$target_name" "$runs_per_s" '>=' "$target_runs"
 target "p99 ack latency ms" "$p99" '<=' "$target_p99"
 target "peak processes" "$peak" '<=' "$target_procs"
+
+if ((dead_runs > 0)); then
+	log "raw results: ${jsonl#"$root"/}, table: ${md#"$root"/}"
+	log "error: $dead_runs run(s) of /bin/true failed (delivery dead); see the server log (KEEP_TMP=1)"
+	exit 1
+fi
 finish hooksload

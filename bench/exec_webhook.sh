@@ -18,6 +18,8 @@
 
 [[ -x $WEBHOOK_BIN ]] || die "WEBHOOK_BIN=$WEBHOOK_BIN is not an executable file"
 wh_version=$("$WEBHOOK_BIN" -version 2>&1 | head -n 1) || die "$WEBHOOK_BIN -version failed: $wh_version"
+# Only what is safe in a sed replacement and a JSON string.
+wh_version=${wh_version//[!A-Za-z0-9. _+-]/}
 log "adnanh/webhook next ($wh_version); stopping hookrelay so it has the machine"
 stop_pids "$server_pid" "$follower"
 
@@ -29,6 +31,7 @@ cat >"$wh_dir/hooks.json" <<EOF
     "id": "bench",
     "execute-command": "/bin/true",
     "command-working-directory": "$wh_dir",
+    "trigger-rule-mismatch-http-response-code": 401,
     "trigger-rule": {
       "match": {
         "type": "payload-hmac-sha256",
@@ -68,6 +71,7 @@ wh_url=http://127.0.0.1:$wh_port/hooks/bench
 # From here wait_runs, sample and check_alive watch adnanh/webhook.
 server_pid=$wh_pid
 client_pid=$wh_pid
+server_name=adnanh/webhook
 follow "$tmp/webhook.err" '
 	/\] error occurred: / { dead++ }
 	/\] finished handling bench$/ { fin++; print fin - dead, dead + 0 > out; close(out) }'
@@ -94,7 +98,7 @@ wait_runs $((base_ok + base_dead + wh_accepted)) "$runs_wait" ||
 read -r wh_cpu1 wh_scripts1 < <(ticks "$wh_pid")
 wh_runs=$((ok - base_ok))
 wh_dead=$((dead - base_dead))
-wh_span=$(calc 'printf "%.3f", v1 - v2' "${done_at/,/.}" "${load_start/,/.}")
+wh_span=$(calc 'printf "%.3f", v1 - v2' "$done_at" "$load_start")
 wh_runs_per_s=$(calc 'if (v2 > 0) printf "%.1f", v1 / v2; else print 0' "$wh_runs" "$wh_span")
 runs=$wh_runs # per_run divides by it
 wh_ms=$(per_run $((wh_cpu1 - wh_cpu0)))

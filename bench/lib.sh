@@ -8,7 +8,8 @@
 #
 # The functions talk through a few globals, named where they are set:
 # root, tmp, wait_secs, duration, warmup, pids, names, started_pid, ready,
-# exited, server_pid, server_url, client_pid, target_url, hookrelay,
+# exited, server_pid, server_url, server_name (in messages; default
+# "hookrelay server"), client_pid, target_url, hookrelay,
 # hookrelay_src, stamp, jsonl, md, rev, dirty, failed and missed.
 
 # Variables set here and read by the scripts look unused to shellcheck when
@@ -225,7 +226,7 @@ start_client() {
 
 # check_alive dies if the server or the client under test has exited.
 check_alive() {
-	if ! kill -0 "$server_pid" 2>/dev/null; then die "hookrelay server exited during the benchmark"; fi
+	if ! kill -0 "$server_pid" 2>/dev/null; then die "${server_name:-hookrelay server} exited during the benchmark"; fi
 	if ! kill -0 "$client_pid" 2>/dev/null; then die "hookrelay client exited during the benchmark"; fi
 }
 
