@@ -248,9 +248,24 @@ func stopGroup(pgid int, grace time.Duration, exited <-chan *os.ProcessState) *o
 	return <-exited
 }
 
-// copyAll reads r into w until EOF, error or read deadline.
+// copyAll reads r into w until EOF, error or read deadline. Most scripts
+// print little, so it starts with a small buffer and doubles it, up to 32
+// KiB, while reads fill it: io.Copy took 32 KiB for each of stdout and
+// stderr, nearly all of the runner's garbage for a quiet script.
 func copyAll(w io.Writer, r io.Reader) {
-	_, _ = io.Copy(w, r)
+	buf := make([]byte, 512)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			_, _ = w.Write(buf[:n]) // a TailWriter: it never fails
+		}
+		if err != nil {
+			return
+		}
+		if n == len(buf) && len(buf) < 32<<10 {
+			buf = make([]byte, 2*len(buf))
+		}
+	}
 }
 
 func writeEventFile(data []byte) (string, error) {
