@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,10 @@ import (
 // answered.
 const bodyReadTimeout = 30 * time.Second
 
+// maxPresized bounds the buffer readBody allocates before any byte of the
+// body has arrived.
+const maxPresized = 64 << 10
+
 // readBody reads the whole request body, up to MaxBody.
 func (s *Server) readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()
@@ -30,7 +35,12 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	}
 	limited := &limitReader{r: r.Body, n: s.cfg.MaxBody}
-	body, err := io.ReadAll(limited)
+	// Sized from Content-Length, so a typical body is read into one
+	// allocation (io.ReadAll grows through several); capped, since the
+	// header is the sender's word and the bytes may never come.
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), maxPresized)+bytes.MinRead))
+	_, err := buf.ReadFrom(limited)
+	body := buf.Bytes()
 	if err != nil {
 		if limited.over.Load() {
 			return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.cfg.MaxBody))
