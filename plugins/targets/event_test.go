@@ -63,8 +63,9 @@ func TestTaskEventIsEventWithTheRawPayload(t *testing.T) {
 		// JSON text is UTF-8: a stray byte becomes U+FFFD, as in Event.
 		{"invalid utf-8", "application/json", "{\"a\": \"x\xffy\"}", "{\"a\":\"x\uFFFDy\"}"},
 		{"invalid utf-8 in a form", "application/x-www-form-urlencoded", `payload=%7B%22a%22%3A%22x%FFy%22%7D`, "{\"a\":\"x\uFFFDy\"}"},
-		// Event's decoder stops after the object and takes it.
-		{"closing bracket after the object", "application/json", `{"a":1}]`, `{"a":1}`},
+		// Trailing data after the object, even a lone bracket, is no
+		// JSON object: refused, as Event refuses it.
+		{"closing bracket after the object", "application/json", `{"a":1}]`, `null`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -171,6 +171,7 @@ func TestNormalizeMalformed(t *testing.T) {
 		{Name: "not JSON", ContentType: "application/json", Body: "ref=refs/heads/main"},
 		{Name: "JSON array", ContentType: "application/json", Body: `[{"ref":"refs/heads/main"}]`},
 		{Name: "trailing data", ContentType: "application/json", Body: `{"ref":"x"}{"ref":"y"}`},
+		{Name: "a closing bracket after the object", ContentType: "application/json", Body: `{"ref":"x"}]`},
 		{Name: "empty body", ContentType: "application/json", Body: ""},
 		{Name: "form without payload", ContentType: form, Body: "ref=refs%2Fheads%2Fmain"},
 		{Name: "form with two payloads", ContentType: form, Body: "payload=%7B%7D&payload=%7B%7D"},
