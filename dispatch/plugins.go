@@ -23,9 +23,16 @@ type Plugin struct {
 	// Config is given to the plugin once at start, as JSON.
 	Config json.RawMessage
 	// Env is the plugin's whole environment: the server's is not inherited.
-	Env  map[string]string
+	Env map[string]string
+	// Nice is the plugin's CPU niceness, 0 to 19 (DefaultPluginNice): a
+	// busy plugin must not slow the server's answers to webhook senders.
+	Nice int
 	Line int
 }
+
+// DefaultPluginNice is the niceness of a plugin that sets none, and of the
+// script runner and its scripts.
+const DefaultPluginNice = 10
 
 // Exec is what a `to: exec` route runs, from its `with:`.
 type Exec struct {
@@ -67,7 +74,7 @@ func (d *decoder) plugins(n *yaml.Node, dir string, out map[string]*Plugin) {
 			d.addf(k, "%s: defined twice", ctx)
 			continue
 		}
-		p := &Plugin{Name: k.Value, Line: k.Line}
+		p := &Plugin{Name: k.Value, Nice: DefaultPluginNice, Line: k.Line}
 		var pathNode *yaml.Node
 		d.mapping(v, ctx,
 			field{"path", func(v *yaml.Node) { pathNode = v; p.Path = d.str(v, ctx+": path") }},
@@ -80,6 +87,14 @@ func (d *decoder) plugins(n *yaml.Node, dir string, out map[string]*Plugin) {
 			}},
 			field{"config", func(v *yaml.Node) { p.Config = d.json(v, ctx+": config") }},
 			field{"env", func(v *yaml.Node) { p.Env = d.strMap(v, ctx+": env") }},
+			field{"nice", func(v *yaml.Node) {
+				n, err := strconv.Atoi(v.Value)
+				if v.Kind != yaml.ScalarNode || err != nil || n < 0 || n > 19 {
+					d.addf(v, "%s: nice: want a whole number from 0 (the server's priority) to 19 (the lowest)", ctx)
+					return
+				}
+				p.Nice = n
+			}},
 		)
 		if pathNode == nil {
 			d.addf(v, "%s: path is required (the plugin's executable)", ctx)

@@ -81,6 +81,27 @@ func TestParsePluginsAndExec(t *testing.T) {
 	}
 }
 
+func TestPluginNice(t *testing.T) {
+	tests := []struct {
+		decl string
+		want int
+	}{
+		{"{ path: ./p }", DefaultPluginNice},
+		{"{ path: ./p, nice: 0 }", 0},
+		{"{ path: ./p, nice: 19 }", 19},
+		{"{ path: ./p, nice: \"3\" }", 3}, // quoted: a number all the same
+	}
+	for _, tt := range tests {
+		cfg, err := Parse("hooks.yaml", []byte("plugins:\n  p: "+tt.decl+"\n"), pluginOpts())
+		if err != nil {
+			t.Fatalf("%s: %v", tt.decl, err)
+		}
+		if got := cfg.Plugins["p"].Nice; got != tt.want {
+			t.Errorf("%s: nice %d, want %d", tt.decl, got, tt.want)
+		}
+	}
+}
+
 func TestTemplateRender(t *testing.T) {
 	ev := &providers.Event{Type: "push", Payload: map[string]any{"n": float64(7), "ok": true, "obj": map[string]any{"a": "b"}, "none": nil,
 		"id": float64(500000000), "big": float64(1234567890123), "half": 0.5}}
@@ -149,6 +170,14 @@ func TestPluginProblems(t *testing.T) {
 			[]string{`hooks.yaml:5:11: route "r": with: is for exec and plugin targets`}},
 		{"plugin without path, bad sum", "plugins:\n  p: { sha256: abc }\n",
 			[]string{`hooks.yaml:2:6: plugin "p": path is required`, `hooks.yaml:2:16: plugin "p": sha256: want 64 lower-case hex digits`}},
+		{"nice above 19", "plugins:\n  p: { path: ./p, nice: 20 }\n",
+			[]string{`hooks.yaml:2:25: plugin "p": nice: want a whole number from 0 (the server's priority) to 19 (the lowest)`}},
+		{"negative nice", "plugins:\n  p: { path: ./p, nice: -5 }\n",
+			[]string{`hooks.yaml:2:25: plugin "p": nice: want a whole number from 0`}},
+		{"nice not a number", "plugins:\n  p:\n    path: ./p\n    nice: low\n",
+			[]string{`hooks.yaml:4:11: plugin "p": nice: want a whole number from 0`}},
+		{"nice a list", "plugins:\n  p:\n    path: ./p\n    nice: [1]\n",
+			[]string{`hooks.yaml:4:11: plugin "p": nice: want a whole number from 0`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

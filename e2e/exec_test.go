@@ -30,6 +30,7 @@ printf '%s\n' "$@" > "$OUT/argv"
 printf '%s' "$DEPLOY_SENDER" > "$OUT/env"
 cat > "$OUT/stdin"
 cp "$HOOKRELAY_EVENT_FILE" "$OUT/event.json"
+if [ -r /proc/self/stat ]; then cut -d' ' -f19 /proc/self/stat > "$OUT/nice"; fi
 if [ "$1" = "octo-org/fail" ]; then echo "deploy broke" >&2; exit 3; fi
 echo deployed
 `
@@ -85,6 +86,16 @@ echo deployed
 	}
 	if err := json.Unmarshal([]byte(read("event.json")), &ev); err != nil || ev.Type != "push" || ev.Repo != "octo-org/app" || ev.Payload["ref"] != "refs/heads/main" {
 		t.Fatalf("event file %s (%v)", read("event.json"), err)
+	}
+	// Scripts run niced below the server, as the script runner does.
+	if nice, err := os.ReadFile(filepath.Join(out, "nice")); err == nil {
+		prio, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0) // 20 - niceness
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.TrimSpace(string(nice)), strconv.Itoa(min(19, 20-prio+10)); got != want {
+			t.Errorf("the script's niceness: %s, want %s", got, want)
+		}
 	}
 	task := waitTask(t, srv, tasks[0], "succeeded")
 	if task.Route != "deploy" || task.ExitCode == nil || *task.ExitCode != 0 || !strings.Contains(task.Output, "deployed") {

@@ -23,7 +23,7 @@ type pluginPlan struct {
 	Added []string
 	// Removed are no longer declared: stopped.
 	Removed []string
-	// Changed are declared differently (path, args, sha256, config, env):
+	// Changed are declared differently (path, args, sha256, config, env, nice):
 	// stopped, then started from the new declaration.
 	Changed []string
 	// Replaced are declared as before, without sha256, but their

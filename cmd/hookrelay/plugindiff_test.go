@@ -13,7 +13,7 @@ import (
 func TestDiffPlugins(t *testing.T) {
 	decl := func(path string, edit ...func(*dispatch.Plugin)) *dispatch.Plugin {
 		p := &dispatch.Plugin{Name: "p", Path: path, Args: []string{"serve"}, Config: json.RawMessage(`{"url":"http://a"}`),
-			Env: map[string]string{"K": "v"}, Line: 3}
+			Env: map[string]string{"K": "v"}, Nice: dispatch.DefaultPluginNice, Line: 3}
 		for _, e := range edit {
 			e(p)
 		}
@@ -99,6 +99,14 @@ func TestDiffPlugins(t *testing.T) {
 			name: "config changed",
 			have: map[string]pluginHave{"a": up(decl("/a"))},
 			want: map[string]*dispatch.Plugin{"a": decl("/a", func(p *dispatch.Plugin) { p.Config = json.RawMessage(`{"url":"http://b"}`) })},
+			plan: pluginPlan{Changed: []string{"a"}},
+		},
+		{
+			// A restart, as raising a running process's priority back takes
+			// a privilege the server may not have.
+			name: "nice changed",
+			have: map[string]pluginHave{"a": up(decl("/a"))},
+			want: map[string]*dispatch.Plugin{"a": decl("/a", func(p *dispatch.Plugin) { p.Nice = 0 })},
 			plan: pluginPlan{Changed: []string{"a"}},
 		},
 		{

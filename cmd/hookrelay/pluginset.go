@@ -60,8 +60,9 @@ func startPlugins(ctx context.Context, cfg *dispatch.Config, drain time.Duration
 	}
 	s := &pluginSet{log: log, drain: drain, sessions: sessions, named: map[string]*declared{}, stopping: map[string]*runner{}}
 	// The runner's scripts get their own minimal environment (plugins/script);
-	// the runner itself needs none of the server's.
-	script := s.start(ctx, &dispatch.Plugin{Name: "script", Path: self, Args: []string{"plugin", "script"}})
+	// the runner itself needs none of the server's. Scripts are background
+	// work: the runner, and so every script, runs niced like any plugin.
+	script := s.start(ctx, &dispatch.Plugin{Name: "script", Path: self, Args: []string{"plugin", "script"}, Nice: dispatch.DefaultPluginNice})
 	if script.err != nil {
 		return nil, fmt.Errorf("starting the script runner: %w", script.err)
 	}
@@ -192,7 +193,7 @@ func (s *pluginSet) start(ctx context.Context, decl *dispatch.Plugin) *declared 
 		env = append(env, k+"="+v)
 	}
 	h, err := host.New(host.Config{Name: decl.Name, Path: decl.Path, Args: decl.Args, SHA256: decl.SHA256,
-		Env: env, Config: decl.Config, Log: s.log, SessionDir: s.sessions})
+		Env: env, Config: decl.Config, Log: s.log, SessionDir: s.sessions, Nice: decl.Nice})
 	if err != nil {
 		d.err = err
 		return d

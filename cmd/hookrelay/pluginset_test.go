@@ -121,10 +121,21 @@ func TestPluginSetFollowsReloads(t *testing.T) {
 			t.Fatalf("%s at start: %+v", name, before[name])
 		}
 	}
-	// The script runner leads its own session, niced as a whole where the
-	// kernel schedules sessions as groups.
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/autogroup", before["exec"].PID)); err == nil && !strings.HasSuffix(strings.TrimSpace(string(b)), "nice 10") {
-		t.Errorf("script runner's autogroup: %q, want nice 10", b)
+	// The script runner, and a plugin that sets no nice:, each lead their
+	// own session, niced as a whole where the kernel schedules sessions as
+	// groups.
+	if own, err := os.ReadFile("/proc/self/autogroup"); err == nil {
+		var id string
+		var nice int
+		if _, err := fmt.Sscanf(string(own), "%s nice %d", &id, &nice); err != nil {
+			t.Fatalf("this test's autogroup %q: %v", own, err)
+		}
+		want := fmt.Sprintf("nice %d", min(19, nice+dispatch.DefaultPluginNice))
+		for _, name := range []string{"exec", "keep"} {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/autogroup", before[name].PID)); err != nil || !strings.HasSuffix(strings.TrimSpace(string(b)), want) {
+				t.Errorf("%s's autogroup: %q (%v), want %s", name, b, err, want)
+			}
+		}
 	}
 
 	f.write(map[string]string{"keep": "1", "edit": "2", "new": "1", "broken": ""})

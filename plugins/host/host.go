@@ -67,6 +67,12 @@ type Config struct {
 	// scripts started does not: KillLeftovers, given the same directory at
 	// the next start, kills that. Plugins may share a directory.
 	SessionDir string
+	// Nice, from 1 to 19, runs the plugin's process, and everything it
+	// starts, that much below the server's CPU priority, as nice -n does
+	// (on Linux: its threads, and its session's autogroup), so that a busy
+	// plugin cannot slow the server's answers to webhook senders. 0 leaves
+	// it at the server's.
+	Nice int
 
 	// StartTimeout bounds launching the process, the handshake and
 	// Configure: 30s.
@@ -166,6 +172,9 @@ func New(cfg Config) (*Plugin, error) {
 		return nil, fmt.Errorf("plugin %s: no path", cfg.Name)
 	}
 	var sum []byte
+	if cfg.Nice < 0 || cfg.Nice > 19 {
+		return nil, fmt.Errorf("plugin %s: nice %d is not from 0 to 19", cfg.Name, cfg.Nice)
+	}
 	if cfg.SHA256 != "" {
 		var err error
 		sum, err = hex.DecodeString(cfg.SHA256)

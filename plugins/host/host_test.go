@@ -554,6 +554,9 @@ func TestNew(t *testing.T) {
 		{"short sha256", Config{Name: "a", Path: "/bin/x", SHA256: "abcd"}, "not 64 hex digits"},
 		{"bad sha256", Config{Name: "a", Path: "/bin/x", SHA256: strings.Repeat("zz", 32)}, "not 64 hex digits"},
 		{"bad config", Config{Name: "a", Path: "/bin/x", Config: json.RawMessage(`{`)}, "not valid JSON"},
+		{"nice 19", Config{Name: "a", Path: "/bin/x", Nice: 19}, ""},
+		{"nice above 19", Config{Name: "a", Path: "/bin/x", Nice: 20}, "plugin a: nice 20 is not from 0 to 19"},
+		{"negative nice", Config{Name: "a", Path: "/bin/x", Nice: -1}, "plugin a: nice -1 is not from 0 to 19"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,101 @@
+package host
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// threadNices reads the niceness of every thread of process pid.
+func threadNices(t *testing.T, pid int) map[int]int {
+	t.Helper()
+	stats, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(stats) == 0 {
+		t.Fatalf("no threads listed for process %d: %v", pid, err)
+	}
+	out := map[int]int{}
+	for _, s := range stats {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			continue // a thread that exited
+		}
+		f, ok := statFields(b)
+		// The fields after the command name start with the state (3rd);
+		// niceness is the 19th.
+		if !ok || len(f) < 17 {
+			t.Fatalf("%s: %q", s, b)
+		}
+		nice, err := strconv.Atoi(string(f[16]))
+		if err != nil {
+			t.Fatalf("%s: niceness %q", s, f[16])
+		}
+		tid, _ := strconv.Atoi(filepath.Base(filepath.Dir(s)))
+		out[tid] = nice
+	}
+	return out
+}
+
+// checkNice fails the test unless every thread of pid runs at niceness
+// threads, and its autogroup, where the kernel keeps autogroups, at group.
+func checkNice(t *testing.T, pid, threads, group int) {
+	t.Helper()
+	for tid, nice := range threadNices(t, pid) {
+		if nice != threads {
+			t.Errorf("process %d thread %d: niceness %d, want %d", pid, tid, nice, threads)
+		}
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/autogroup", pid))
+	if err != nil {
+		t.Logf("no autogroup to check: %v", err)
+		return
+	}
+	if want := fmt.Sprintf("nice %d", group); !bytes.HasSuffix(bytes.TrimSpace(b), []byte(want)) {
+		t.Errorf("process %d autogroup: %q, want %q", pid, b, want)
+	}
+}
+
+func TestNiceLowersThreadsAndAutogroup(t *testing.T) {
+	t.Parallel()
+	// getpriority(2) returns 20 - niceness.
+	prio, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, ownGroup := 20-prio, ownAutogroupNice()
+
+	cfg, _ := testConfig(t, "niced")
+	cfg.Nice = 7
+	p := start(t, cfg)
+	pid := p.State().PID
+	checkNice(t, pid, min(19, own+7), min(19, ownGroup+7))
+
+	// A restart after a crash runs niced too.
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "a restart", func() bool {
+		s := p.State()
+		return s.State == StateRunning && s.PID != pid
+	})
+	checkNice(t, p.State().PID, min(19, own+7), min(19, ownGroup+7))
+
+	// Not niced: the server's own niceness; a new session's autogroup
+	// starts at 0.
+	cfg, _ = testConfig(t, "not-niced")
+	checkNice(t, start(t, cfg).State().PID, own, 0)
+}
+
+func TestOwnAutogroupNice(t *testing.T) {
+	b, err := os.ReadFile("/proc/self/autogroup")
+	if err != nil {
+		t.Skipf("no autogroup: %v", err)
+	}
+	if want := fmt.Sprintf("nice %d", ownAutogroupNice()); !bytes.HasSuffix(bytes.TrimSpace(b), []byte(want)) {
+		t.Errorf("ownAutogroupNice for %q: %d", b, ownAutogroupNice())
+	}
+}
