@@ -29,8 +29,8 @@ set -e
 printf '%s\n' "$@" > "$OUT/argv"
 printf '%s' "$DEPLOY_SENDER" > "$OUT/env"
 cat > "$OUT/stdin"
-cp "$HOOKRELAY_EVENT_FILE" "$OUT/event.json"
 if [ -r /proc/self/stat ]; then cut -d' ' -f19 /proc/self/stat > "$OUT/nice"; fi
+cp "$HOOKRELAY_EVENT_FILE" "$OUT/event.json" # last: the test waits for it
 if [ "$1" = "octo-org/fail" ]; then echo "deploy broke" >&2; exit 3; fi
 echo deployed
 `
@@ -60,8 +60,8 @@ echo deployed
 	}
 	_, tasks := push("octo-org/app")
 	waitFor(t, "the script's output", 20*time.Second, func() bool {
-		_, err := os.Stat(filepath.Join(out, "event.json"))
-		return err == nil
+		b, err := os.ReadFile(filepath.Join(out, "event.json"))
+		return err == nil && json.Valid(b) // whole: cp may be writing it
 	})
 	read := func(name string) string {
 		b, err := os.ReadFile(filepath.Join(out, name))
