@@ -18,6 +18,7 @@ import (
 const tasksUsage = `Usage:
   hookrelay tasks list [flags]    script and plugin runs, newest first (admin token)
   hookrelay tasks show TASK_ID    one run: status, exit code, output, every attempt
+  hookrelay tasks retry TASK_ID   run a failed or dead task again, now [--wait]
 `
 
 // runTasks is "hookrelay tasks": the runs of exec and plugin routes.
@@ -31,6 +32,8 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return runTasksList(ctx, args[1:], stdout, stderr)
 	case "show":
 		return runTasksShow(ctx, args[1:], stdout, stderr)
+	case "retry":
+		return runTasksRetry(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, tasksUsage)
 		return exitOK
@@ -114,6 +117,15 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := json.Unmarshal(raw, &t); err != nil {
 		return fail(stderr, "tasks show", fmt.Errorf("decoding the answer: %w", err))
 	}
+	if err := printTask(stdout, &t); err != nil {
+		return fail(stderr, "tasks show", err)
+	}
+	return exitOK
+}
+
+// printTask prints a task as `tasks show` does: its fields, then the
+// output of its last attempt.
+func printTask(stdout io.Writer, t *server.Task) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "task\t%s\nevent\t%s\nroute\t%s\ntarget\t%s\nstatus\t%s\nattempts\t%d\nexit code\t%s\n",
 		t.ID, t.EventID, orDash(t.Route), t.Target, t.Status, t.Attempts, exitOf(t.ExitCode))
@@ -130,7 +142,7 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(tw, "error\t%s\n", t.Error)
 	}
 	if err := tw.Flush(); err != nil {
-		return fail(stderr, "tasks show", err)
+		return err
 	}
 	if t.Output != "" {
 		fmt.Fprintf(stdout, "\n%s", t.Output)
@@ -138,7 +150,7 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintln(stdout)
 		}
 	}
-	return exitOK
+	return nil
 }
 
 // exitOf formats an exit code, or "-" when there is none yet.

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/hookrelay/hookrelay/server"
+)
+
+// retryPoll is how often `tasks retry --wait` looks at the task.
+const retryPoll = 200 * time.Millisecond
+
+// runTasksRetry is "hookrelay tasks retry TASK_ID": the task is queued
+// again, due now (its route's retries count afresh), and with --wait the
+// command waits for that attempt and prints it like `tasks show`, exiting
+// 0 only when it succeeded.
+func runTasksRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tasks retry", flag.ContinueOnError)
+	usageFor(fs, "hookrelay tasks retry TASK_ID [flags]")
+	var cf connFlags
+	cf.register(fs)
+	wait := fs.Bool("wait", false, "wait for the new attempt to end, print it, and exit 1 unless it succeeded")
+	timeout := fs.Duration("timeout", 0, "with --wait: give up after this long (exit 1; the task still runs); 0: no limit")
+	pos, code, ok := parseArgs(fs, args, 1, "one task id", stderr)
+	if !ok {
+		return code
+	}
+	c, code, ok := cf.connect("tasks retry", stderr)
+	if !ok {
+		return code
+	}
+	id := pos[0]
+	// The task first: a delivery that is not a task (a tunnel's) is not
+	// retried here, and a task that succeeded is not run again by mistake.
+	before, err := getTask(ctx, c, id)
+	if err != nil {
+		return fail(stderr, "tasks retry", err)
+	}
+	if before.Status == "succeeded" {
+		return fail(stderr, "tasks retry", fmt.Errorf("task %s succeeded; to run it again, replay its event: hookrelay replay %s", id, before.EventID))
+	}
+	var res server.RetryResult
+	if err := c.do(ctx, "POST", "/deliveries/"+url.PathEscape(id)+"/retry", nil, nil, &res); err != nil {
+		return fail(stderr, "tasks retry", err)
+	}
+	if !*wait {
+		fmt.Fprintf(stdout, "task %s queued again (route %s)\n", id, orDash(before.Route))
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "task %s queued again; waiting for its attempt\n", id)
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("no answer within --timeout %s", *timeout))
+		defer cancel()
+	}
+	t, err := awaitAttempt(ctx, c, id, res.Delivery.Attempts)
+	if err != nil {
+		return fail(stderr, "tasks retry", fmt.Errorf("waiting for task %s: %w (it may still run: hookrelay tasks show %s)", id, err, id))
+	}
+	if err := printTask(stdout, t); err != nil {
+		return fail(stderr, "tasks retry", err)
+	}
+	if t.Status != "succeeded" {
+		return exitError
+	}
+	return exitOK
+}
+
+// getTask reads one task.
+func getTask(ctx context.Context, c *apiClient, id string) (*server.Task, error) {
+	var t server.Task
+	if err := c.do(ctx, "GET", "/tasks/"+url.PathEscape(id), nil, nil, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// awaitAttempt polls task id until an attempt after the first attempts
+// has ended: it is no longer queued or running, with more attempts.
+func awaitAttempt(ctx context.Context, c *apiClient, id string, attempts int) (*server.Task, error) {
+	tick := time.NewTicker(retryPoll)
+	defer tick.Stop()
+	for {
+		t, err := getTask(ctx, c, id)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			return nil, err
+		case err == nil && t.Attempts > attempts && t.Status != "queued" && t.Status != "running":
+			return t, nil
+		}
+		select {
+		case <-ctx.Done():
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+				return nil, cause
+			}
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}

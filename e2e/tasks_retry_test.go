@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// A dead task is run again from the command line, and --wait reports the
+// new attempt: failed until the script is fixed, then succeeded. A task
+// that succeeded is not run again.
+func TestTasksRetryWaits(t *testing.T) {
+	srv, dir := execServer(t, `if [ -e "$OUT/fixed" ]; then echo "fixed run $1"; exit 0; fi
+echo "broken run $1" >&2
+exit 4
+`, "")
+	task := pushN(t, srv, 7)
+	waitTask(t, srv, task, "dead")
+	admin := []string{"--server", srv.url, "--admin-token", "e2e-admin-token-0123456789abcdef"}
+	retry := func(extra ...string) (string, string, int) {
+		t.Helper()
+		return cli(t, nil, append(append([]string{"tasks", "retry", task}, extra...), admin...)...)
+	}
+
+	out, errOut, code := retry("--wait")
+	if code != 1 || !regexp.MustCompile(`status\s+dead`).MatchString(out) || !regexp.MustCompile(`attempts\s+2`).MatchString(out) ||
+		!regexp.MustCompile(`exit code\s+4`).MatchString(out) || !strings.Contains(out, "broken run 7") {
+		t.Fatalf("retry --wait of a still broken script: exit %d\n%s%s", code, out, errOut)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "fixed"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = retry("--wait")
+	if code != 0 || !regexp.MustCompile(`status\s+succeeded`).MatchString(out) || !regexp.MustCompile(`attempts\s+3`).MatchString(out) ||
+		!strings.Contains(out, "fixed run 7") {
+		t.Fatalf("retry --wait of the fixed script: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := waitTask(t, srv, task, "succeeded"); len(got.History) != 3 {
+		t.Fatalf("history after two retries: %+v", got.History)
+	}
+
+	_, errOut, code = retry()
+	if code != 1 || !strings.Contains(errOut, "task "+task+" succeeded; to run it again, replay its event") {
+		t.Fatalf("retry of a task that succeeded: exit %d\n%s", code, errOut)
+	}
+	_, errOut, code = cli(t, nil, append([]string{"tasks", "retry", "no-such-task"}, admin...)...)
+	if code != 1 || !strings.Contains(errOut, "no-such-task") {
+		t.Fatalf("retry of an unknown task: exit %d\n%s", code, errOut)
+	}
+}
+
+// Without --wait, retry queues the task and returns; the run follows.
+func TestTasksRetryQueues(t *testing.T) {
+	srv, dir := execServer(t, `if [ -e "$OUT/fixed" ]; then exit 0; fi
+exit 1
+`, "")
+	task := pushN(t, srv, 1)
+	waitTask(t, srv, task, "dead")
+	if err := os.WriteFile(filepath.Join(dir, "fixed"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := cli(t, nil, "tasks", "retry", task, "--server", srv.url, "--admin-token", "e2e-admin-token-0123456789abcdef")
+	if code != 0 || !strings.Contains(out, "task "+task+" queued again (route job)") {
+		t.Fatalf("retry: exit %d\n%s%s", code, out, errOut)
+	}
+	waitTask(t, srv, task, "succeeded")
+}
