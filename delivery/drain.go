@@ -192,12 +192,33 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 		return
 	}
 	start := time.Now()
-	timeout := e.limits(d.Target).Timeout
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	e.setRunning(d.ID, start)
+	limits := e.limits(d.Target)
+	actx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	actx, cancel := context.WithTimeout(actx, limits.Timeout)
+	defer cancel()
+	if !e.startRunning(d, runningAttempt{since: start, stop: stop}) {
+		return // cancelled since the read above
+	}
 	a, err := s.Send(actx, name, ev, d)
-	e.setRunning(d.ID, time.Time{})
-	cancel()
+	e.stopRunning(d.ID)
+	var c *CancelledError
+	if errors.As(context.Cause(actx), &c) && ctx.Err() == nil {
+		// Stopped by Cancel: its end is recorded as it came, and the task is
+		// dead. The slot stays taken while what the attempt started may
+		// still be stopping (a script's process group gets a grace).
+		if limits.CancelGrace > 0 {
+			t := time.NewTimer(limits.CancelGrace)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		answered()
+		e.recordCancelled(ctx, d, start, a, c)
+		return
+	}
 	answered()
 	if errors.Is(err, ErrNotReady) || (err != nil && ctx.Err() != nil) {
 		return // not an attempt: the client left, or the server is stopping

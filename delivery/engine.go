@@ -38,9 +38,21 @@ type Engine struct {
 	// webhook's answer that took longer than the sender could wait); the
 	// head of their queue waits for Complete.
 	held map[string]bool
-	// running are the deliveries being attempted now, since when.
-	running map[string]time.Time
-	wg      sync.WaitGroup
+	// running are the deliveries being attempted now.
+	running map[string]runningAttempt
+	// cancelled are deliveries Cancel ended, each with the attempts they
+	// had then: an attempt about to start from an older read of the
+	// delivery must not (see Cancel).
+	cancelled map[string]int
+	wg        sync.WaitGroup
+}
+
+// runningAttempt is an attempt in flight: since when, how many attempts
+// the delivery had before it, and how to stop it.
+type runningAttempt struct {
+	since    time.Time
+	attempts int
+	stop     context.CancelCauseFunc
 }
 
 // worker drains one target's queue; kick wakes it.
@@ -52,7 +64,8 @@ func New(q Queue, senders map[string]Sender, p Policy, log *slog.Logger) *Engine
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{q: q, senders: senders, policy: p, log: log, workers: map[string]*worker{}, held: map[string]bool{}, running: map[string]time.Time{}}
+	return &Engine{q: q, senders: senders, policy: p, log: log, workers: map[string]*worker{}, held: map[string]bool{},
+		running: map[string]runningAttempt{}, cancelled: map[string]int{}}
 }
 
 // Policy returns the engine's retry policy.
@@ -136,19 +149,31 @@ func (e *Engine) Complete(ctx context.Context, d *store.Delivery, start time.Tim
 func (e *Engine) Running(id string) (since time.Time, ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	since, ok = e.running[id]
-	return since, ok
+	r, ok := e.running[id]
+	return r.since, ok
 }
 
-// setRunning marks (or, with a zero time, unmarks) a delivery in flight.
-func (e *Engine) setRunning(id string, since time.Time) {
+// startRunning marks d in flight, unless Cancel ended it after the read
+// of d: then it reports false, and no attempt may be made.
+func (e *Engine) startRunning(d *store.Delivery, r runningAttempt) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if since.IsZero() {
-		delete(e.running, id)
-	} else {
-		e.running[id] = since
+	if n, ok := e.cancelled[d.ID]; ok {
+		if d.Attempts <= n {
+			return false
+		}
+		delete(e.cancelled, d.ID) // retried by hand since
 	}
+	r.attempts = d.Attempts
+	e.running[d.ID] = r
+	return true
+}
+
+// stopRunning unmarks a delivery in flight.
+func (e *Engine) stopRunning(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.running, id)
 }
 
 func (e *Engine) isHeld(id string) bool {

@@ -41,6 +41,11 @@ type Limits struct {
 	// ReadyPoll is how often a target that is not ready is looked at
 	// again; 0 waits for a Kick (a tunnel's client attaching does one).
 	ReadyPoll time.Duration
+	// CancelGrace is how long an attempt stopped by Engine.Cancel keeps
+	// its slot after the target gave up on it: what it started may take
+	// that long to stop (a script's process group, sent SIGTERM, then
+	// SIGKILL), and Parallel bounds that too.
+	CancelGrace time.Duration
 }
 
 // Limited is a Sender whose targets have Limits of their own.

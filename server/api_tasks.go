@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/plugins/host"
 	"github.com/hookrelay/hookrelay/store"
 )
@@ -141,19 +144,57 @@ func (a *api) showTask(c echo.Context, p principal) error {
 	if !p.admin {
 		return errTasksAdminOnly
 	}
-	ctx := c.Request().Context()
-	d, err := a.s.cfg.Events.Delivery(ctx, c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && strings.HasPrefix(d.Target, "tunnel:")) {
-		return echo.NewHTTPError(http.StatusNotFound, "no task "+c.Param("id"))
-	}
+	t, err := a.lookupTask(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+// lookupTask reads task id in full: a 404 for an id that is no task (a
+// tunnel delivery's included).
+func (a *api) lookupTask(ctx context.Context, id string) (Task, error) {
+	d, err := a.s.cfg.Events.Delivery(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && strings.HasPrefix(d.Target, "tunnel:")) {
+		return Task{}, echo.NewHTTPError(http.StatusNotFound, "no task "+id)
+	}
+	if err != nil {
+		return Task{}, err
 	}
 	attempts, err := a.s.cfg.Events.Attempts(ctx, d.ID)
 	if err != nil {
+		return Task{}, err
+	}
+	return a.task(d, attempts, true), nil
+}
+
+// cancelTask answers POST /api/tasks/{id}/cancel (admin): a queued or
+// failed task dies at once; a running one is stopped (a script's process
+// group is killed) and dies once its attempt has returned. The answer is
+// the task as it is then (202).
+func (a *api) cancelTask(c echo.Context, p principal) error {
+	if !p.admin {
+		return errTasksAdminOnly
+	}
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	if _, err := a.lookupTask(ctx, id); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.task(d, attempts, true))
+	err := a.s.cfg.Deliveries.Cancel(ctx, id, p.String())
+	switch {
+	case errors.Is(err, delivery.ErrEnded):
+		return echo.NewHTTPError(http.StatusConflict, "task "+id+" has ended; nothing to cancel")
+	case errors.Is(err, store.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, "no task "+id)
+	case err != nil:
+		return fmt.Errorf("cancelling task %s: %w", id, err)
+	}
+	t, err := a.lookupTask(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, t)
 }
 
 // PluginList is the answer to GET /api/plugins.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -50,5 +51,30 @@ func TestTaskStatus(t *testing.T) {
 				t.Fatalf("ended %s, history %d", got.EndedAt, len(got.History))
 			}
 		})
+	}
+}
+
+// Cancel is for tasks, by the admin: a channel's token, a tunnel delivery
+// and an unknown id are refused, and the tunnel delivery is left alone.
+func TestAPICancelTaskRefusals(t *testing.T) {
+	r := newAPIRig(t)
+	tunnelDelivery := r.show(r.away).Deliveries[0].ID
+	tests := []struct {
+		name, id, token, channel string
+		want                     int
+	}{
+		{"channel token", tunnelDelivery, otherToken, "other", http.StatusForbidden},
+		{"tunnel delivery", tunnelDelivery, adminToken, "", http.StatusNotFound},
+		{"unknown", "no-such-task", adminToken, "", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, b := r.call("POST", "/api/tasks/"+tt.id+"/cancel", tt.token, tt.channel, nil, nil); code != tt.want {
+				t.Fatalf("cancel: %d %s, want %d", code, b, tt.want)
+			}
+		})
+	}
+	if d := r.show(r.away).Deliveries[0]; d.Status != store.Pending {
+		t.Fatalf("the tunnel delivery after the refused cancels: %s", d.Status)
 	}
 }

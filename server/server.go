@@ -72,6 +72,9 @@ type Deliveries interface {
 	Policy() delivery.Policy
 	// Running reports whether a delivery is being attempted now.
 	Running(deliveryID string) (since time.Time, ok bool)
+	// Cancel ends a delivery for good: a waiting one dies at once, one being
+	// attempted is stopped; delivery.ErrEnded for one that has ended.
+	Cancel(ctx context.Context, deliveryID, by string) error
 }
 
 // Config configures a Server.

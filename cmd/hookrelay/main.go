@@ -32,8 +32,8 @@ Usage:
                              an event with its body, deliveries and attempts
   hookrelay replay EVENT_ID [--to tunnel:NAME] [--edit]
                              deliver a stored event again, or an edited copy of it
-  hookrelay tasks list|show|retry [TASK_ID]
-                             the runs of exec and plugin routes: their status, or run one again
+  hookrelay tasks list|show|retry|cancel [TASK_ID]
+                             the runs of exec and plugin routes: their status; run one again, or stop it
   hookrelay version          print the version
 
 Run "hookrelay COMMAND -h" for the flags of a command.

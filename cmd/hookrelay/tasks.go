@@ -19,6 +19,7 @@ const tasksUsage = `Usage:
   hookrelay tasks list [flags]    script and plugin runs, newest first (admin token)
   hookrelay tasks show TASK_ID    one run: status, exit code, output, every attempt
   hookrelay tasks retry TASK_ID   run a failed or dead task again, now [--wait]
+  hookrelay tasks cancel TASK_ID  stop a running task, or drop a queued one: it dies
 `
 
 // runTasks is "hookrelay tasks": the runs of exec and plugin routes.
@@ -34,6 +35,8 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return runTasksShow(ctx, args[1:], stdout, stderr)
 	case "retry":
 		return runTasksRetry(ctx, args[1:], stdout, stderr)
+	case "cancel":
+		return runTasksCancel(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, tasksUsage)
 		return exitOK

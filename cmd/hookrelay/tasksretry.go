@@ -12,7 +12,8 @@ import (
 	"github.com/hookrelay/hookrelay/server"
 )
 
-// retryPoll is how often `tasks retry --wait` looks at the task.
+// retryPoll is how often `tasks retry --wait` and `tasks cancel` look at
+// the task.
 const retryPoll = 200 * time.Millisecond
 
 // runTasksRetry is "hookrelay tasks retry TASK_ID": the task is queued
@@ -58,7 +59,10 @@ func runTasksRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 		ctx, cancel = context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("no answer within --timeout %s", *timeout))
 		defer cancel()
 	}
-	t, err := awaitAttempt(ctx, c, id, res.Delivery.Attempts)
+	attempts := res.Delivery.Attempts
+	t, err := awaitTask(ctx, c, id, func(t *server.Task) bool {
+		return t.Attempts > attempts && t.Status != "queued" && t.Status != "running"
+	})
 	if err != nil {
 		return fail(stderr, "tasks retry", fmt.Errorf("waiting for task %s: %w (it may still run: hookrelay tasks show %s)", id, err, id))
 	}
@@ -80,9 +84,8 @@ func getTask(ctx context.Context, c *apiClient, id string) (*server.Task, error)
 	return &t, nil
 }
 
-// awaitAttempt polls task id until an attempt after the first attempts
-// has ended: it is no longer queued or running, with more attempts.
-func awaitAttempt(ctx context.Context, c *apiClient, id string, attempts int) (*server.Task, error) {
+// awaitTask polls task id until done accepts it.
+func awaitTask(ctx context.Context, c *apiClient, id string, done func(*server.Task) bool) (*server.Task, error) {
 	tick := time.NewTicker(retryPoll)
 	defer tick.Stop()
 	for {
@@ -90,7 +93,7 @@ func awaitAttempt(ctx context.Context, c *apiClient, id string, attempts int) (*
 		switch {
 		case err != nil && ctx.Err() == nil:
 			return nil, err
-		case err == nil && t.Attempts > attempts && t.Status != "queued" && t.Status != "running":
+		case err == nil && done(t):
 			return t, nil
 		}
 		select {

@@ -33,6 +33,11 @@ const maxOutput = 8 << 10
 // runner's SIGTERM-then-SIGKILL of the process group.
 const killGrace = 5 * time.Second
 
+// cancelGrace is how long a cancelled run keeps its place in the route's
+// concurrency: the runner's SIGTERM, then SIGKILL after the script's grace,
+// of a process group nobody waits for any more.
+const cancelGrace = script.DefaultKillGrace + 500*time.Millisecond
+
 // Exec delivers `to: exec` routes: each event runs the route's command
 // in the script runner plugin. Target names are route names.
 type Exec struct {
@@ -52,7 +57,8 @@ func (x *Exec) Ready(string) bool { return usable(x.Runner) }
 // and its concurrency.
 func (x *Exec) Limits(route string) delivery.Limits {
 	if r := execRoute(x.Rules, route); r != nil {
-		return delivery.Limits{MaxAttempts: r.Exec.Retries + 1, Timeout: r.Exec.Timeout + killGrace, Parallel: r.Exec.Concurrency, ReadyPoll: readyPoll}
+		return delivery.Limits{MaxAttempts: r.Exec.Retries + 1, Timeout: r.Exec.Timeout + killGrace, Parallel: r.Exec.Concurrency,
+			ReadyPoll: readyPoll, CancelGrace: cancelGrace}
 	}
 	return delivery.Limits{ReadyPoll: readyPoll}
 }

@@ -1,0 +1,172 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/store/sqlite"
+)
+
+// blockSender's attempts of "block" events last until their context ends,
+// as a script does until its process group is killed; others succeed.
+type blockSender struct {
+	grace   time.Duration
+	started chan string // delivery ids, as attempts start
+	mu      sync.Mutex
+	at      map[string]time.Time // when each delivery's last attempt started
+}
+
+func (b *blockSender) Ready(string) bool { return true }
+
+func (b *blockSender) Limits(string) Limits { return Limits{CancelGrace: b.grace} }
+
+func (b *blockSender) Send(ctx context.Context, _ string, ev *store.Event, d *store.Delivery) (*Answer, error) {
+	b.mu.Lock()
+	b.at[d.ID] = time.Now()
+	b.mu.Unlock()
+	b.started <- d.ID
+	if string(ev.Body) != "block" {
+		return &Answer{Status: 200}, nil
+	}
+	<-ctx.Done()
+	return nil, fmt.Errorf("plugin: %w", ctx.Err())
+}
+
+func (b *blockSender) startedAt(id string) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.at[id]
+}
+
+// cancelRig is an engine on a real store whose "exec" targets are a
+// blockSender.
+func cancelRig(t *testing.T, grace time.Duration) (*engineRig, *blockSender) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blockSender{grace: grace, started: make(chan string, 100), at: map[string]time.Time{}}
+	r := &engineRig{store: st, sender: newFakeSender()}
+	r.engine = New(st, map[string]Sender{"tunnel": r.sender, "exec": b}, fastPolicy(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.engine.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; st.Close() })
+	return r, b
+}
+
+func waitStarted(t *testing.T, b *blockSender, id string) {
+	t.Helper()
+	select {
+	case got := <-b.started:
+		if got != id {
+			t.Fatalf("attempt of %s started, want %s", got, id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no attempt of %s", id)
+	}
+}
+
+// A delivery being attempted is stopped, and dies: it is not retried,
+// although its policy allows more attempts.
+func TestEngineCancelRunning(t *testing.T) {
+	r, b := cancelRig(t, 0)
+	d := r.accept(t, "exec:job", "block")
+	waitStarted(t, b, d.ID)
+	if _, ok := r.engine.Running(d.ID); !ok {
+		t.Fatal("not running while its attempt blocks")
+	}
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	got := r.waitStatus(t, d.ID, store.Dead)
+	if got.Attempts != 1 || got.LastError != "cancelled by admin" {
+		t.Fatalf("cancelled delivery: attempts %d, last error %q", got.Attempts, got.LastError)
+	}
+	select {
+	case id := <-b.started:
+		t.Fatalf("%s attempted again after its cancel", id)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); !errors.Is(err, ErrEnded) {
+		t.Fatalf("second cancel: %v, want ErrEnded", err)
+	}
+}
+
+// A queued delivery dies at once, without an attempt; retried by hand, it
+// is attempted again.
+func TestEngineCancelQueuedThenRetry(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	d := r.accept(t, "tunnel:away", "x") // its client is away: it waits
+	if err := r.engine.Cancel(t.Context(), d.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	got := r.waitStatus(t, d.ID, store.Dead)
+	if got.Attempts != 1 || got.LastError != "cancelled by alice" {
+		t.Fatalf("cancelled delivery: attempts %d, last error %q", got.Attempts, got.LastError)
+	}
+	r.sender.setReady("away", true)
+	r.engine.Kick("tunnel:away")
+	time.Sleep(50 * time.Millisecond)
+	if a := r.sender.attempts(); len(a) != 0 {
+		t.Fatalf("attempts after the cancel: %v", a)
+	}
+
+	// An attempt about to start from a read taken before the cancel does
+	// not start...
+	if r.engine.startRunning(d, runningAttempt{since: time.Now(), stop: func(error) {}}) {
+		t.Fatal("an attempt started from a read older than the cancel")
+	}
+	// ...but the delivery retried by hand is attempted.
+	if _, err := r.store.Retry(t.Context(), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.engine.Kick("tunnel:away")
+	if got := r.waitStatus(t, d.ID, store.Delivered); got.Attempts != 2 {
+		t.Fatalf("retried delivery: attempts %d, want 2", got.Attempts)
+	}
+}
+
+func TestEngineCancelEndedOrUnknown(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	r.sender.setReady("a", true)
+	d := r.accept(t, "tunnel:a", "x")
+	r.waitStatus(t, d.ID, store.Delivered)
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); !errors.Is(err, ErrEnded) {
+		t.Fatalf("cancel of a delivered one: %v, want ErrEnded", err)
+	}
+	if err := r.engine.Cancel(t.Context(), "nope", "admin"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("cancel of an unknown one: %v, want store.ErrNotFound", err)
+	}
+	// Neither leaves a mark that would stop a later attempt.
+	if !r.engine.startRunning(&store.Delivery{ID: "nope"}, runningAttempt{stop: func(error) {}}) {
+		t.Fatal("a failed cancel left its mark")
+	}
+}
+
+// The next delivery of a strict queue waits for the cancelled attempt's
+// grace: what it started may still be stopping.
+func TestEngineCancelKeepsSlotForGrace(t *testing.T) {
+	const grace = 300 * time.Millisecond
+	r, b := cancelRig(t, grace)
+	first := r.accept(t, "exec:job", "block")
+	waitStarted(t, b, first.ID)
+	second := r.accept(t, "exec:job", "quick")
+	cancelled := time.Now()
+	if err := r.engine.Cancel(t.Context(), first.ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	waitStarted(t, b, second.ID)
+	if waited := b.startedAt(second.ID).Sub(cancelled); waited < grace {
+		t.Fatalf("the next attempt started %s after the cancel, before the %s grace", waited, grace)
+	}
+	r.waitStatus(t, first.ID, store.Dead)
+	r.waitStatus(t, second.ID, store.Delivered)
+}

@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tasks cancel stops a running script, its children with it, and drops a
+// task queued behind it (concurrency 1) without running it; the route's
+// queue then goes on.
+func TestTasksCancelStopsRunningAndQueued(t *testing.T) {
+	srv, dir := execServer(t, `if [ "$1" = 3 ]; then exit 0; fi
+echo $$ > "$OUT/pid-$1.tmp"
+sleep 60 &
+echo $! > "$OUT/child-$1"
+mv "$OUT/pid-$1.tmp" "$OUT/pid-$1"
+wait
+`, "")
+	admin := []string{"--server", srv.url, "--admin-token", "e2e-admin-token-0123456789abcdef"}
+	cancel := func(task string) (string, string, int) {
+		t.Helper()
+		return cli(t, nil, append([]string{"tasks", "cancel", task}, admin...)...)
+	}
+	pidOf := func(name string) int {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatalf("%s: %q", name, b)
+		}
+		return pid
+	}
+
+	running := pushN(t, srv, 1)
+	waitFor(t, "the first script to start", 20*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "pid-1"))
+		return err == nil
+	})
+	script, child := pidOf("pid-1"), pidOf("child-1")
+	scriptStat, _ := procStat(script)
+	childStat, _ := procStat(child)
+	queued := pushN(t, srv, 2)
+	if task := waitTask(t, srv, running, "running"); task.Route != "job" {
+		t.Fatalf("running task %+v", task)
+	}
+
+	out, errOut, code := cancel(queued)
+	if code != 0 || !regexp.MustCompile(`status\s+dead`).MatchString(out) || !strings.Contains(out, "cancelled by admin") {
+		t.Fatalf("cancel of the queued task: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = cancel(running)
+	if code != 0 || !regexp.MustCompile(`status\s+dead`).MatchString(out) || !strings.Contains(out, "cancelled by admin") {
+		t.Fatalf("cancel of the running task: exit %d\n%s%s", code, out, errOut)
+	}
+	waitFor(t, "the script and its child to be gone", 10*time.Second, func() bool {
+		return !isRunning(script, scriptStat) && !isRunning(child, childStat)
+	})
+	if task := waitTask(t, srv, running, "dead"); len(task.History) != 1 {
+		t.Fatalf("the cancelled run was tried again: %+v", task.History)
+	}
+
+	// The queue goes on, past the dropped task, which never ran.
+	next := pushN(t, srv, 3)
+	waitTask(t, srv, next, "succeeded")
+	if _, err := os.Stat(filepath.Join(dir, "pid-2")); err == nil {
+		t.Fatal("the cancelled queued task ran")
+	}
+
+	_, errOut, code = cancel(running)
+	if code != 1 || !strings.Contains(errOut, "task "+running+" has ended; nothing to cancel") {
+		t.Fatalf("cancel of a dead task: exit %d\n%s", code, errOut)
+	}
+}
+
+// isRunning reports whether the process pid, as stat saw it, still lives.
+func isRunning(pid int, stat []string) bool {
+	return len(stat) > 19 && running(pid, stat[19])
+}
