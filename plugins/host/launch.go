@@ -120,7 +120,7 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	if p.cfg.Nice > 0 {
 		// Before any task: what a task starts inherits the niceness.
 		if err := setNice(ctx, inst.pid, p.cfg.Nice); err != nil {
-			p.log.Warn("plugin runs at the server's priority", "plugin", p.cfg.Name, "nice", p.cfg.Nice, "err", err)
+			p.log.Warn("plugin not niced in full", "plugin", p.cfg.Name, "nice", p.cfg.Nice, "err", err)
 		}
 	}
 	// Recorded before any task is sent: what a task starts is found again

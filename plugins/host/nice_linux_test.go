@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -97,5 +98,50 @@ func TestOwnAutogroupNice(t *testing.T) {
 	}
 	if want := fmt.Sprintf("nice %d", ownAutogroupNice()); !bytes.HasSuffix(bytes.TrimSpace(b), []byte(want)) {
 		t.Errorf("ownAutogroupNice for %q: %d", b, ownAutogroupNice())
+	}
+}
+
+// niceThread lowers a thread, and leaves one niced lower already as it is.
+func TestNiceThreadNeverRaises(t *testing.T) {
+	prio, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := 20 - prio
+	if own > 5 {
+		t.Skipf("the test runs at niceness %d", own)
+	}
+	tests := []struct {
+		name      string
+		start     int // niceness the process starts at, above the test's
+		set, want int
+	}{
+		{"lowered", 0, 10, 10},
+		{"niced lower already", 15, 10, 15},
+		{"niced as low", 10, 10, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command("nice", "-n", strconv.Itoa(tt.start-own), "sleep", "30")
+			if err := cmd.Start(); err != nil {
+				t.Skipf("starting nice sleep: %v", err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			pid := cmd.Process.Pid
+			// nice execs sleep in the same process: wait for that.
+			waitFor(t, 10*time.Second, "sleep to run", func() bool {
+				b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+				return err == nil && string(bytes.TrimSpace(b)) == "sleep"
+			})
+			if err := niceThread(pid, tt.set); err != nil {
+				t.Fatal(err)
+			}
+			if got := threadNices(t, pid)[pid]; got != tt.want {
+				t.Errorf("niceness %d, want %d", got, tt.want)
+			}
+		})
+	}
+	if err := niceThread(1<<30, 10); err != nil {
+		t.Errorf("a thread that is gone: %v", err)
 	}
 }
