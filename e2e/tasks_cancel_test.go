@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,6 +51,16 @@ wait
 	queued := pushN(t, srv, 2)
 	if task := waitTask(t, srv, running, "running"); task.Route != "job" {
 		t.Fatalf("running task %+v", task)
+	}
+
+	// A running task is not retried: its outcome would overwrite the retry.
+	_, errOut, code := cli(t, nil, append([]string{"tasks", "retry", running}, admin...)...)
+	if code != 1 || !strings.Contains(errOut, "task "+running+" is running now") {
+		t.Fatalf("retry of the running task: exit %d\n%s", code, errOut)
+	}
+	resp, b := send(t, "POST", srv.url+"/api/deliveries/"+running+"/retry", nil, http.Header{"Authorization": {"Bearer e2e-admin-token-0123456789abcdef"}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(b), "is being attempted now") {
+		t.Fatalf("API retry of the running task: %d %s", resp.StatusCode, b)
 	}
 
 	out, errOut, code := cancel(queued)

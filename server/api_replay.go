@@ -158,6 +158,11 @@ func (a *api) retry(c echo.Context, p principal) error {
 	if d.Status == store.Delivered {
 		return echo.NewHTTPError(http.StatusConflict, "delivery "+id+" was delivered; replay event "+d.EventID+" to send it again")
 	}
+	if _, running := a.s.cfg.Deliveries.Running(id); running {
+		// Its attempt's outcome, recorded when it ends, would overwrite the
+		// retry.
+		return echo.NewHTTPError(http.StatusConflict, "delivery "+id+" is being attempted now; wait for its end, or cancel it, then retry")
+	}
 	d, err = a.s.cfg.Events.Retry(context.WithoutCancel(ctx), id)
 	if err != nil {
 		return a.queueError(err, "retrying delivery "+id)

@@ -31,6 +31,10 @@ func runTasksRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !ok {
 		return code
 	}
+	if *timeout != 0 && !*wait {
+		fmt.Fprintln(stderr, "hookrelay tasks retry: --timeout is for --wait")
+		return exitUsage
+	}
 	c, code, ok := cf.connect("tasks retry", stderr)
 	if !ok {
 		return code
@@ -42,8 +46,11 @@ func runTasksRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fail(stderr, "tasks retry", err)
 	}
-	if before.Status == "succeeded" {
+	switch before.Status {
+	case "succeeded":
 		return fail(stderr, "tasks retry", fmt.Errorf("task %s succeeded; to run it again, replay its event: hookrelay replay %s", id, before.EventID))
+	case "running":
+		return fail(stderr, "tasks retry", fmt.Errorf("task %s is running now; wait for its end (hookrelay tasks show %s), or stop it first (hookrelay tasks cancel %s)", id, id, id))
 	}
 	var res server.RetryResult
 	if err := c.do(ctx, "POST", "/deliveries/"+url.PathEscape(id)+"/retry", nil, nil, &res); err != nil {
@@ -59,9 +66,12 @@ func runTasksRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 		ctx, cancel = context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("no answer within --timeout %s", *timeout))
 		defer cancel()
 	}
-	attempts := res.Delivery.Attempts
+	// The attempt the retry asked for: one that began at or after it (the
+	// server's clock), and has ended.
+	attempts, retried := res.Delivery.Attempts, res.Delivery.CreatedAt
 	t, err := awaitTask(ctx, c, id, func(t *server.Task) bool {
-		return t.Attempts > attempts && t.Status != "queued" && t.Status != "running"
+		return t.Attempts > attempts && t.Status != "queued" && t.Status != "running" &&
+			len(t.History) > 0 && !t.History[len(t.History)-1].At.Before(retried)
 	})
 	if err != nil {
 		return fail(stderr, "tasks retry", fmt.Errorf("waiting for task %s: %w (it may still run: hookrelay tasks show %s)", id, err, id))
@@ -84,24 +94,34 @@ func getTask(ctx context.Context, c *apiClient, id string) (*server.Task, error)
 	return &t, nil
 }
 
-// awaitTask polls task id until done accepts it.
+// awaitTask polls task id until done accepts it. The server's refusals
+// end the wait; a failed request (the server restarting) is tried again
+// at the next poll, and reported if the wait ends first.
 func awaitTask(ctx context.Context, c *apiClient, id string, done func(*server.Task) bool) (*server.Task, error) {
 	tick := time.NewTicker(retryPoll)
 	defer tick.Stop()
+	var last error
 	for {
 		t, err := getTask(ctx, c, id)
+		var refused *apiError
 		switch {
-		case err != nil && ctx.Err() == nil:
+		case errors.As(err, &refused):
 			return nil, err
-		case err == nil && done(t):
+		case err != nil:
+			last = err
+		case done(t):
 			return t, nil
 		}
 		select {
 		case <-ctx.Done():
+			err := ctx.Err()
 			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-				return nil, cause
+				err = cause
 			}
-			return nil, ctx.Err()
+			if last != nil {
+				return nil, fmt.Errorf("%w (last request: %v)", err, last)
+			}
+			return nil, err
 		case <-tick.C:
 		}
 	}
