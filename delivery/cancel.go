@@ -14,6 +14,11 @@ import (
 // dead already.
 var ErrEnded = errors.New("delivery has ended")
 
+// ErrEnding is returned by Cancel for a delivery whose attempt has just
+// ended, while its outcome is being recorded: too late to stop, too early
+// to tell whether it will be tried again.
+var ErrEnding = errors.New("delivery's attempt is ending")
+
 // CancelledError is why an attempt stopped by Cancel ended, and the error
 // its delivery dies with.
 type CancelledError struct {
@@ -28,41 +33,28 @@ func (e *CancelledError) Error() string { return "cancelled by " + e.By }
 // (its target's context ends: a script's process group is killed) and
 // dies when the attempt returns. Either way it is not tried again, unless
 // retried by hand. by says who cancelled it, for the record and the log.
-// A delivery that has ended already gets ErrEnded.
+// A delivery that has ended already gets ErrEnded; one whose attempt is
+// ending, ErrEnding. Cancelling an attempt being stopped does nothing more.
 func (e *Engine) Cancel(ctx context.Context, id, by string) error {
 	cause := &CancelledError{By: by}
-	if e.stopAttempt(id, cause) {
-		return nil
-	}
-	forget := func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.cancelled[id] == math.MaxInt {
-			delete(e.cancelled, id)
-		}
-	}
-
-	d, err := e.q.Delivery(ctx, id)
-	if err != nil {
-		forget()
+	inFlight, err := e.stopAttempt(id, cause)
+	if inFlight || err != nil {
 		return err
 	}
-	if d.Status != store.Pending {
-		forget()
-		return fmt.Errorf("delivery %s is %s: %w", id, d.Status, ErrEnded)
+	// Nothing in flight, and nothing may start until the mark below.
+	d, err := e.q.Delivery(ctx, id)
+	if err == nil && d.Status != store.Pending {
+		err = fmt.Errorf("delivery %s is %s: %w", id, d.Status, ErrEnded)
 	}
-	// No attempt has started since the mark: record the end.
-	e.mu.Lock()
-	e.cancelled[id] = d.Attempts
-	e.mu.Unlock()
+	if err != nil {
+		e.unmark(id, math.MaxInt)
+		return err
+	}
+	e.mark(id, d.Attempts)
 	o := store.Outcome{Status: store.Dead, Attempt: store.Attempt{At: time.Now(), Outcome: store.OutcomeError, Error: cause.Error()}}
 	if err := e.q.Finish(context.WithoutCancel(ctx), d, o); err != nil {
 		// Not cancelled after all: it stays queued, and may be attempted.
-		e.mu.Lock()
-		if e.cancelled[id] == d.Attempts {
-			delete(e.cancelled, id)
-		}
-		e.mu.Unlock()
+		e.unmark(id, d.Attempts)
 		return fmt.Errorf("recording the cancel of delivery %s: %w", id, err)
 	}
 	e.log.Info("delivery cancelled", "delivery_id", id, "event_id", d.EventID, "target", d.Target, "by", by)
@@ -70,23 +62,51 @@ func (e *Engine) Cancel(ctx context.Context, id, by string) error {
 	return nil
 }
 
-// stopAttempt stops delivery id's attempt in flight, if there is one, and
-// reports whether there was: the attempt records its end, and one that
-// would start again from an older read of the delivery must not. With no
-// attempt in flight, none may start until Cancel has read the delivery
-// and marked it with its attempts: a worker may hold a read from before.
-func (e *Engine) stopAttempt(id string, cause *CancelledError) bool {
+// stopAttempt stops delivery id's attempt in flight, if there is one not
+// answered yet, and reports whether there was one: that attempt records
+// its end, and one that would start again from an older read of the
+// delivery must not. With no attempt in flight, none may start until
+// Cancel has read the delivery and marked it with its attempts: a worker
+// may hold a read from before.
+func (e *Engine) stopAttempt(id string, cause *CancelledError) (inFlight bool, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, ok := e.running[id]
-	if !ok {
-		e.cancelled[id] = math.MaxInt
-		return false
+	for k, m := range e.cancelled {
+		if time.Since(m.at) > markTTL && m.attempts != math.MaxInt {
+			delete(e.cancelled, k)
+		}
 	}
-	e.cancelled[id] = r.attempts
+	r, ok := e.running[id]
+	switch {
+	case !ok:
+		e.cancelled[id] = cancelMark{attempts: math.MaxInt, at: time.Now()}
+		return false, nil
+	case r.cancelled != nil:
+		return true, nil // being stopped already
+	case r.answered:
+		return true, fmt.Errorf("delivery %s: %w", id, ErrEnding)
+	}
+	r.cancelled = cause
+	e.cancelled[id] = cancelMark{attempts: r.attempts, at: time.Now()}
 	r.stop(cause)
 	e.log.Info("delivery cancelled while being attempted", "delivery_id", id, "by", cause.By)
-	return true
+	return true, nil
+}
+
+// mark sets the cancel mark of id to attempts.
+func (e *Engine) mark(id string, attempts int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cancelled[id] = cancelMark{attempts: attempts, at: time.Now()}
+}
+
+// unmark removes the cancel mark of id if it still holds attempts.
+func (e *Engine) unmark(id string, attempts int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cancelled[id].attempts == attempts {
+		delete(e.cancelled, id)
+	}
 }
 
 // recordCancelled stores the end of an attempt Cancel stopped: what the

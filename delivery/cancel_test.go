@@ -48,6 +48,14 @@ func (b *blockSender) startedAt(id string) time.Time {
 // blockSender.
 func cancelRig(t *testing.T, grace time.Duration) (*engineRig, *blockSender) {
 	t.Helper()
+	r, b, _ := cancelRigStop(t, grace)
+	return r, b
+}
+
+// cancelRigStop is cancelRig, with a function that stops the engine and
+// returns once it has.
+func cancelRigStop(t *testing.T, grace time.Duration) (*engineRig, *blockSender, func()) {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +66,9 @@ func cancelRig(t *testing.T, grace time.Duration) (*engineRig, *blockSender) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = r.engine.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; st.Close() })
-	return r, b
+	stop := func() { cancel(); <-done }
+	t.Cleanup(func() { stop(); st.Close() })
+	return r, b, stop
 }
 
 func waitStarted(t *testing.T, b *blockSender, id string) {
@@ -121,7 +130,7 @@ func TestEngineCancelQueuedThenRetry(t *testing.T) {
 
 	// An attempt about to start from a read taken before the cancel does
 	// not start...
-	if r.engine.startRunning(d, runningAttempt{since: time.Now(), stop: func(error) {}}) {
+	if r.engine.startRunning(d, &runningAttempt{since: time.Now(), stop: func(error) {}}) {
 		t.Fatal("an attempt started from a read older than the cancel")
 	}
 	// ...but the delivery retried by hand is attempted.
@@ -146,7 +155,7 @@ func TestEngineCancelEndedOrUnknown(t *testing.T) {
 		t.Fatalf("cancel of an unknown one: %v, want store.ErrNotFound", err)
 	}
 	// Neither leaves a mark that would stop a later attempt.
-	if !r.engine.startRunning(&store.Delivery{ID: "nope"}, runningAttempt{stop: func(error) {}}) {
+	if !r.engine.startRunning(&store.Delivery{ID: "nope"}, &runningAttempt{stop: func(error) {}}) {
 		t.Fatal("a failed cancel left its mark")
 	}
 }
@@ -169,4 +178,74 @@ func TestEngineCancelKeepsSlotForGrace(t *testing.T) {
 	}
 	r.waitStatus(t, first.ID, store.Dead)
 	r.waitStatus(t, second.ID, store.Delivered)
+}
+
+// Until a cancelled attempt's end is recorded, after its grace, it is
+// still running: a retry meanwhile would be lost (the API refuses one for
+// a running delivery), and a second cancel does nothing more.
+func TestEngineCancelRunningUntilRecorded(t *testing.T) {
+	r, b := cancelRig(t, 300*time.Millisecond)
+	d := r.accept(t, "exec:job", "block")
+	waitStarted(t, b, d.ID)
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the attempt has returned; its grace runs
+	if _, ok := r.engine.Running(d.ID); !ok {
+		t.Fatal("not running during its cancel's grace")
+	}
+	if err := r.engine.Cancel(t.Context(), d.ID, "bob"); err != nil {
+		t.Fatalf("second cancel: %v", err)
+	}
+	got := r.waitStatus(t, d.ID, store.Dead)
+	if got.Attempts != 1 || got.LastError != "cancelled by admin" {
+		t.Fatalf("cancelled delivery: attempts %d, last error %q", got.Attempts, got.LastError)
+	}
+	deadline := time.Now().Add(10 * time.Second) // unmarked just after the record
+	for _, ok := r.engine.Running(d.ID); ok; _, ok = r.engine.Running(d.ID) {
+		if time.Now().After(deadline) {
+			t.Fatal("still running once dead")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A cancel that comes once the target has answered, while the outcome is
+// being recorded, is refused: it would race with the record.
+func TestEngineCancelWhileRecording(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	d := &store.Delivery{ID: "d-rec", Attempts: 2}
+	if !r.engine.startRunning(d, &runningAttempt{since: time.Now(), stop: func(error) { t.Error("stopped after its answer") }}) {
+		t.Fatal("not started")
+	}
+	if c := r.engine.answered(d.ID); c != nil {
+		t.Fatalf("answered reports a cancel: %v", c)
+	}
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); !errors.Is(err, ErrEnding) {
+		t.Fatalf("cancel while recording: %v, want ErrEnding", err)
+	}
+	r.engine.stopRunning(d.ID)
+	if _, ok := r.engine.cancelled[d.ID]; ok {
+		t.Fatal("a refused cancel left its mark")
+	}
+}
+
+// A server stopping while a cancelled attempt ends still records the
+// cancel: the task does not run again at the next start.
+func TestEngineCancelSurvivesShutdown(t *testing.T) {
+	r, b, stop := cancelRigStop(t, 300*time.Millisecond)
+	d := r.accept(t, "exec:job", "block")
+	waitStarted(t, b, d.ID)
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	stop()
+	got, err := r.store.Delivery(t.Context(), d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.Dead || got.LastError != "cancelled by admin" {
+		t.Fatalf("after the shutdown: %s, %q", got.Status, got.LastError)
+	}
 }

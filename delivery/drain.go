@@ -197,16 +197,18 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 	defer stop(nil)
 	actx, cancel := context.WithTimeout(actx, limits.Timeout)
 	defer cancel()
-	if !e.startRunning(d, runningAttempt{since: start, stop: stop}) {
+	if !e.startRunning(d, &runningAttempt{since: start, stop: stop}) {
 		return // cancelled since the read above
 	}
+	// In flight until the outcome is recorded: a retry or a cancel before
+	// that would race with the record.
+	defer e.stopRunning(d.ID)
 	a, err := s.Send(actx, name, ev, d)
-	e.stopRunning(d.ID)
-	var c *CancelledError
-	if errors.As(context.Cause(actx), &c) && ctx.Err() == nil {
-		// Stopped by Cancel: its end is recorded as it came, and the task is
-		// dead. The slot stays taken while what the attempt started may
-		// still be stopping (a script's process group gets a grace).
+	if c := e.answered(d.ID); c != nil {
+		// Stopped by Cancel (a shutdown since included): its end is recorded
+		// as it came, and the task is dead. The slot stays taken while what
+		// the attempt started may still be stopping (a script's process
+		// group gets a grace).
 		if limits.CancelGrace > 0 {
 			t := time.NewTimer(limits.CancelGrace)
 			select {

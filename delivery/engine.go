@@ -38,12 +38,11 @@ type Engine struct {
 	// webhook's answer that took longer than the sender could wait); the
 	// head of their queue waits for Complete.
 	held map[string]bool
-	// running are the deliveries being attempted now.
-	running map[string]runningAttempt
-	// cancelled are deliveries Cancel ended, each with the attempts they
-	// had then: an attempt about to start from an older read of the
-	// delivery must not (see Cancel).
-	cancelled map[string]int
+	// running are the deliveries being attempted now, until their
+	// outcome is recorded.
+	running map[string]*runningAttempt
+	// cancelled are the deliveries Cancel ended lately (see cancelMark).
+	cancelled map[string]cancelMark
 	wg        sync.WaitGroup
 }
 
@@ -53,7 +52,24 @@ type runningAttempt struct {
 	since    time.Time
 	attempts int
 	stop     context.CancelCauseFunc
+	// answered is set once the target has answered, or given up: the
+	// outcome is being recorded, and a cancel comes too late.
+	answered bool
+	// cancelled is why, when a cancel came before the answer.
+	cancelled *CancelledError
 }
+
+// cancelMark is a delivery Cancel ended, with the attempts it had then:
+// an attempt about to start from a read of the delivery with no more
+// attempts than that was read before the cancel, and must not start.
+// Such a read is a moment old at most: marks go after markTTL.
+type cancelMark struct {
+	attempts int
+	at       time.Time
+}
+
+// markTTL is how long a cancel's mark is kept.
+const markTTL = time.Minute
 
 // worker drains one target's queue; kick wakes it.
 type worker struct{ kick chan struct{} }
@@ -65,7 +81,7 @@ func New(q Queue, senders map[string]Sender, p Policy, log *slog.Logger) *Engine
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{q: q, senders: senders, policy: p, log: log, workers: map[string]*worker{}, held: map[string]bool{},
-		running: map[string]runningAttempt{}, cancelled: map[string]int{}}
+		running: map[string]*runningAttempt{}, cancelled: map[string]cancelMark{}}
 }
 
 // Policy returns the engine's retry policy.
@@ -149,17 +165,19 @@ func (e *Engine) Complete(ctx context.Context, d *store.Delivery, start time.Tim
 func (e *Engine) Running(id string) (since time.Time, ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, ok := e.running[id]
-	return r.since, ok
+	if r, ok := e.running[id]; ok {
+		return r.since, true
+	}
+	return time.Time{}, false
 }
 
 // startRunning marks d in flight, unless Cancel ended it after the read
 // of d: then it reports false, and no attempt may be made.
-func (e *Engine) startRunning(d *store.Delivery, r runningAttempt) bool {
+func (e *Engine) startRunning(d *store.Delivery, r *runningAttempt) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if n, ok := e.cancelled[d.ID]; ok {
-		if d.Attempts <= n {
+	if m, ok := e.cancelled[d.ID]; ok {
+		if d.Attempts <= m.attempts {
 			return false
 		}
 		delete(e.cancelled, d.ID) // retried by hand since
@@ -169,7 +187,17 @@ func (e *Engine) startRunning(d *store.Delivery, r runningAttempt) bool {
 	return true
 }
 
-// stopRunning unmarks a delivery in flight.
+// answered marks the attempt in flight of id as answered, and returns
+// the cancel that came first, if one did.
+func (e *Engine) answered(id string) *CancelledError {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.running[id]
+	r.answered = true
+	return r.cancelled
+}
+
+// stopRunning unmarks a delivery in flight, once its outcome is recorded.
 func (e *Engine) stopRunning(id string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

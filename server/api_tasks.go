@@ -185,6 +185,8 @@ func (a *api) cancelTask(c echo.Context, p principal) error {
 	switch {
 	case errors.Is(err, delivery.ErrEnded):
 		return echo.NewHTTPError(http.StatusConflict, "task "+id+" has ended; nothing to cancel")
+	case errors.Is(err, delivery.ErrEnding):
+		return echo.NewHTTPError(http.StatusConflict, "task "+id+" has just finished its attempt, whose outcome is being recorded; look again (hookrelay tasks show "+id+")")
 	case errors.Is(err, store.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, "no task "+id)
 	case err != nil:

@@ -73,7 +73,8 @@ type Deliveries interface {
 	// Running reports whether a delivery is being attempted now.
 	Running(deliveryID string) (since time.Time, ok bool)
 	// Cancel ends a delivery for good: a waiting one dies at once, one being
-	// attempted is stopped; delivery.ErrEnded for one that has ended.
+	// attempted is stopped; delivery.ErrEnded for one that has ended,
+	// delivery.ErrEnding for one whose outcome is being recorded.
 	Cancel(ctx context.Context, deliveryID, by string) error
 }
 
