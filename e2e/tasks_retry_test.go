@@ -68,3 +68,25 @@ exit 1
 	}
 	waitTask(t, srv, task, "succeeded")
 }
+
+// tasks show --wait blocks until the task has ended, as a CI job that
+// triggered a deploy would, and exits 0 only if it succeeded.
+func TestTasksShowWait(t *testing.T) {
+	srv, _ := execServer(t, `sleep 0.3
+[ "$1" = 1 ]
+`, "      concurrency: 2\n")
+	admin := []string{"--server", srv.url, "--admin-token", "e2e-admin-token-0123456789abcdef"}
+	ok, bad := pushN(t, srv, 1), pushN(t, srv, 2)
+	out, errOut, code := cli(t, nil, append([]string{"tasks", "show", ok, "--wait", "--timeout", "20s"}, admin...)...)
+	if code != 0 || !regexp.MustCompile(`status\s+succeeded`).MatchString(out) {
+		t.Fatalf("show --wait of a task that succeeds: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = cli(t, nil, append([]string{"tasks", "show", bad, "--wait", "--json"}, admin...)...)
+	if code != 1 || !strings.Contains(out, `"status": "dead"`) {
+		t.Fatalf("show --wait --json of a task that fails: exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = cli(t, nil, append([]string{"tasks", "show", ok, "--timeout", "1s"}, admin...)...)
+	if code != 2 || !strings.Contains(errOut, "--timeout is for --wait") {
+		t.Fatalf("--timeout without --wait: exit %d\n%s", code, errOut)
+	}
+}

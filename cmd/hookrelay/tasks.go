@@ -17,7 +17,7 @@ import (
 
 const tasksUsage = `Usage:
   hookrelay tasks list [flags]    script and plugin runs, newest first (admin token)
-  hookrelay tasks show TASK_ID    one run: status, exit code, output, every attempt
+  hookrelay tasks show TASK_ID    one run: status, exit code, output, every attempt [--wait]
   hookrelay tasks retry TASK_ID   run a failed or dead task again, now [--wait]
   hookrelay tasks cancel TASK_ID  stop a running task, or drop a queued one: it dies
 `
@@ -101,20 +101,43 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var cf connFlags
 	cf.register(fs)
 	asJSON := fs.Bool("json", false, "print the server's JSON answer")
+	wait := fs.Bool("wait", false, "wait until the task has ended (succeeded, or dead), and exit 1 unless it succeeded")
+	timeout := fs.Duration("timeout", 0, "with --wait: give up after this long (exit 1; the task goes on); 0: no limit")
 	pos, code, ok := parseArgs(fs, args, 1, "one task id", stderr)
 	if !ok {
 		return code
 	}
+	if *timeout != 0 && !*wait {
+		fmt.Fprintln(stderr, "hookrelay tasks show: --timeout is for --wait")
+		return exitUsage
+	}
 	c, code, ok := cf.connect("tasks show", stderr)
 	if !ok {
 		return code
+	}
+	failed := false
+	if *wait {
+		wctx := ctx
+		if *timeout > 0 {
+			var cancel context.CancelFunc
+			wctx, cancel = context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("not ended within --timeout %s", *timeout))
+			defer cancel()
+		}
+		t, err := awaitTask(wctx, c, pos[0], func(t *server.Task) bool { return t.Status == "succeeded" || t.Status == "dead" })
+		if err != nil {
+			return fail(stderr, "tasks show", fmt.Errorf("waiting for task %s: %w", pos[0], err))
+		}
+		failed = t.Status != "succeeded"
 	}
 	var raw json.RawMessage
 	if err := c.do(ctx, "GET", "/tasks/"+url.PathEscape(pos[0]), nil, nil, &raw); err != nil {
 		return fail(stderr, "tasks show", err)
 	}
 	if *asJSON {
-		return printJSON(stdout, stderr, raw)
+		if code := printJSON(stdout, stderr, raw); code != exitOK || !failed {
+			return code
+		}
+		return exitError
 	}
 	var t server.Task
 	if err := json.Unmarshal(raw, &t); err != nil {
@@ -122,6 +145,9 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if err := printTask(stdout, &t); err != nil {
 		return fail(stderr, "tasks show", err)
+	}
+	if failed {
+		return exitError
 	}
 	return exitOK
 }
