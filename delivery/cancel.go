@@ -37,7 +37,7 @@ func (e *CancelledError) Error() string { return "cancelled by " + e.By }
 // ending, ErrEnding. Cancelling an attempt being stopped does nothing more.
 func (e *Engine) Cancel(ctx context.Context, id, by string) error {
 	cause := &CancelledError{By: by}
-	inFlight, err := e.stopAttempt(id, cause)
+	inFlight, prev, err := e.stopAttempt(id, cause)
 	if inFlight || err != nil {
 		return err
 	}
@@ -47,14 +47,14 @@ func (e *Engine) Cancel(ctx context.Context, id, by string) error {
 		err = fmt.Errorf("delivery %s is %s: %w", id, d.Status, ErrEnded)
 	}
 	if err != nil {
-		e.unmark(id, math.MaxInt)
+		e.restoreMark(id, math.MaxInt, prev)
 		return err
 	}
 	e.mark(id, d.Attempts)
 	o := store.Outcome{Status: store.Dead, Attempt: store.Attempt{At: time.Now(), Outcome: store.OutcomeError, Error: cause.Error()}}
 	if err := e.q.Finish(context.WithoutCancel(ctx), d, o); err != nil {
 		// Not cancelled after all: it stays queued, and may be attempted.
-		e.unmark(id, d.Attempts)
+		e.restoreMark(id, d.Attempts, prev)
 		return fmt.Errorf("recording the cancel of delivery %s: %w", id, err)
 	}
 	e.log.Info("delivery cancelled", "delivery_id", id, "event_id", d.EventID, "target", d.Target, "by", by)
@@ -66,9 +66,10 @@ func (e *Engine) Cancel(ctx context.Context, id, by string) error {
 // answered yet, and reports whether there was one: that attempt records
 // its end, and one that would start again from an older read of the
 // delivery must not. With no attempt in flight, none may start until
-// Cancel has read the delivery and marked it with its attempts: a worker
-// may hold a read from before.
-func (e *Engine) stopAttempt(id string, cause *CancelledError) (inFlight bool, err error) {
+// Cancel has read the delivery and marked it with its attempts (a worker
+// may hold a read from before); prev is the mark that replaces, if any (an
+// earlier cancel's), for Cancel to put back should it end without one.
+func (e *Engine) stopAttempt(id string, cause *CancelledError) (inFlight bool, prev *cancelMark, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for k, m := range e.cancelled {
@@ -79,18 +80,21 @@ func (e *Engine) stopAttempt(id string, cause *CancelledError) (inFlight bool, e
 	r, ok := e.running[id]
 	switch {
 	case !ok:
+		if m, had := e.cancelled[id]; had {
+			prev = &m
+		}
 		e.cancelled[id] = cancelMark{attempts: math.MaxInt, at: time.Now()}
-		return false, nil
+		return false, prev, nil
 	case r.cancelled != nil:
-		return true, nil // being stopped already
+		return true, nil, nil // being stopped already
 	case r.answered:
-		return true, fmt.Errorf("delivery %s: %w", id, ErrEnding)
+		return true, nil, fmt.Errorf("delivery %s: %w", id, ErrEnding)
 	}
 	r.cancelled = cause
 	e.cancelled[id] = cancelMark{attempts: r.attempts, at: time.Now()}
 	r.stop(cause)
 	e.log.Info("delivery cancelled while being attempted", "delivery_id", id, "by", cause.By)
-	return true, nil
+	return true, nil, nil
 }
 
 // mark sets the cancel mark of id to attempts.
@@ -100,11 +104,17 @@ func (e *Engine) mark(id string, attempts int) {
 	e.cancelled[id] = cancelMark{attempts: attempts, at: time.Now()}
 }
 
-// unmark removes the cancel mark of id if it still holds attempts.
-func (e *Engine) unmark(id string, attempts int) {
+// restoreMark puts back prev (none when nil) as the cancel mark of id, if
+// the mark is still the one a Cancel set with attempts.
+func (e *Engine) restoreMark(id string, attempts int, prev *cancelMark) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.cancelled[id].attempts == attempts {
+	if e.cancelled[id].attempts != attempts {
+		return
+	}
+	if prev != nil {
+		e.cancelled[id] = *prev
+	} else {
 		delete(e.cancelled, id)
 	}
 }

@@ -16,7 +16,10 @@ import (
 // blockSender's attempts of "block" events last until their context ends,
 // as a script does until its process group is killed; others succeed.
 type blockSender struct {
-	grace   time.Duration
+	grace time.Duration
+	// linger is how long an attempt takes to return once stopped, as a
+	// script's process group takes to die.
+	linger  time.Duration
 	started chan string // delivery ids, as attempts start
 	mu      sync.Mutex
 	at      map[string]time.Time // when each delivery's last attempt started
@@ -35,6 +38,7 @@ func (b *blockSender) Send(ctx context.Context, _ string, ev *store.Event, d *st
 		return &Answer{Status: 200}, nil
 	}
 	<-ctx.Done()
+	time.Sleep(b.linger)
 	return nil, fmt.Errorf("plugin: %w", ctx.Err())
 }
 
@@ -148,6 +152,7 @@ func TestEngineCancelEndedOrUnknown(t *testing.T) {
 	r.sender.setReady("a", true)
 	d := r.accept(t, "tunnel:a", "x")
 	r.waitStatus(t, d.ID, store.Delivered)
+	waitNotRunning(t, r.engine, d.ID) // in flight until just after its record
 	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); !errors.Is(err, ErrEnded) {
 		t.Fatalf("cancel of a delivered one: %v, want ErrEnded", err)
 	}
@@ -184,7 +189,7 @@ func TestEngineCancelKeepsSlotForGrace(t *testing.T) {
 // still running: a retry meanwhile would be lost (the API refuses one for
 // a running delivery), and a second cancel does nothing more.
 func TestEngineCancelRunningUntilRecorded(t *testing.T) {
-	r, b := cancelRig(t, 300*time.Millisecond)
+	r, b := cancelRig(t, 2*time.Second)
 	d := r.accept(t, "exec:job", "block")
 	waitStarted(t, b, d.ID)
 	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); err != nil {
@@ -201,13 +206,7 @@ func TestEngineCancelRunningUntilRecorded(t *testing.T) {
 	if got.Attempts != 1 || got.LastError != "cancelled by admin" {
 		t.Fatalf("cancelled delivery: attempts %d, last error %q", got.Attempts, got.LastError)
 	}
-	deadline := time.Now().Add(10 * time.Second) // unmarked just after the record
-	for _, ok := r.engine.Running(d.ID); ok; _, ok = r.engine.Running(d.ID) {
-		if time.Now().After(deadline) {
-			t.Fatal("still running once dead")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitNotRunning(t, r.engine, d.ID) // unmarked just after the record
 }
 
 // A cancel that comes once the target has answered, while the outcome is
@@ -234,6 +233,7 @@ func TestEngineCancelWhileRecording(t *testing.T) {
 // cancel: the task does not run again at the next start.
 func TestEngineCancelSurvivesShutdown(t *testing.T) {
 	r, b, stop := cancelRigStop(t, 300*time.Millisecond)
+	b.linger = 200 * time.Millisecond // still returning when the server stops
 	d := r.accept(t, "exec:job", "block")
 	waitStarted(t, b, d.ID)
 	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); err != nil {
@@ -247,5 +247,34 @@ func TestEngineCancelSurvivesShutdown(t *testing.T) {
 	}
 	if got.Status != store.Dead || got.LastError != "cancelled by admin" {
 		t.Fatalf("after the shutdown: %s, %q", got.Status, got.LastError)
+	}
+}
+
+// A second cancel of a task the first one ended keeps the first one's
+// mark: an attempt from a read older than both still does not start.
+func TestEngineSecondCancelKeepsMark(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	d := r.accept(t, "tunnel:away", "x") // its client is away: it waits
+	stale := *d                          // a worker's read from before the cancels
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); !errors.Is(err, ErrEnded) {
+		t.Fatalf("second cancel: %v, want ErrEnded", err)
+	}
+	if r.engine.startRunning(&stale, &runningAttempt{since: time.Now(), stop: func(error) {}}) {
+		t.Fatal("an attempt from a read older than the cancels started")
+	}
+}
+
+// waitNotRunning waits until delivery id is no longer in flight.
+func waitNotRunning(t *testing.T, e *Engine, id string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, ok := e.Running(id); ok; _, ok = e.Running(id) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still in flight after 10s", id)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
