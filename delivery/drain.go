@@ -64,6 +64,16 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 			d, due = e.pick(cached, parallel, now)
 		}
 		if d == nil {
+			// News of attempts that has come in first: the read leaves out
+			// the attempts in flight, and one recorded since is not.
+			for drained := false; !drained; {
+				select {
+				case m := <-done:
+					apply(m)
+				default:
+					drained = true
+				}
+			}
 			ds, err := e.q.Pending(ctx, target, len(inflight)+4*parallel)
 			if err != nil {
 				if ctx.Err() == nil {
