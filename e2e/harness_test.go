@@ -133,9 +133,8 @@ func (p *proc) waitMatch(match func(string) bool, desc string, skip int, timeout
 			}
 		}
 		if p.eof || time.Now().After(deadline) {
-			// p.mu stays held: output and stderr read without it.
 			p.t.Fatalf("%s: no line with %s within %s (exited: %v)\nstdout:\n%s\nstderr:\n%s", p.name, desc, timeout, p.eof,
-				strings.Join(p.output(), "\n"), p.stderr())
+				strings.Join(p.outputLocked(), "\n"), p.stderrLocked())
 		}
 		p.cond.Wait()
 	}
@@ -154,21 +153,25 @@ func (p *proc) count(want string) int {
 	return n
 }
 
+// output is the stdout lines so far.
 func (p *proc) output() []string {
-	locked := p.mu.TryLock()
-	if locked {
-		defer p.mu.Unlock()
-	}
-	return append([]string(nil), p.lines...)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.outputLocked()
 }
 
+// outputLocked is output for a caller holding p.mu.
+func (p *proc) outputLocked() []string { return append([]string(nil), p.lines...) }
+
+// stderr is the standard error so far.
 func (p *proc) stderr() string {
-	locked := p.mu.TryLock()
-	if locked {
-		defer p.mu.Unlock()
-	}
-	return p.errb.String()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderrLocked()
 }
+
+// stderrLocked is stderr for a caller holding p.mu.
+func (p *proc) stderrLocked() string { return p.errb.String() }
 
 // wait waits for the process to exit and returns its exit code.
 func (p *proc) wait(timeout time.Duration) int {
