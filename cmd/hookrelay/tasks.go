@@ -19,7 +19,7 @@ const tasksUsage = `Usage:
   hookrelay tasks list [flags]    script and plugin runs, newest first (admin token)
   hookrelay tasks show TASK_ID    one run: status, exit code, output, every attempt [--wait]
   hookrelay tasks retry TASK_ID   run a failed or dead task again, now [--wait]
-  hookrelay tasks cancel TASK_ID  stop a running task, or drop a queued one: it dies
+  hookrelay tasks cancel TASK_ID  stop a running task, or drop a queued or failed one: it dies
 `
 
 // runTasks is "hookrelay tasks": the runs of exec and plugin routes.
