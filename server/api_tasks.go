@@ -165,7 +165,31 @@ func (a *api) lookupTask(ctx context.Context, id string) (Task, error) {
 	if err != nil {
 		return Task{}, err
 	}
-	return a.task(d, attempts, true), nil
+	t := a.task(d, attempts, true)
+	if t.Status == TaskRunning {
+		// What it has printed so far, instead of the last attempt's.
+		t.ExitCode, t.Output, t.Error = nil, a.liveOutput(ctx, d), ""
+	}
+	return t, nil
+}
+
+// liveOutputWait bounds the question to the plugin running a task.
+const liveOutputWait = time.Second
+
+// liveOutput is the output so far of d's attempt in flight, or "" when
+// its plugin cannot say.
+func (a *api) liveOutput(ctx context.Context, d *store.Delivery) string {
+	if a.s.cfg.TaskOutputs == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, liveOutputWait)
+	defer cancel()
+	out, err := a.s.cfg.TaskOutputs.TaskOutput(ctx, d.Target, d.ID)
+	if err != nil {
+		a.s.cfg.Log.Debug("no output so far for a running task", "task", d.ID, "target", d.Target, "err", err)
+		return ""
+	}
+	return out
 }
 
 // cancelTask answers POST /api/tasks/{id}/cancel (admin): a queued or

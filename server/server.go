@@ -59,6 +59,12 @@ type PluginStates interface {
 	PluginStates() map[string]host.Status
 }
 
+// TaskOutputs gives the output so far of a task being run, from the
+// plugin that runs it (the script runner for an exec target).
+type TaskOutputs interface {
+	TaskOutput(ctx context.Context, target, taskID string) (string, error)
+}
+
 // Deliveries drains the stored queues (a *delivery.Engine).
 type Deliveries interface {
 	// Kick tells it that a target may have work.
@@ -107,6 +113,8 @@ type Config struct {
 	DefaultMode string
 	// Plugins reports the plugin processes (nil: none).
 	Plugins PluginStates
+	// TaskOutputs, when set, shows a running task's output so far.
+	TaskOutputs TaskOutputs
 	// AdminToken grants the /api endpoints for every channel; channel
 	// tokens grant them for their own channel. Empty: no admin.
 	AdminToken string

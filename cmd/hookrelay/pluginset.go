@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +39,7 @@ type pluginSet struct {
 var (
 	_ targets.Hosts       = (*pluginSet)(nil)
 	_ server.PluginStates = (*pluginSet)(nil)
+	_ server.TaskOutputs  = (*pluginSet)(nil)
 )
 
 // declared is one plugin of the hooks file and its process.
@@ -271,4 +273,25 @@ func (s *pluginSet) close() {
 			d.run.Close()
 		}
 	}
+}
+
+// TaskOutput is the output so far of a task the plugin of target (the
+// script runner for exec:ROUTE, the named plugin for plugin:NAME) runs.
+func (s *pluginSet) TaskOutput(ctx context.Context, target, taskID string) (string, error) {
+	kind, name, _ := strings.Cut(target, ":")
+	var p *host.Plugin
+	s.mu.Lock()
+	switch kind {
+	case "exec":
+		p = s.script
+	case "plugin":
+		if d := s.named[name]; d != nil && d.run != nil {
+			p = d.run.Plugin
+		}
+	}
+	s.mu.Unlock()
+	if p == nil {
+		return "", fmt.Errorf("no plugin runs target %s now", target)
+	}
+	return p.Output(ctx, taskID)
 }

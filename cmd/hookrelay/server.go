@@ -158,7 +158,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	hub := tunnel.NewHub(log)
 	senders := map[string]delivery.Sender{"tunnel": delivery.TunnelSender{Hub: hub}}
-	var pluginStates server.PluginStates
+	var (
+		pluginStates server.PluginStates
+		taskOutputs  server.TaskOutputs
+	)
 	if rules != nil {
 		// A plugin stopped by a reload may finish its task in flight for as
 		// long as one attempt may take.
@@ -177,7 +180,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}()
 		senders["exec"] = &targets.Exec{Rules: rules, Runner: plugins.script}
 		senders["plugin"] = &targets.Plugins{Rules: rules, Hosts: plugins}
-		pluginStates = plugins
+		pluginStates, taskOutputs = plugins, plugins
 	}
 	engine := delivery.New(events, senders, policy, log)
 	hub.OnAttach(engine.KickChannel)
@@ -199,6 +202,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		DefaultMode:          *defaultMode,
 		AdminToken:           *adminToken,
 		Plugins:              pluginStates,
+		TaskOutputs:          taskOutputs,
 		Log:                  log,
 	}
 	if rules != nil {

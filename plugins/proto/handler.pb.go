@@ -452,6 +452,106 @@ func (x *HealthResponse) GetError() string {
 	return ""
 }
 
+type OutputRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutputRequest) Reset() {
+	*x = OutputRequest{}
+	mi := &file_handler_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutputRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutputRequest) ProtoMessage() {}
+
+func (x *OutputRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_handler_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutputRequest.ProtoReflect.Descriptor instead.
+func (*OutputRequest) Descriptor() ([]byte, []int) {
+	return file_handler_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *OutputRequest) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+type OutputResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// running is false when no attempt of the task runs in the plugin now.
+	Running bool `protobuf:"varint,1,opt,name=running,proto3" json:"running,omitempty"`
+	// output is the bounded tail of what the task has printed so far (a
+	// script's stdout and stderr), as its handler reports it; empty when
+	// it reports none.
+	Output        string `protobuf:"bytes,2,opt,name=output,proto3" json:"output,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutputResponse) Reset() {
+	*x = OutputResponse{}
+	mi := &file_handler_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutputResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutputResponse) ProtoMessage() {}
+
+func (x *OutputResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_handler_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutputResponse.ProtoReflect.Descriptor instead.
+func (*OutputResponse) Descriptor() ([]byte, []int) {
+	return file_handler_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *OutputResponse) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+func (x *OutputResponse) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
 var File_handler_proto protoreflect.FileDescriptor
 
 const file_handler_proto_rawDesc = "" +
@@ -480,15 +580,21 @@ const file_handler_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\tR\x05error\"\x0f\n" +
 	"\rHealthRequest\"&\n" +
 	"\x0eHealthResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error*I\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"(\n" +
+	"\rOutputRequest\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\"B\n" +
+	"\x0eOutputResponse\x12\x18\n" +
+	"\arunning\x18\x01 \x01(\bR\arunning\x12\x16\n" +
+	"\x06output\x18\x02 \x01(\tR\x06output*I\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10STATUS_SUCCEEDED\x10\x01\x12\x11\n" +
-	"\rSTATUS_FAILED\x10\x022\x8b\x02\n" +
+	"\rSTATUS_FAILED\x10\x022\xde\x02\n" +
 	"\aHandler\x12Z\n" +
 	"\tConfigure\x12%.hookrelay.plugin.v1.ConfigureRequest\x1a&.hookrelay.plugin.v1.ConfigureResponse\x12Q\n" +
 	"\x06Handle\x12\".hookrelay.plugin.v1.HandleRequest\x1a#.hookrelay.plugin.v1.HandleResponse\x12Q\n" +
-	"\x06Health\x12\".hookrelay.plugin.v1.HealthRequest\x1a#.hookrelay.plugin.v1.HealthResponseB4Z2github.com/hookrelay/hookrelay/plugins/proto;protob\x06proto3"
+	"\x06Health\x12\".hookrelay.plugin.v1.HealthRequest\x1a#.hookrelay.plugin.v1.HealthResponse\x12Q\n" +
+	"\x06Output\x12\".hookrelay.plugin.v1.OutputRequest\x1a#.hookrelay.plugin.v1.OutputResponseB4Z2github.com/hookrelay/hookrelay/plugins/proto;protob\x06proto3"
 
 var (
 	file_handler_proto_rawDescOnce sync.Once
@@ -503,7 +609,7 @@ func file_handler_proto_rawDescGZIP() []byte {
 }
 
 var file_handler_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_handler_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_handler_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_handler_proto_goTypes = []any{
 	(Status)(0),               // 0: hookrelay.plugin.v1.Status
 	(*ConfigureRequest)(nil),  // 1: hookrelay.plugin.v1.ConfigureRequest
@@ -513,23 +619,27 @@ var file_handler_proto_goTypes = []any{
 	(*HandleResponse)(nil),    // 5: hookrelay.plugin.v1.HandleResponse
 	(*HealthRequest)(nil),     // 6: hookrelay.plugin.v1.HealthRequest
 	(*HealthResponse)(nil),    // 7: hookrelay.plugin.v1.HealthResponse
-	nil,                       // 8: hookrelay.plugin.v1.HandleRequest.HeadersEntry
+	(*OutputRequest)(nil),     // 8: hookrelay.plugin.v1.OutputRequest
+	(*OutputResponse)(nil),    // 9: hookrelay.plugin.v1.OutputResponse
+	nil,                       // 10: hookrelay.plugin.v1.HandleRequest.HeadersEntry
 }
 var file_handler_proto_depIdxs = []int32{
-	8, // 0: hookrelay.plugin.v1.HandleRequest.headers:type_name -> hookrelay.plugin.v1.HandleRequest.HeadersEntry
-	0, // 1: hookrelay.plugin.v1.HandleResponse.status:type_name -> hookrelay.plugin.v1.Status
-	3, // 2: hookrelay.plugin.v1.HandleRequest.HeadersEntry.value:type_name -> hookrelay.plugin.v1.HeaderValues
-	1, // 3: hookrelay.plugin.v1.Handler.Configure:input_type -> hookrelay.plugin.v1.ConfigureRequest
-	4, // 4: hookrelay.plugin.v1.Handler.Handle:input_type -> hookrelay.plugin.v1.HandleRequest
-	6, // 5: hookrelay.plugin.v1.Handler.Health:input_type -> hookrelay.plugin.v1.HealthRequest
-	2, // 6: hookrelay.plugin.v1.Handler.Configure:output_type -> hookrelay.plugin.v1.ConfigureResponse
-	5, // 7: hookrelay.plugin.v1.Handler.Handle:output_type -> hookrelay.plugin.v1.HandleResponse
-	7, // 8: hookrelay.plugin.v1.Handler.Health:output_type -> hookrelay.plugin.v1.HealthResponse
-	6, // [6:9] is the sub-list for method output_type
-	3, // [3:6] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	10, // 0: hookrelay.plugin.v1.HandleRequest.headers:type_name -> hookrelay.plugin.v1.HandleRequest.HeadersEntry
+	0,  // 1: hookrelay.plugin.v1.HandleResponse.status:type_name -> hookrelay.plugin.v1.Status
+	3,  // 2: hookrelay.plugin.v1.HandleRequest.HeadersEntry.value:type_name -> hookrelay.plugin.v1.HeaderValues
+	1,  // 3: hookrelay.plugin.v1.Handler.Configure:input_type -> hookrelay.plugin.v1.ConfigureRequest
+	4,  // 4: hookrelay.plugin.v1.Handler.Handle:input_type -> hookrelay.plugin.v1.HandleRequest
+	6,  // 5: hookrelay.plugin.v1.Handler.Health:input_type -> hookrelay.plugin.v1.HealthRequest
+	8,  // 6: hookrelay.plugin.v1.Handler.Output:input_type -> hookrelay.plugin.v1.OutputRequest
+	2,  // 7: hookrelay.plugin.v1.Handler.Configure:output_type -> hookrelay.plugin.v1.ConfigureResponse
+	5,  // 8: hookrelay.plugin.v1.Handler.Handle:output_type -> hookrelay.plugin.v1.HandleResponse
+	7,  // 9: hookrelay.plugin.v1.Handler.Health:output_type -> hookrelay.plugin.v1.HealthResponse
+	9,  // 10: hookrelay.plugin.v1.Handler.Output:output_type -> hookrelay.plugin.v1.OutputResponse
+	7,  // [7:11] is the sub-list for method output_type
+	3,  // [3:7] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_handler_proto_init() }
@@ -543,7 +653,7 @@ func file_handler_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_handler_proto_rawDesc), len(file_handler_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

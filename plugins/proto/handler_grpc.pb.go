@@ -26,6 +26,7 @@ const (
 	Handler_Configure_FullMethodName = "/hookrelay.plugin.v1.Handler/Configure"
 	Handler_Handle_FullMethodName    = "/hookrelay.plugin.v1.Handler/Handle"
 	Handler_Health_FullMethodName    = "/hookrelay.plugin.v1.Handler/Health"
+	Handler_Output_FullMethodName    = "/hookrelay.plugin.v1.Handler/Output"
 )
 
 // HandlerClient is the client API for Handler service.
@@ -44,6 +45,10 @@ type HandlerClient interface {
 	Handle(ctx context.Context, in *HandleRequest, opts ...grpc.CallOption) (*HandleResponse, error)
 	// Health is polled by the host's supervisor.
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
+	// Output is the output so far of a task the plugin is running, for
+	// whoever looks at the task meanwhile. Plugins built before it answer
+	// UNIMPLEMENTED, and their running tasks show no output.
+	Output(ctx context.Context, in *OutputRequest, opts ...grpc.CallOption) (*OutputResponse, error)
 }
 
 type handlerClient struct {
@@ -84,6 +89,16 @@ func (c *handlerClient) Health(ctx context.Context, in *HealthRequest, opts ...g
 	return out, nil
 }
 
+func (c *handlerClient) Output(ctx context.Context, in *OutputRequest, opts ...grpc.CallOption) (*OutputResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OutputResponse)
+	err := c.cc.Invoke(ctx, Handler_Output_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HandlerServer is the server API for Handler service.
 // All implementations must embed UnimplementedHandlerServer
 // for forward compatibility.
@@ -100,6 +115,10 @@ type HandlerServer interface {
 	Handle(context.Context, *HandleRequest) (*HandleResponse, error)
 	// Health is polled by the host's supervisor.
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
+	// Output is the output so far of a task the plugin is running, for
+	// whoever looks at the task meanwhile. Plugins built before it answer
+	// UNIMPLEMENTED, and their running tasks show no output.
+	Output(context.Context, *OutputRequest) (*OutputResponse, error)
 	mustEmbedUnimplementedHandlerServer()
 }
 
@@ -118,6 +137,9 @@ func (UnimplementedHandlerServer) Handle(context.Context, *HandleRequest) (*Hand
 }
 func (UnimplementedHandlerServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Health not implemented")
+}
+func (UnimplementedHandlerServer) Output(context.Context, *OutputRequest) (*OutputResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Output not implemented")
 }
 func (UnimplementedHandlerServer) mustEmbedUnimplementedHandlerServer() {}
 func (UnimplementedHandlerServer) testEmbeddedByValue()                 {}
@@ -194,6 +216,24 @@ func _Handler_Health_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Handler_Output_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OutputRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HandlerServer).Output(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Handler_Output_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HandlerServer).Output(ctx, req.(*OutputRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Handler_ServiceDesc is the grpc.ServiceDesc for Handler service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -212,6 +252,10 @@ var Handler_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Health",
 			Handler:    _Handler_Health_Handler,
+		},
+		{
+			MethodName: "Output",
+			Handler:    _Handler_Output_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/hookrelay/hookrelay/plugins/sdk"
 )
@@ -21,7 +22,29 @@ func (Handler) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 	if err := t.DecodeConfig(&j); err != nil {
 		return sdk.Result{Failed: true, Error: "the task is not a script job: " + err.Error()}, nil
 	}
-	r, err := Run(ctx, j.Spec(t.Body, t.Event))
+	spec := j.Spec(t.Body, t.Event)
+	var (
+		mu             sync.Mutex
+		stdout, stderr *TailWriter
+	)
+	spec.Live = func(o, e *TailWriter) {
+		mu.Lock()
+		defer mu.Unlock()
+		stdout, stderr = o, e
+	}
+	t.Progress(func() string {
+		mu.Lock()
+		o, e := stdout, stderr
+		mu.Unlock()
+		if o == nil {
+			return "" // not started yet
+		}
+		var r Result
+		r.Stdout, r.StdoutTruncated = o.Tail()
+		r.Stderr, r.StderrTruncated = e.Tail()
+		return output(r)
+	})
+	r, err := Run(ctx, spec)
 	if err != nil {
 		return sdk.Result{Failed: true, ExitCode: -1, Error: err.Error()}, nil
 	}

@@ -56,6 +56,9 @@ type Spec struct {
 	// OutputLimit is how many bytes of the end of stdout, and of stderr, are
 	// kept; zero means DefaultOutputLimit, negative keeps none.
 	OutputLimit int
+	// Live, when set, is given the writers that keep the tails of stdout
+	// and stderr once the program has started, to read while it runs.
+	Live func(stdout, stderr *TailWriter)
 }
 
 // Result is what a run did. A non-zero exit is a Result, not an error.
@@ -178,6 +181,9 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	pgid := cmd.Process.Pid // Setpgid with Pgid 0: the group id is the pid
 
 	stdout, stderr := NewTailWriter(limit), NewTailWriter(limit)
+	if s.Live != nil {
+		s.Live(stdout, stderr)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { copyAll(stdout, outR) })
 	wg.Go(func() { copyAll(stderr, errR) })

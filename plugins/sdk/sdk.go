@@ -74,6 +74,8 @@ type Task struct {
 	Header http.Header
 	// Config is the JSON of the route's `with:` options, or empty.
 	Config json.RawMessage
+
+	live *progress // see Progress
 }
 
 // DecodeEvent decodes the task's event into v, which is usually a struct

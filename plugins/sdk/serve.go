@@ -60,8 +60,9 @@ func (p *servePlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.Clie
 // server adapts a Handler to the gRPC service.
 type server struct {
 	pb.UnimplementedHandlerServer
-	h   Handler
-	log hclog.Logger
+	h       Handler
+	log     hclog.Logger
+	running running
 }
 
 func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (_ *pb.ConfigureResponse, err error) {
@@ -89,7 +90,10 @@ func (s *server) Health(ctx context.Context, _ *pb.HealthRequest) (_ *pb.HealthR
 }
 
 func (s *server) Handle(ctx context.Context, req *pb.HandleRequest) (*pb.HandleResponse, error) {
-	res := s.handle(ctx, taskFromProto(req))
+	t := taskFromProto(req)
+	done := s.running.start(t)
+	res := s.handle(ctx, t)
+	done()
 	st := pb.Status_STATUS_SUCCEEDED
 	if res.Failed {
 		st = pb.Status_STATUS_FAILED

@@ -5,7 +5,8 @@
 //	fail   fails with exit code 7
 //	panic  panics
 //	block  creates the file named by the route option "mark", then waits
-//	       for the call to be cancelled
+//	       for the call to be cancelled; meanwhile its output so far is
+//	       "waiting on MARK"
 //
 // With -crash-on-health it exits with status 3 at the first health check.
 // A plugin config {"fail": true} makes Configure fail.
@@ -84,6 +85,7 @@ func (e *echo) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 		if err := t.DecodeConfig(&opt); err != nil {
 			return sdk.Result{}, err
 		}
+		t.Progress(func() string { return "waiting on " + opt.Mark })
 		if err := os.WriteFile(opt.Mark, nil, 0o600); err != nil {
 			return sdk.Result{}, err
 		}

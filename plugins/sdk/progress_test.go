@@ -1,0 +1,63 @@
+package sdk
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	pb "github.com/hookrelay/hookrelay/plugins/proto"
+)
+
+// Output reports what a running task's handler gives through Progress,
+// nothing for a task not running, and a panic in it as an error.
+func TestServerOutput(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	s := &server{log: hclog.NewNullLogger(), h: handlerFunc(func(_ context.Context, task *Task) (Result, error) {
+		switch task.TaskID {
+		case "quiet":
+		case "panics":
+			task.Progress(func() string { panic("no output") })
+		default:
+			task.Progress(func() string { return "step 1\n" + strings.Repeat("x", MaxOutput) })
+		}
+		started <- struct{}{}
+		<-release
+		return Result{}, nil
+	})}
+	ask := func(id string) (*pb.OutputResponse, error) {
+		return s.Output(t.Context(), &pb.OutputRequest{TaskId: id})
+	}
+	for _, id := range []string{"busy", "quiet", "panics"} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := s.Handle(context.Background(), &pb.HandleRequest{TaskId: id}); err != nil {
+				t.Error(err)
+			}
+		}()
+		<-started
+		got, err := ask(id)
+		switch id {
+		case "busy":
+			if err != nil || !got.GetRunning() || got.GetOutput() != strings.Repeat("x", MaxOutput) {
+				t.Errorf("busy: running %v, output %d bytes, %v; want its tail", got.GetRunning(), len(got.GetOutput()), err)
+			}
+		case "quiet":
+			if err != nil || !got.GetRunning() || got.GetOutput() != "" {
+				t.Errorf("quiet: %v, %v; want running with no output", got, err)
+			}
+		case "panics":
+			if err == nil {
+				t.Errorf("panics: %v; want an error", got)
+			}
+		}
+		release <- struct{}{}
+		<-done
+		if got, err := ask(id); err != nil || got.GetRunning() {
+			t.Errorf("%s once handled: %v, %v; want not running", id, got, err)
+		}
+	}
+	(&Task{}).Progress(func() string { return "" }) // a Task not from Serve: ignored
+}
