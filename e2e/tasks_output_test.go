@@ -22,10 +22,13 @@ sleep 30
 		_, err := os.Stat(filepath.Join(dir, "started"))
 		return err == nil
 	})
-	got := waitTask(t, srv, task, "running")
-	if !strings.Contains(got.Output, "--- stdout ---\nstep 1 of 5\n") || !strings.Contains(got.Output, "--- stderr ---\ncareful\n") {
-		t.Fatalf("running task's output %q", got.Output)
-	}
+	// The runner copies the pipes on its own time, niced: ask until both
+	// lines are in.
+	var got taskView
+	waitFor(t, "the output so far", 20*time.Second, func() bool {
+		got = waitTask(t, srv, task, "running")
+		return strings.Contains(got.Output, "--- stdout ---\nstep 1 of 5\n") && strings.Contains(got.Output, "--- stderr ---\ncareful\n")
+	})
 	admin := []string{"--server", srv.url, "--admin-token", "e2e-admin-token-0123456789abcdef"}
 	out, errOut, code := cli(t, nil, append([]string{"tasks", "show", task}, admin...)...)
 	if code != 0 || !regexp.MustCompile(`status\s+running`).MatchString(out) || !strings.Contains(out, "step 1 of 5") {

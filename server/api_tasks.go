@@ -144,16 +144,17 @@ func (a *api) showTask(c echo.Context, p principal) error {
 	if !p.admin {
 		return errTasksAdminOnly
 	}
-	t, err := a.lookupTask(c.Request().Context(), c.Param("id"))
+	t, err := a.lookupTask(c.Request().Context(), c.Param("id"), true)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, t)
 }
 
-// lookupTask reads task id in full: a 404 for an id that is no task (a
-// tunnel delivery's included).
-func (a *api) lookupTask(ctx context.Context, id string) (Task, error) {
+// lookupTask reads task id in full, with a running task's output so far
+// when live: a 404 for an id that is no task (a tunnel delivery's
+// included).
+func (a *api) lookupTask(ctx context.Context, id string, live bool) (Task, error) {
 	d, err := a.s.cfg.Events.Delivery(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && strings.HasPrefix(d.Target, "tunnel:")) {
 		return Task{}, echo.NewHTTPError(http.StatusNotFound, "no task "+id)
@@ -166,7 +167,7 @@ func (a *api) lookupTask(ctx context.Context, id string) (Task, error) {
 		return Task{}, err
 	}
 	t := a.task(d, attempts, true)
-	if t.Status == TaskRunning {
+	if live && t.Status == TaskRunning {
 		// What it has printed so far, instead of the last attempt's.
 		t.ExitCode, t.Output, t.Error = nil, a.liveOutput(ctx, d), ""
 	}
@@ -202,7 +203,7 @@ func (a *api) cancelTask(c echo.Context, p principal) error {
 	}
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	if _, err := a.lookupTask(ctx, id); err != nil {
+	if _, err := a.lookupTask(ctx, id, false); err != nil {
 		return err
 	}
 	err := a.s.cfg.Deliveries.Cancel(ctx, id, p.String())
@@ -216,7 +217,7 @@ func (a *api) cancelTask(c echo.Context, p principal) error {
 	case err != nil:
 		return fmt.Errorf("cancelling task %s: %w", id, err)
 	}
-	t, err := a.lookupTask(ctx, id)
+	t, err := a.lookupTask(ctx, id, false) // the output so far is moot
 	if err != nil {
 		return err
 	}

@@ -279,19 +279,26 @@ func (s *pluginSet) close() {
 // script runner for exec:ROUTE, the named plugin for plugin:NAME) runs.
 func (s *pluginSet) TaskOutput(ctx context.Context, target, taskID string) (string, error) {
 	kind, name, _ := strings.Cut(target, ":")
-	var p *host.Plugin
+	var ps []*host.Plugin // where the task may run: a plugin a reload is stopping finishes its own
 	s.mu.Lock()
 	switch kind {
 	case "exec":
-		p = s.script
+		ps = append(ps, s.script)
 	case "plugin":
+		if r := s.stopping[name]; r != nil {
+			ps = append(ps, r.Plugin)
+		}
 		if d := s.named[name]; d != nil && d.run != nil {
-			p = d.run.Plugin
+			ps = append(ps, d.run.Plugin)
 		}
 	}
 	s.mu.Unlock()
-	if p == nil {
-		return "", fmt.Errorf("no plugin runs target %s now", target)
+	err := fmt.Errorf("no plugin runs target %s now", target)
+	for _, p := range ps {
+		var out string
+		if out, err = p.Output(ctx, taskID); err == nil {
+			return out, nil
+		}
 	}
-	return p.Output(ctx, taskID)
+	return "", err
 }

@@ -10,8 +10,11 @@ import (
 // Progress lets a task's handler show its output so far while it runs:
 // hookrelay calls f when someone looks at the task meanwhile (GET
 // /api/tasks/{id}, hookrelay tasks show), and shows the tail of what it
-// returns. f is called from other goroutines, so it must be safe for that;
-// it is not called once Handle has returned. A later call replaces f.
+// returns. f is called from other goroutines, so it must be safe for that.
+// It may be called until a moment after Handle returns (never once the
+// answer has gone back to hookrelay, which waits for a call in progress),
+// so it must use only what stays valid that long, and must not block. A
+// later call replaces f.
 func (t *Task) Progress(f func() string) {
 	if t.live == nil {
 		return // a Task not made by Serve: nobody asks
@@ -23,18 +26,25 @@ func (t *Task) Progress(f func() string) {
 
 // progress is what a running task's handler reported through Progress.
 type progress struct {
-	mu sync.Mutex
-	f  func() string
+	mu    sync.RWMutex // held for reading while f runs
+	f     func() string
+	ended bool // Handle has returned: f is not called any more
 }
 
 func (p *progress) output() string {
-	p.mu.Lock()
-	f := p.f
-	p.mu.Unlock()
-	if f == nil {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.f == nil || p.ended {
 		return ""
 	}
-	return f()
+	return p.f()
+}
+
+// end stops calls of f, once the one in progress, if any, has returned.
+func (p *progress) end() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ended = true
 }
 
 // running are the tasks being handled, by task id.
@@ -54,6 +64,7 @@ func (r *running) start(t *Task) (done func()) {
 	}
 	r.tasks[t.TaskID] = p
 	return func() {
+		p.end()
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if r.tasks[t.TaskID] == p {
@@ -75,5 +86,6 @@ func (s *server) Output(_ context.Context, req *pb.OutputRequest) (_ *pb.OutputR
 		return &pb.OutputResponse{}, nil
 	}
 	defer s.recover("output", &err)
-	return &pb.OutputResponse{Running: true, Output: Tail(p.output())}, nil
+	out := p.output()
+	return &pb.OutputResponse{Running: true, Output: Tail(out)}, nil
 }

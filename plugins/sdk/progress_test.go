@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -60,4 +61,48 @@ func TestServerOutput(t *testing.T) {
 		}
 	}
 	(&Task{}).Progress(func() string { return "" }) // a Task not from Serve: ignored
+}
+
+// Once Handle's answer is back, f is not called any more, even by an
+// Output that found the task running a moment before.
+func TestProgressEndsWithAnswer(t *testing.T) {
+	var answered atomic.Bool
+	late := atomic.Int64{}
+	s := &server{log: hclog.NewNullLogger(), h: handlerFunc(func(_ context.Context, task *Task) (Result, error) {
+		task.Progress(func() string {
+			if answered.Load() {
+				late.Add(1)
+			}
+			return "x"
+		})
+		return Result{}, nil
+	})}
+	for i := range 300 {
+		answered.Store(false)
+		stop := make(chan struct{})
+		asked := make(chan struct{})
+		go func() {
+			defer close(asked)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					_, _ = s.Output(context.Background(), &pb.OutputRequest{TaskId: "t"})
+				}
+			}
+		}()
+		if _, err := s.Handle(context.Background(), &pb.HandleRequest{TaskId: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		answered.Store(true)
+		for range 20 {
+			_, _ = s.Output(context.Background(), &pb.OutputRequest{TaskId: "t"})
+		}
+		close(stop)
+		<-asked
+		if n := late.Load(); n > 0 {
+			t.Fatalf("round %d: f called %d times after the answer", i, n)
+		}
+	}
 }
