@@ -117,13 +117,7 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	failed := false
 	if *wait {
-		wctx := ctx
-		if *timeout > 0 {
-			var cancel context.CancelFunc
-			wctx, cancel = context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("not ended within --timeout %s", *timeout))
-			defer cancel()
-		}
-		t, err := awaitTask(wctx, c, pos[0], func(t *server.Task) bool { return t.Status == "succeeded" || t.Status == "dead" })
+		t, err := awaitTask(ctx, c, pos[0], *timeout, func(t *server.Task) bool { return t.Status == "succeeded" || t.Status == "dead" })
 		if err != nil {
 			return fail(stderr, "tasks show", fmt.Errorf("waiting for task %s: %w", pos[0], err))
 		}

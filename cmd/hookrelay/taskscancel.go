@@ -36,9 +36,7 @@ func runTasksCancel(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if t.Status != "dead" {
 		fmt.Fprintf(stderr, "task %s is being stopped\n", id)
-		wctx, cancel := context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("still not stopped after --timeout %s", *timeout))
-		defer cancel()
-		got, err := awaitTask(wctx, c, id, func(t *server.Task) bool { return t.Status == "dead" })
+		got, err := awaitTask(ctx, c, id, *timeout, func(t *server.Task) bool { return t.Status == "dead" })
 		if err != nil {
 			return fail(stderr, "tasks cancel", fmt.Errorf("waiting for task %s: %w (see hookrelay tasks show %s)", id, err, id))
 		}

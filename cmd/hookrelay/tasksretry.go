@@ -61,15 +61,10 @@ func runTasksRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "task %s queued again; waiting for its attempt\n", id)
-	if *timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("no answer within --timeout %s", *timeout))
-		defer cancel()
-	}
 	// The attempt the retry asked for: one that began at or after it (the
 	// server's clock), and has ended.
 	attempts, retried := res.Delivery.Attempts, res.Delivery.CreatedAt
-	t, err := awaitTask(ctx, c, id, func(t *server.Task) bool {
+	t, err := awaitTask(ctx, c, id, *timeout, func(t *server.Task) bool {
 		return t.Attempts > attempts && t.Status != "queued" && t.Status != "running" &&
 			len(t.History) > 0 && !t.History[len(t.History)-1].At.Before(retried)
 	})
@@ -94,10 +89,16 @@ func getTask(ctx context.Context, c *apiClient, id string) (*server.Task, error)
 	return &t, nil
 }
 
-// awaitTask polls task id until done accepts it. The server's refusals
-// end the wait; a failed request (the server restarting) is tried again
-// at the next poll, and reported if the wait ends first.
-func awaitTask(ctx context.Context, c *apiClient, id string, done func(*server.Task) bool) (*server.Task, error) {
+// awaitTask polls task id until done accepts it, for at most timeout (0:
+// no limit). The server's refusals end the wait; a failed request (the
+// server restarting) is tried again at the next poll, and reported if the
+// wait ends first.
+func awaitTask(ctx context.Context, c *apiClient, id string, timeout time.Duration, done func(*server.Task) bool) (*server.Task, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("not done within --timeout %s", timeout))
+		defer cancel()
+	}
 	tick := time.NewTicker(retryPoll)
 	defer tick.Stop()
 	var last error

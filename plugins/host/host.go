@@ -242,11 +242,9 @@ func (p *Plugin) Start(ctx context.Context) error {
 // not answer (ErrNotRunning, ErrNoAnswer, or ctx's error), so the attempt
 // never ran or its outcome is unknown: the caller retries it.
 func (p *Plugin) Handle(ctx context.Context, t *Task) (Result, error) {
-	p.mu.Lock()
-	inst, state := p.inst, p.state
-	p.mu.Unlock()
-	if inst == nil || state != StateRunning {
-		return Result{}, fmt.Errorf("plugin %s: task %s: %w (%s)", p.cfg.Name, t.TaskID, ErrNotRunning, state)
+	inst, err := p.serving(t.TaskID)
+	if err != nil {
+		return Result{}, err
 	}
 	res, err := inst.handle(ctx, t)
 	if err != nil {
@@ -257,6 +255,18 @@ func (p *Plugin) Handle(ctx context.Context, t *Task) (Result, error) {
 		return Result{}, fmt.Errorf("plugin %s: task %s: %w: %w", p.cfg.Name, t.TaskID, ErrNoAnswer, err)
 	}
 	return res, nil
+}
+
+// serving is the process that may take a call about task taskID now, or
+// an error wrapping ErrNotRunning.
+func (p *Plugin) serving(taskID string) (*instance, error) {
+	p.mu.Lock()
+	inst, state := p.inst, p.state
+	p.mu.Unlock()
+	if inst == nil || state != StateRunning {
+		return nil, fmt.Errorf("plugin %s: task %s: %w (%s)", p.cfg.Name, taskID, ErrNotRunning, state)
+	}
+	return inst, nil
 }
 
 // State returns a snapshot of the plugin's supervision.

@@ -21,11 +21,9 @@ var ErrTaskNotRunning = errors.New("the plugin is not running the task")
 // stderr), or "" when it reports nothing, as a plugin built before the SDK
 // had Progress does.
 func (p *Plugin) Output(ctx context.Context, taskID string) (string, error) {
-	p.mu.Lock()
-	inst, state := p.inst, p.state
-	p.mu.Unlock()
-	if inst == nil || state != StateRunning {
-		return "", fmt.Errorf("plugin %s: task %s: %w (%s)", p.cfg.Name, taskID, ErrNotRunning, state)
+	inst, err := p.serving(taskID)
+	if err != nil {
+		return "", err
 	}
 	resp, err := inst.rpc.Output(ctx, &pb.OutputRequest{TaskId: taskID})
 	if status.Code(err) == codes.Unimplemented {

@@ -86,6 +86,5 @@ func (s *server) Output(_ context.Context, req *pb.OutputRequest) (_ *pb.OutputR
 		return &pb.OutputResponse{}, nil
 	}
 	defer s.recover("output", &err)
-	out := p.output()
-	return &pb.OutputResponse{Running: true, Output: Tail(out)}, nil
+	return &pb.OutputResponse{Running: true, Output: Tail(p.output())}, nil
 }
