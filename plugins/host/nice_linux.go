@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -34,25 +33,6 @@ func setNice(ctx context.Context, pid, nice int) error {
 	return errors.Join(
 		niceThreads(pid, min(19, 20-prio+nice)),
 		niceAutogroup(ctx, pid, min(19, ownAutogroupNice()+nice)))
-}
-
-// ownAutogroupNice is the niceness of this process's autogroup; 0 where
-// there is none.
-func ownAutogroupNice() int {
-	b, err := os.ReadFile("/proc/self/autogroup")
-	if err != nil {
-		return 0
-	}
-	// "/autogroup-ID nice N"
-	f := strings.Fields(string(b))
-	if len(f) != 3 || f[1] != "nice" {
-		return 0
-	}
-	n, err := strconv.Atoi(f[2])
-	if err != nil {
-		return 0
-	}
-	return n
 }
 
 // niceThreads lowers every thread of pid to niceness nice, scan after

@@ -91,13 +91,49 @@ func TestNiceLowersThreadsAndAutogroup(t *testing.T) {
 	checkNice(t, start(t, cfg).State().PID, own, 0)
 }
 
+func TestParseAutogroup(t *testing.T) {
+	tests := []struct {
+		in   string
+		want autogroup
+		ok   bool
+	}{
+		{"/autogroup-6731 nice 0\n", autogroup{6731, 0}, true},
+		{"/autogroup-12 nice 10\n", autogroup{12, 10}, true},
+		{"/autogroup-12 nice -5", autogroup{12, -5}, true},
+		// The default group, as under CI runners that never call setsid.
+		{"", autogroup{}, false},
+		{"\n", autogroup{}, false},
+		{"/autogroup-0 nice 0\n", autogroup{}, false},
+		{"/autogroup-x nice 0\n", autogroup{}, false},
+		{"/autogroup-3 nice\n", autogroup{}, false},
+		{"/autogroup-3 prio 4\n", autogroup{}, false},
+		{"/autogroup-3 nice four\n", autogroup{}, false},
+		{"autogroup-3 nice 4\n", autogroup{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseAutogroup([]byte(tt.in))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseAutogroup(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
 func TestOwnAutogroupNice(t *testing.T) {
 	b, err := os.ReadFile("/proc/self/autogroup")
 	if err != nil {
 		t.Skipf("no autogroup: %v", err)
 	}
-	if want := fmt.Sprintf("nice %d", ownAutogroupNice()); !bytes.HasSuffix(bytes.TrimSpace(b), []byte(want)) {
-		t.Errorf("ownAutogroupNice for %q: %d", b, ownAutogroupNice())
+	// In the default group (an empty file) there is no niceness of its own.
+	want := 0
+	if f := bytes.Fields(b); len(f) == 3 {
+		if want, err = strconv.Atoi(string(f[2])); err != nil {
+			t.Fatalf("/proc/self/autogroup: %q", b)
+		}
+	} else if len(f) != 0 {
+		t.Fatalf("/proc/self/autogroup: %q", b)
+	}
+	if got := ownAutogroupNice(); got != want {
+		t.Errorf("ownAutogroupNice for %q: %d, want %d", b, got, want)
 	}
 }
 

@@ -190,28 +190,6 @@ func sessionMember(pid, sid int) (member, bool) {
 	return member{pid: pid, start: start}, ok
 }
 
-// procAutogroup reads the scheduler autogroup of pid's session from
-// /proc/PID/autogroup ("/autogroup-ID nice N"); false if the process is
-// gone, the kernel keeps no autogroups (CONFIG_SCHED_AUTOGROUP unset), or
-// pid is in the default one (ID 0), which is no session's own. The kernel
-// gives every session a new autogroup at setsid, its ID the next of a
-// counter that never goes back, and every process of the session shares
-// it; so unlike the session id, which is the leader's pid and free again
-// once the session has emptied, it names one session for the whole boot.
-func procAutogroup(pid int) (int64, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/autogroup")
-	if err != nil {
-		return 0, false
-	}
-	rest, ok := bytes.CutPrefix(b, []byte("/autogroup-"))
-	if !ok {
-		return 0, false
-	}
-	id, _, _ := bytes.Cut(rest, []byte(" "))
-	n, err := strconv.ParseInt(string(id), 10, 64)
-	return n, err == nil && n > 0
-}
-
 // exitedUnreaped reports whether p has exited but is not yet reaped, so its
 // id is still its own.
 func exitedUnreaped(p *os.Process) bool {
