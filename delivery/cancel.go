@@ -38,8 +38,17 @@ func (e *CancelledError) Error() string { return "cancelled by " + e.By }
 func (e *Engine) Cancel(ctx context.Context, id, by string) error {
 	cause := &CancelledError{By: by}
 	inFlight, prev, err := e.stopAttempt(id, cause)
-	if inFlight || err != nil {
+	if err != nil {
 		return err
+	}
+	if inFlight {
+		// Recorded before the answer, so that a server stopped before the
+		// attempt's end is recorded does not attempt it again at its next
+		// start. The attempt's own record, if first, leaves nothing to mark.
+		if _, err := e.q.RequestCancel(context.WithoutCancel(ctx), id, by); err != nil {
+			return fmt.Errorf("delivery %s is being stopped, but recording its cancel failed: %w", id, err)
+		}
+		return nil
 	}
 	// Nothing in flight, and nothing may start until the mark below.
 	d, err := e.q.Delivery(ctx, id)

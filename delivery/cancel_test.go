@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -276,5 +277,60 @@ func waitNotRunning(t *testing.T, e *Engine, id string) {
 			t.Fatalf("%s still in flight after 10s", id)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The cancel of a running delivery is in the store by the time Cancel
+// returns, before the attempt's end is recorded (here held back by the
+// grace): a server stopped in between must not attempt it again.
+func TestEngineCancelRunningIsRecordedAtOnce(t *testing.T) {
+	r, b := cancelRig(t, time.Minute)
+	d := r.accept(t, "exec:job", "block")
+	waitStarted(t, b, d.ID)
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.store.Delivery(t.Context(), d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.Pending || got.CancelBy != "admin" {
+		t.Fatalf("after the cancel, before the attempt's record: status %s, cancel requested by %q; want pending, admin", got.Status, got.CancelBy)
+	}
+}
+
+// A delivery whose cancel was recorded while an attempt ran that never
+// was (the server stopped first) dies at the next start without an
+// attempt; retried by hand, it runs.
+func TestEngineCancelRecordedBeforeRestart(t *testing.T) {
+	st := openStore(t)
+	ev := &store.Event{ID: "ev-1", ReceivedAt: time.Now(), Method: "POST", Target: "/", Header: http.Header{}, Body: []byte("x")}
+	d := &store.Delivery{ID: "d-1", Target: "exec:job"}
+	if err := st.Accept(t.Context(), ev, []*store.Delivery{d}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.RequestCancel(t.Context(), d.ID, "admin"); err != nil || got.CancelBy != "admin" {
+		t.Fatalf("RequestCancel: %+v, %v", got, err)
+	}
+	b := &blockSender{started: make(chan string, 10), at: map[string]time.Time{}}
+	r := &engineRig{store: st, engine: New(st, map[string]Sender{"exec": b}, fastPolicy(), nil)}
+	runEngine(t, r.engine)
+	got := r.waitStatus(t, d.ID, store.Dead)
+	if got.LastError != "cancelled by admin" || got.Attempts != 1 {
+		t.Fatalf("dead with attempts %d, last error %q", got.Attempts, got.LastError)
+	}
+	select {
+	case id := <-b.started:
+		t.Fatalf("%s attempted although cancelled", id)
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	if _, err := st.Retry(t.Context(), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.engine.Kick(d.Target)
+	waitStarted(t, b, d.ID)
+	if got := r.waitStatus(t, d.ID, store.Delivered); got.CancelBy != "" {
+		t.Fatalf("retried by hand, still marked cancelled by %q", got.CancelBy)
 	}
 }

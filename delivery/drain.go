@@ -193,6 +193,12 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 		return
 	}
 	d = cur
+	if d.CancelBy != "" {
+		// Cancelled while an attempt ran that was never recorded: the
+		// server stopped first.
+		e.recordCancelled(ctx, d, time.Now(), nil, &CancelledError{By: d.CancelBy})
+		return
+	}
 	ev, err := e.q.Event(ctx, d.EventID)
 	if err != nil {
 		if ctx.Err() == nil {

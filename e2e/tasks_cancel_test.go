@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -94,4 +95,46 @@ wait
 // isRunning reports whether the process pid, as stat saw it, still lives.
 func isRunning(pid int, stat []string) bool {
 	return len(stat) > 19 && running(pid, stat[19])
+}
+
+// A server killed with kill -9 right after answering the cancel of a
+// running task (before the attempt's end could be recorded) does not run
+// the task again at its next start: the task is dead, cancelled by admin.
+func TestCancelledTaskStaysCancelledAfterServerKill(t *testing.T) {
+	retry := []string{"--retry-min", "100ms", "--retry-max", "200ms"}
+	srv, dir := execServer(t, `echo "$1" >> "$OUT/starts"
+exec sleep 60
+`, "", retry...)
+	id := pushN(t, srv, 1)
+	waitTask(t, srv, id, "running")
+	starts := func() int {
+		b, _ := os.ReadFile(filepath.Join(dir, "starts"))
+		return strings.Count(string(b), "\n")
+	}
+	waitFor(t, "the script to start", 20*time.Second, func() bool { return starts() == 1 })
+
+	admin := http.Header{"Authorization": {"Bearer e2e-admin-token-0123456789abcdef"}}
+	resp, b := send(t, "POST", srv.url+"/api/tasks/"+id+"/cancel", nil, admin)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("cancel: %d %s", resp.StatusCode, b)
+	}
+	// Within the grace the stopped script gets, so before its record.
+	srv.signal(syscall.SIGKILL)
+	srv.wait(10 * time.Second)
+	if strings.Contains(srv.stderr(), "delivery dead: cancelled") {
+		t.Fatal("the server recorded the cancelled attempt before it was killed: the test proves nothing")
+	}
+
+	next := startServer(t, srv.data, append([]string{"--config", filepath.Join(dir, "hooks.yaml"),
+		"--admin-token", "e2e-admin-token-0123456789abcdef"}, retry...)...)
+	task := waitTask(t, next, id, "dead")
+	if task.Error != "cancelled by admin" {
+		t.Errorf("task %s died of %q, want cancelled by admin", id, task.Error)
+	}
+	// Another task runs, and the cancelled one did not run again first.
+	waitTask(t, next, pushN(t, next, 2), "running")
+	if n := starts(); n != 2 {
+		b, _ := os.ReadFile(filepath.Join(dir, "starts"))
+		t.Fatalf("the script started %d times (%q), want 2: the cancelled task ran again", n, b)
+	}
 }

@@ -86,6 +86,10 @@ type Delivery struct {
 	LastError    string `json:"last_error,omitempty"`
 	// Size is the event's size, counted against the target's queue.
 	Size int64 `json:"size"`
+	// CancelBy says who cancelled the delivery while it was being
+	// attempted, until that attempt's end is recorded: a delivery read
+	// with it set is not attempted again. A retry by hand clears it.
+	CancelBy string `json:"cancel_requested_by,omitempty"`
 }
 
 // Attempt outcomes.
@@ -231,6 +235,10 @@ type Events interface {
 	// Retry makes a delivery pending again, due now, with a fresh age and
 	// attempt budget (CreatedAt now, RetriedAfter its attempts so far).
 	Retry(ctx context.Context, deliveryID string) (*Delivery, error)
+	// RequestCancel marks a pending delivery, being attempted, as
+	// cancelled by by (Delivery.CancelBy), and returns it as it is now; a
+	// delivery no longer pending is returned unmarked.
+	RequestCancel(ctx context.Context, deliveryID, by string) (*Delivery, error)
 	// Targets lists the targets with pending deliveries.
 	Targets(ctx context.Context) ([]string, error)
 	// Event returns a stored event with its body.

@@ -9,13 +9,13 @@ import (
 	"github.com/hookrelay/hookrelay/store"
 )
 
-const deliveryCols = `seq, id, event_id, route, target, status, attempts, next_at, created_at, retried_after, last_status, last_error, size`
+const deliveryCols = `seq, id, event_id, route, target, status, attempts, next_at, created_at, retried_after, last_status, last_error, size, cancel_by`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*store.Delivery, error) {
 	d := &store.Delivery{}
 	var next, created int64
 	if err := row.Scan(&d.Seq, &d.ID, &d.EventID, &d.Route, &d.Target, &d.Status, &d.Attempts, &next, &created,
-		&d.RetriedAfter, &d.LastStatus, &d.LastError, &d.Size); err != nil {
+		&d.RetriedAfter, &d.LastStatus, &d.LastError, &d.Size, &d.CancelBy); err != nil {
 		return nil, err
 	}
 	d.NextAt, d.CreatedAt = fromNanos(next), fromNanos(created)
@@ -78,7 +78,7 @@ func (s *Store) Retry(ctx context.Context, id string) (*store.Delivery, error) {
 			nanos(now), nanos(now), id); err != nil {
 			return nil, err
 		}
-		d.Status, d.NextAt, d.CreatedAt, d.RetriedAfter = store.Pending, now, now, d.Attempts
+		d.Status, d.NextAt, d.CreatedAt, d.RetriedAfter, d.CancelBy = store.Pending, now, now, d.Attempts, ""
 		if was != store.Pending {
 			s.hold([]*store.Delivery{d})
 		}
@@ -87,6 +87,28 @@ func (s *Store) Retry(ctx context.Context, id string) (*store.Delivery, error) {
 				s.account([]*store.Delivery{d}, +1)
 			}
 		}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// RequestCancel records that by asked for a cancel of delivery id, which
+// is being attempted, so that it is not attempted again even if the
+// server stops before the attempt's end is recorded. Only a pending
+// delivery is marked; RequestCancel returns the delivery as it is now.
+func (s *Store) RequestCancel(ctx context.Context, id, by string) (*store.Delivery, error) {
+	var d *store.Delivery
+	err := s.write(ctx, func(tx *txn) (func(), error) {
+		if _, err := tx.Exec(sqlCancelDelivery, by, id); err != nil {
+			return nil, fmt.Errorf("recording the cancel of %s: %w", id, err)
+		}
+		var err error
+		if d, err = scanDelivery(tx.QueryRow(sqlDeliveryByID, id)); err != nil {
+			return nil, refuseMissing(err, "delivery "+id)
+		}
+		return nil, nil
 	})
 	if err != nil {
 		return nil, err

@@ -180,11 +180,21 @@ func (s *Store) init(ctx context.Context) error {
 	return rows.Err()
 }
 
-// schemaVersion is the schema's PRAGMA user_version.
-const schemaVersion = 1
+// migrations are the steps from one schema version to the next:
+// migrations[i] takes a database from version i to i+1. A new database
+// runs them all; one made by an older build runs those it lacks. A step
+// is never edited once released: a change is a new step.
+var migrations = []string{
+	schema,
+	// 2: a cancel of a running task, recorded as soon as it is asked for.
+	`ALTER TABLE deliveries ADD COLUMN cancel_by TEXT NOT NULL DEFAULT '';`,
+}
 
-// migrate creates the schema in a new database and refuses one whose
-// schema this build does not know.
+// schemaVersion is the schema's PRAGMA user_version.
+var schemaVersion = len(migrations)
+
+// migrate brings the schema to schemaVersion, in one transaction, and
+// refuses a database whose schema this build does not know.
 func migrate(ctx context.Context, conn *sql.Conn) error {
 	var version, tables int
 	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
@@ -196,18 +206,28 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 	switch {
 	case version == schemaVersion:
 		return nil
-	case version == 0 && tables == 0:
-		if _, err := conn.ExecContext(ctx, schema+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
-			return fmt.Errorf("creating the schema: %w", err)
-		}
-		return nil
-	case version == 0:
+	case version == 0 && tables > 0:
 		return errors.New("the database has tables but no schema version: it was made by a development build of hookrelay or by another program; move it aside")
-	default:
+	case version > schemaVersion:
 		return fmt.Errorf("the database has schema version %d, which this build (version %d) does not know: it was made by a newer hookrelay", version, schemaVersion)
 	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for v := version; v < schemaVersion; v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("bringing the schema from version %d to %d: %w", v, v+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
+// schema is version 1 of the schema, as the first release made it.
 const schema = `
 CREATE TABLE IF NOT EXISTS events (
 	seq          INTEGER PRIMARY KEY AUTOINCREMENT,

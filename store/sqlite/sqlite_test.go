@@ -565,3 +565,39 @@ func TestSchemaVersion(t *testing.T) {
 		s.Close()
 	}
 }
+
+// A database made by an older build is brought to this build's schema, in
+// place, with what it holds.
+func TestMigrateFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 1, as the first release made it, with one pending delivery.
+	if _, err := db.Exec(migrations[0] + `PRAGMA user_version = 1;
+INSERT INTO events(id, received_at, method, target, header, size) VALUES('ev-1', 1, 'POST', '/', x'', 1);
+INSERT INTO deliveries(id, event_id, target, status, next_at, created_at, size) VALUES('d-1', 'ev-1', 'plugin:exec', 'pending', 1, 1, 1);`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := openAt(t, path, Options{})
+	d, err := s.Delivery(t.Context(), "d-1")
+	if err != nil || d.Status != store.Pending || d.CancelBy != "" {
+		t.Fatalf("the old delivery after the migration: %+v, %v", d, err)
+	}
+	if d, err := s.RequestCancel(t.Context(), "d-1", "admin"); err != nil || d.CancelBy != "admin" {
+		t.Fatalf("RequestCancel after the migration: %+v, %v", d, err)
+	}
+	var version int
+	if err := s.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != schemaVersion {
+		t.Fatalf("user_version %d (%v), want %d", version, err, schemaVersion)
+	}
+	s.Close()
+	// Opened again, nothing more to do.
+	s = closing(t, openAt(t, path, Options{}))
+	if d, err := s.Delivery(t.Context(), "d-1"); err != nil || d.CancelBy != "admin" {
+		t.Fatalf("reopened: %+v, %v", d, err)
+	}
+}

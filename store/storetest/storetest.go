@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T, opts Options) store.Events) {
 		{"QueueOrder", testQueueOrder},
 		{"Finish", testFinish},
 		{"Retry", testRetry},
+		{"RequestCancel", testRequestCancel},
 		{"Targets", testTargets},
 		{"Dedup", testDedup},
 		{"QueueLimits", testQueueLimits},
@@ -617,6 +618,47 @@ func testRetry(t *testing.T, open func(*testing.T, Options) store.Events) {
 	h.wantEmpty(target)
 	if as, err := h.s.Attempts(ctx, d.ID); err != nil || len(as) != 2 {
 		t.Errorf("Attempts after Retry and delivery = %d, %v; want 2", len(as), err)
+	}
+}
+
+func testRequestCancel(t *testing.T, open func(*testing.T, Options) store.Events) {
+	h := newHarness(t, open, Options{})
+	ctx := t.Context()
+	const target = "plugin:deploy"
+	ds := h.accept(h.event(nil), target, target)
+	marked, ended := ds[0], ds[1]
+
+	got, err := h.s.RequestCancel(ctx, marked.ID, "admin")
+	if err != nil || got.ID != marked.ID || got.Status != store.Pending || got.CancelBy != "admin" {
+		t.Fatalf("RequestCancel of a pending delivery = %+v, %v; want it pending, cancel by admin", got, err)
+	}
+	if next := h.next(target); next.ID != marked.ID || next.CancelBy != "admin" {
+		t.Errorf("the queue's head = %s, cancel by %q; want %s, admin", next.ID, next.CancelBy, marked.ID)
+	}
+	if d, err := h.s.Delivery(ctx, marked.ID); err != nil || d.CancelBy != "admin" {
+		t.Errorf("Delivery after RequestCancel: cancel by %q, %v", d.CancelBy, err)
+	}
+	// The attempt's record ends it; a retry by hand clears the mark.
+	h.finish(h.next(target), store.Dead)
+	if r, err := h.s.Retry(ctx, marked.ID); err != nil || r.CancelBy != "" {
+		t.Fatalf("Retry of a cancelled delivery = %+v, %v; want the mark cleared", r, err)
+	}
+	if d, err := h.s.Delivery(ctx, marked.ID); err != nil || d.CancelBy != "" {
+		t.Errorf("Delivery after Retry: cancel by %q, %v; want none", d.CancelBy, err)
+	}
+
+	h.finish(h.next(target), store.Delivered)
+	next := h.next(target)
+	if next.ID != ended.ID {
+		t.Fatalf("the queue's head = %s, want %s", next.ID, ended.ID)
+	}
+	h.finish(next, store.Delivered)
+	got, err = h.s.RequestCancel(ctx, ended.ID, "admin")
+	if err != nil || got.Status != store.Delivered || got.CancelBy != "" {
+		t.Errorf("RequestCancel of a delivered delivery = %+v, %v; want it delivered, unmarked", got, err)
+	}
+	if _, err := h.s.RequestCancel(ctx, "no-such-delivery", "admin"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RequestCancel of an unknown delivery: %v, want ErrNotFound", err)
 	}
 }
 
