@@ -38,6 +38,7 @@ func (s *Server) routesAPI(e *echo.Echo) {
 	g.GET("/channels", a.auth(a.listChannels))
 	g.GET("/tasks", a.auth(a.listTasks))
 	g.GET("/tasks/:id", a.auth(a.showTask))
+	g.GET("/tasks/:id/log", a.auth(a.taskLog))
 	g.POST("/tasks/:id/cancel", a.auth(a.cancelTask))
 	g.GET("/plugins", a.auth(a.listPlugins))
 }

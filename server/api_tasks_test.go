@@ -78,3 +78,27 @@ func TestAPICancelTaskRefusals(t *testing.T) {
 		t.Fatalf("the tunnel delivery after the refused cancels: %s", d.Status)
 	}
 }
+
+// The live log is for tasks, by the admin, from a whole offset.
+func TestAPITaskLogRefusals(t *testing.T) {
+	r := newAPIRig(t)
+	tunnelDelivery := r.show(r.away).Deliveries[0].ID
+	tests := []struct {
+		name, path, token, channel string
+		want                       int
+	}{
+		{"channel token", tunnelDelivery + "/log", otherToken, "other", http.StatusForbidden},
+		{"tunnel delivery", tunnelDelivery + "/log", adminToken, "", http.StatusNotFound},
+		{"unknown", "no-such-task/log?attempt=1&from=0", adminToken, "", http.StatusNotFound},
+		{"negative offset", "t/log?from=-1", adminToken, "", http.StatusBadRequest},
+		{"offset not a number", "t/log?from=ten", adminToken, "", http.StatusBadRequest},
+		{"attempt not a number", "t/log?attempt=1.5", adminToken, "", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, b := r.call("GET", "/api/tasks/"+tt.path, tt.token, tt.channel, nil, nil); code != tt.want {
+				t.Fatalf("GET log: %d %s, want %d", code, b, tt.want)
+			}
+		})
+	}
+}

@@ -60,9 +60,13 @@ type PluginStates interface {
 }
 
 // TaskOutputs gives the output so far of a task being run, from the
-// plugin that runs it (the script runner for an exec target).
+// plugin that runs it (the script runner for an exec target), and its live
+// log.
 type TaskOutputs interface {
 	TaskOutput(ctx context.Context, target, taskID string) (string, error)
+	// TaskLog is the live log of the task's running or last attempt, from
+	// byte from of attempt attempt's; attempt 0 when no plugin keeps one.
+	TaskLog(ctx context.Context, target, taskID string, attempt int, from int64) (host.LogChunk, error)
 }
 
 // Deliveries drains the stored queues (a *delivery.Engine).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -275,12 +276,14 @@ func (s *pluginSet) close() {
 	}
 }
 
-// TaskOutput is the output so far of a task the plugin of target (the
-// script runner for exec:ROUTE, the named plugin for plugin:NAME) runs.
-func (s *pluginSet) TaskOutput(ctx context.Context, target, taskID string) (string, error) {
+// runners are the plugins that may run target's tasks (the script runner
+// for exec:ROUTE, the named plugin for plugin:NAME): a plugin a reload is
+// stopping finishes its own, so it comes first.
+func (s *pluginSet) runners(target string) []*host.Plugin {
 	kind, name, _ := strings.Cut(target, ":")
-	var ps []*host.Plugin // where the task may run: a plugin a reload is stopping finishes its own
+	var ps []*host.Plugin
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch kind {
 	case "exec":
 		ps = append(ps, s.script)
@@ -292,13 +295,31 @@ func (s *pluginSet) TaskOutput(ctx context.Context, target, taskID string) (stri
 			ps = append(ps, d.run.Plugin)
 		}
 	}
-	s.mu.Unlock()
+	return ps
+}
+
+// TaskOutput is the output so far of a task the plugin of target runs.
+func (s *pluginSet) TaskOutput(ctx context.Context, target, taskID string) (string, error) {
 	err := fmt.Errorf("no plugin runs target %s now", target)
-	for _, p := range ps {
+	for _, p := range s.runners(target) {
 		var out string
 		if out, err = p.Output(ctx, taskID); err == nil {
 			return out, nil
 		}
 	}
 	return "", err
+}
+
+// TaskLog is task taskID's live log in the plugin of target, from byte
+// from of attempt attempt's; a chunk of attempt 0 when no plugin keeps one.
+func (s *pluginSet) TaskLog(ctx context.Context, target, taskID string, attempt int, from int64) (host.LogChunk, error) {
+	var errs []error
+	for _, p := range s.runners(target) {
+		c, err := p.Log(ctx, taskID, attempt, from)
+		if err == nil && c.Attempt > 0 {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	return host.LogChunk{}, errors.Join(errs...)
 }

@@ -102,18 +102,26 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cf.register(fs)
 	asJSON := fs.Bool("json", false, "print the server's JSON answer")
 	wait := fs.Bool("wait", false, "wait until the task has ended (succeeded, or dead), and exit 1 unless it succeeded")
-	timeout := fs.Duration("timeout", 0, "with --wait: give up after this long (exit 1; the task goes on); 0: no limit")
+	follow := fs.Bool("follow", false, "print the task's output as it comes, attempt after attempt, until it has ended; then the task on stderr; exit 1 unless it succeeded")
+	timeout := fs.Duration("timeout", 0, "with --wait or --follow: give up after this long (exit 1; the task goes on); 0: no limit")
 	pos, code, ok := parseArgs(fs, args, 1, "one task id", stderr)
 	if !ok {
 		return code
 	}
-	if *timeout != 0 && !*wait {
-		fmt.Fprintln(stderr, "hookrelay tasks show: --timeout is for --wait")
+	switch {
+	case *timeout != 0 && !*wait && !*follow:
+		fmt.Fprintln(stderr, "hookrelay tasks show: --timeout is for --wait or --follow")
+		return exitUsage
+	case *follow && (*wait || *asJSON):
+		fmt.Fprintln(stderr, "hookrelay tasks show: --follow prints the output as it comes: not with --wait or --json")
 		return exitUsage
 	}
 	c, code, ok := cf.connect("tasks show", stderr)
 	if !ok {
 		return code
+	}
+	if *follow {
+		return showFollowing(ctx, c, pos[0], *timeout, stdout, stderr)
 	}
 	failed := false
 	if *wait {
@@ -141,6 +149,28 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fail(stderr, "tasks show", err)
 	}
 	if failed {
+		return exitError
+	}
+	return exitOK
+}
+
+// showFollowing is `tasks show --follow`: the task's live log on stdout
+// until it has ended (or, when no log was kept, its last attempt's
+// output), then the task on stderr; exit 0 only if it succeeded.
+func showFollowing(ctx context.Context, c *apiClient, id string, timeout time.Duration, stdout, stderr io.Writer) int {
+	t, printed, err := followTask(ctx, c, id, timeout, stdout, stderr)
+	if err != nil {
+		return fail(stderr, "tasks show", fmt.Errorf("following task %s: %w", id, err))
+	}
+	if !printed && t.Output != "" {
+		fmt.Fprint(stdout, t.Output)
+	}
+	fmt.Fprintln(stderr)
+	t.Output = ""
+	if err := printTask(stderr, t); err != nil {
+		return fail(stderr, "tasks show", err)
+	}
+	if t.Status != server.TaskSucceeded {
 		return exitError
 	}
 	return exitOK

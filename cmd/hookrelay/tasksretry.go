@@ -90,10 +90,22 @@ func getTask(ctx context.Context, c *apiClient, id string) (*server.Task, error)
 }
 
 // awaitTask polls task id until done accepts it, for at most timeout (0:
-// no limit). The server's refusals end the wait; a failed request (the
-// server restarting) is tried again at the next poll, and reported if the
-// wait ends first.
+// no limit), as pollTask does.
 func awaitTask(ctx context.Context, c *apiClient, id string, timeout time.Duration, done func(*server.Task) bool) (*server.Task, error) {
+	var t *server.Task
+	err := pollTask(ctx, timeout, func(ctx context.Context) (bool, error) {
+		var err error
+		t, err = getTask(ctx, c, id)
+		return err == nil && done(t), err
+	})
+	return t, err
+}
+
+// pollTask calls step every retryPoll until it reports done, for at most
+// timeout (0: no limit). The server's refusals end the wait; a failed
+// request (the server restarting) is tried again at the next poll, and
+// reported if the wait ends first.
+func pollTask(ctx context.Context, timeout time.Duration, step func(context.Context) (bool, error)) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("not done within --timeout %s", timeout))
@@ -103,15 +115,15 @@ func awaitTask(ctx context.Context, c *apiClient, id string, timeout time.Durati
 	defer tick.Stop()
 	var last error
 	for {
-		t, err := getTask(ctx, c, id)
+		done, err := step(ctx)
 		var refused *apiError
 		switch {
 		case errors.As(err, &refused):
-			return nil, err
+			return err
 		case err != nil:
 			last = err
-		case done(t):
-			return t, nil
+		case done:
+			return nil
 		}
 		select {
 		case <-ctx.Done():
@@ -120,9 +132,9 @@ func awaitTask(ctx context.Context, c *apiClient, id string, timeout time.Durati
 				err = cause
 			}
 			if last != nil {
-				return nil, fmt.Errorf("%w (last request: %v)", err, last)
+				return fmt.Errorf("%w (last request: %v)", err, last)
 			}
-			return nil, err
+			return err
 		case <-tick.C:
 		}
 	}

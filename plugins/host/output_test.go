@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -34,10 +35,22 @@ func TestOutput(t *testing.T) {
 	if got, err := p.Output(t.Context(), "other"); !errors.Is(err, ErrTaskNotRunning) {
 		t.Fatalf("Output of a task not running: %q, %v; want ErrTaskNotRunning", got, err)
 	}
+	first := "blocking on " + mark + "\n"
+	if got, err := p.Log(t.Context(), "slow", 1, 0); err != nil || string(got.Data) != first || got.Attempt != 1 || got.Ended {
+		t.Fatalf("Log of the running task: %+v, %v", got, err)
+	}
 	cancel()
 	<-done
 	waitFor(t, 10*time.Second, "the task to end in the plugin", func() bool {
 		_, err := p.Output(t.Context(), "slow")
 		return errors.Is(err, ErrTaskNotRunning)
 	})
+	// Its log stays a while, with its end.
+	want := LogChunk{Attempt: 1, Data: []byte("stopped\n"), Start: int64(len(first)), Next: int64(len(first) + 8), Ended: true}
+	if got, err := p.Log(t.Context(), "slow", 1, int64(len(first))); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Log of the ended task: %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := p.Log(t.Context(), "other", 0, 0); err != nil || got.Attempt != 0 {
+		t.Fatalf("Log of a task never run: %+v, %v; want none", got, err)
+	}
 }

@@ -453,8 +453,15 @@ func (x *HealthResponse) GetError() string {
 }
 
 type OutputRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	TaskId string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	// log asks for the task's live log too (see OutputResponse.log).
+	Log bool `protobuf:"varint,2,opt,name=log,proto3" json:"log,omitempty"`
+	// log_attempt and log_from say how much of the live log the caller has
+	// read: up to byte log_from of attempt log_attempt's. The answer goes on
+	// from there if the log is still that attempt's, else from its start.
+	LogAttempt    int32 `protobuf:"varint,3,opt,name=log_attempt,json=logAttempt,proto3" json:"log_attempt,omitempty"`
+	LogFrom       int64 `protobuf:"varint,4,opt,name=log_from,json=logFrom,proto3" json:"log_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -496,6 +503,27 @@ func (x *OutputRequest) GetTaskId() string {
 	return ""
 }
 
+func (x *OutputRequest) GetLog() bool {
+	if x != nil {
+		return x.Log
+	}
+	return false
+}
+
+func (x *OutputRequest) GetLogAttempt() int32 {
+	if x != nil {
+		return x.LogAttempt
+	}
+	return 0
+}
+
+func (x *OutputRequest) GetLogFrom() int64 {
+	if x != nil {
+		return x.LogFrom
+	}
+	return 0
+}
+
 type OutputResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// running is false when no attempt of the task runs in the plugin now.
@@ -503,7 +531,21 @@ type OutputResponse struct {
 	// output is the bounded tail of what the task has printed so far (a
 	// script's stdout and stderr), as its handler reports it; empty when
 	// it reports none.
-	Output        string `protobuf:"bytes,2,opt,name=output,proto3" json:"output,omitempty"`
+	Output string `protobuf:"bytes,2,opt,name=output,proto3" json:"output,omitempty"`
+	// log_attempt is the attempt whose live log this is: the one running,
+	// or the last one, for a while after it ended. 0 when the plugin keeps
+	// no log of the task (a plugin built before logs, or too long ago).
+	LogAttempt int32 `protobuf:"varint,3,opt,name=log_attempt,json=logAttempt,proto3" json:"log_attempt,omitempty"`
+	// log is the live log (what the handler wrote to Task.Log; a script's
+	// stdout and stderr, interleaved) from byte log_start to byte log_next,
+	// the end of what it holds. log_start is later than asked when the
+	// bytes between are no longer kept (the plugin keeps the last 256 KiB).
+	Log      []byte `protobuf:"bytes,4,opt,name=log,proto3" json:"log,omitempty"`
+	LogStart int64  `protobuf:"varint,5,opt,name=log_start,json=logStart,proto3" json:"log_start,omitempty"`
+	LogNext  int64  `protobuf:"varint,6,opt,name=log_next,json=logNext,proto3" json:"log_next,omitempty"`
+	// log_ended is set once the attempt has ended: nothing more will be
+	// written to its log.
+	LogEnded      bool `protobuf:"varint,7,opt,name=log_ended,json=logEnded,proto3" json:"log_ended,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -552,6 +594,41 @@ func (x *OutputResponse) GetOutput() string {
 	return ""
 }
 
+func (x *OutputResponse) GetLogAttempt() int32 {
+	if x != nil {
+		return x.LogAttempt
+	}
+	return 0
+}
+
+func (x *OutputResponse) GetLog() []byte {
+	if x != nil {
+		return x.Log
+	}
+	return nil
+}
+
+func (x *OutputResponse) GetLogStart() int64 {
+	if x != nil {
+		return x.LogStart
+	}
+	return 0
+}
+
+func (x *OutputResponse) GetLogNext() int64 {
+	if x != nil {
+		return x.LogNext
+	}
+	return 0
+}
+
+func (x *OutputResponse) GetLogEnded() bool {
+	if x != nil {
+		return x.LogEnded
+	}
+	return false
+}
+
 var File_handler_proto protoreflect.FileDescriptor
 
 const file_handler_proto_rawDesc = "" +
@@ -580,12 +657,22 @@ const file_handler_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\tR\x05error\"\x0f\n" +
 	"\rHealthRequest\"&\n" +
 	"\x0eHealthResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error\"(\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"v\n" +
 	"\rOutputRequest\x12\x17\n" +
-	"\atask_id\x18\x01 \x01(\tR\x06taskId\"B\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x10\n" +
+	"\x03log\x18\x02 \x01(\bR\x03log\x12\x1f\n" +
+	"\vlog_attempt\x18\x03 \x01(\x05R\n" +
+	"logAttempt\x12\x19\n" +
+	"\blog_from\x18\x04 \x01(\x03R\alogFrom\"\xca\x01\n" +
 	"\x0eOutputResponse\x12\x18\n" +
 	"\arunning\x18\x01 \x01(\bR\arunning\x12\x16\n" +
-	"\x06output\x18\x02 \x01(\tR\x06output*I\n" +
+	"\x06output\x18\x02 \x01(\tR\x06output\x12\x1f\n" +
+	"\vlog_attempt\x18\x03 \x01(\x05R\n" +
+	"logAttempt\x12\x10\n" +
+	"\x03log\x18\x04 \x01(\fR\x03log\x12\x1b\n" +
+	"\tlog_start\x18\x05 \x01(\x03R\blogStart\x12\x19\n" +
+	"\blog_next\x18\x06 \x01(\x03R\alogNext\x12\x1b\n" +
+	"\tlog_ended\x18\a \x01(\bR\blogEnded*I\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10STATUS_SUCCEEDED\x10\x01\x12\x11\n" +

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hookrelay/hookrelay/plugins/internal/tail"
 	"github.com/hookrelay/hookrelay/plugins/sdk"
 )
 
@@ -23,11 +24,12 @@ func (Handler) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 		return sdk.Result{Failed: true, Error: "the task is not a script job: " + err.Error()}, nil
 	}
 	spec := j.Spec(t.Body, t.Event)
+	spec.Log = t.Log() // for tasks show --follow
 	var (
 		mu             sync.Mutex
-		stdout, stderr *TailWriter
+		stdout, stderr *tail.Writer
 	)
-	spec.Live = func(o, e *TailWriter) {
+	spec.Live = func(o, e *tail.Writer) {
 		mu.Lock()
 		defer mu.Unlock()
 		stdout, stderr = o, e

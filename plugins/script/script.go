@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hookrelay/hookrelay/plugins/internal/tail"
 )
 
 // Defaults for the Spec fields left at zero.
@@ -58,7 +60,11 @@ type Spec struct {
 	OutputLimit int
 	// Live, when set, is given the writers that keep the tails of stdout
 	// and stderr once the program has started, to read while it runs.
-	Live func(stdout, stderr *TailWriter)
+	Live func(stdout, stderr *tail.Writer)
+	// Log, when set, also gets stdout and stderr as they are read, the two
+	// interleaved: the task's live log. It must be safe for concurrent use,
+	// and should not block.
+	Log io.Writer
 }
 
 // Result is what a run did. A non-zero exit is a Result, not an error.
@@ -180,13 +186,13 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	closers = nil
 	pgid := cmd.Process.Pid // Setpgid with Pgid 0: the group id is the pid
 
-	stdout, stderr := NewTailWriter(limit), NewTailWriter(limit)
+	stdout, stderr := tail.New(limit), tail.New(limit)
 	if s.Live != nil {
 		s.Live(stdout, stderr)
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { copyAll(stdout, outR) })
-	wg.Go(func() { copyAll(stderr, errR) })
+	wg.Go(func() { copyAll(outR, stdout, s.Log) })
+	wg.Go(func() { copyAll(errR, stderr, s.Log) })
 	if inW != nil {
 		wg.Go(func() {
 			// EPIPE when the script does not read its stdin is expected.
@@ -254,16 +260,20 @@ func stopGroup(pgid int, grace time.Duration, exited <-chan *os.ProcessState) *o
 	return <-exited
 }
 
-// copyAll reads r into w until EOF, error or read deadline. Most scripts
-// print little, so it starts with a small buffer and doubles it, up to 32
-// KiB, while reads fill it: io.Copy took 32 KiB for each of stdout and
-// stderr, nearly all of the runner's garbage for a quiet script.
-func copyAll(w io.Writer, r io.Reader) {
+// copyAll reads r into w, and into log unless it is nil, until EOF, error
+// or read deadline. Most scripts print little, so it starts with a small
+// buffer and doubles it, up to 32 KiB, while reads fill it: io.Copy took
+// 32 KiB for each of stdout and stderr, nearly all of the runner's
+// garbage for a quiet script.
+func copyAll(r io.Reader, w *tail.Writer, log io.Writer) {
 	buf := make([]byte, 512)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			_, _ = w.Write(buf[:n]) // a TailWriter: it never fails
+			_, _ = w.Write(buf[:n]) // it never fails
+			if log != nil {
+				_, _ = log.Write(buf[:n]) // the log's end is the log's business
+			}
 		}
 		if err != nil {
 			return

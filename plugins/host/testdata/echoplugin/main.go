@@ -6,7 +6,8 @@
 //	panic  panics
 //	block  creates the file named by the route option "mark", then waits
 //	       for the call to be cancelled; meanwhile its output so far is
-//	       "waiting on MARK"
+//	       "waiting on MARK", and its live log "blocking on MARK\n", to
+//	       which it adds "stopped\n" when cancelled
 //
 // With -crash-on-health it exits with status 3 at the first health check.
 // A plugin config {"fail": true} makes Configure fail.
@@ -19,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"sync"
@@ -86,10 +88,12 @@ func (e *echo) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 			return sdk.Result{}, err
 		}
 		t.Progress(func() string { return "waiting on " + opt.Mark })
+		fmt.Fprintf(t.Log(), "blocking on %s\n", opt.Mark)
 		if err := os.WriteFile(opt.Mark, nil, 0o600); err != nil {
 			return sdk.Result{}, err
 		}
 		<-ctx.Done()
+		fmt.Fprintln(t.Log(), "stopped")
 		return sdk.Result{}, ctx.Err()
 	}
 	var ev struct{ Type string }

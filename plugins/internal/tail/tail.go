@@ -1,15 +1,19 @@
-package script
+// Package tail holds a bounded writer that keeps the last bytes written
+// to it: a script's output, a task's live log.
+package tail
 
 import (
 	"sync"
 	"unicode/utf8"
 )
 
-// TailWriter is an io.Writer that keeps only the last Limit bytes written to
-// it, in a ring buffer, and counts the rest. It lets a script print gigabytes
-// while the runner holds a fixed amount of memory. Its methods are safe for
+// Writer is an io.Writer that keeps only the last limit bytes written to
+// it, in a ring buffer, and counts the rest. It lets a script print
+// gigabytes while the runner holds a fixed amount of memory. Bytes are
+// numbered from 0 in the order written, so a reader can ask for what
+// came after what it has read (Since). Its methods are safe for
 // concurrent use.
-type TailWriter struct {
+type Writer struct {
 	mu    sync.Mutex
 	limit int
 	buf   []byte // grows up to limit, then used as a ring
@@ -17,15 +21,15 @@ type TailWriter struct {
 	total int64
 }
 
-// NewTailWriter returns a TailWriter that keeps the last limit bytes; a limit
+// New returns a Writer that keeps the last limit bytes; a limit
 // of zero or less keeps nothing and only counts.
-func NewTailWriter(limit int) *TailWriter {
-	return &TailWriter{limit: max(limit, 0)}
+func New(limit int) *Writer {
+	return &Writer{limit: max(limit, 0)}
 }
 
 // Write records p and always reports it fully written, so a chatty script is
 // never stopped by a short write.
-func (t *TailWriter) Write(p []byte) (int, error) {
+func (t *Writer) Write(p []byte) (int, error) {
 	n := len(p)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -56,7 +60,7 @@ func (t *TailWriter) Write(p []byte) (int, error) {
 }
 
 // grow makes room for need bytes without ever allocating past the limit.
-func (t *TailWriter) grow(need int) {
+func (t *Writer) grow(need int) {
 	if cap(t.buf) >= need {
 		return
 	}
@@ -67,20 +71,20 @@ func (t *TailWriter) grow(need int) {
 }
 
 // Bytes returns a copy of the kept tail, oldest byte first.
-func (t *TailWriter) Bytes() []byte {
+func (t *Writer) Bytes() []byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.bytesLocked()
 }
 
-func (t *TailWriter) bytesLocked() []byte {
+func (t *Writer) bytesLocked() []byte {
 	out := make([]byte, 0, len(t.buf))
 	out = append(out, t.buf[t.start:]...)
 	return append(out, t.buf[:t.start]...)
 }
 
 // Total returns how many bytes were written in all.
-func (t *TailWriter) Total() int64 {
+func (t *Writer) Total() int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.total
@@ -89,7 +93,7 @@ func (t *TailWriter) Total() int64 {
 // Tail returns the kept bytes as a string and how many earlier bytes were
 // dropped. When bytes were dropped, a partial UTF-8 sequence at the cut is
 // dropped too (and counted), so the tail starts on a character boundary.
-func (t *TailWriter) Tail() (tail string, dropped int64) {
+func (t *Writer) Tail() (tail string, dropped int64) {
 	t.mu.Lock()
 	b := t.bytesLocked()
 	dropped = t.total - int64(len(b))
@@ -101,4 +105,19 @@ func (t *TailWriter) Tail() (tail string, dropped int64) {
 		}
 	}
 	return string(b), dropped
+}
+
+// Since returns the kept bytes from offset from on (bytes are numbered
+// from 0 in the order written), with start, the offset of the first
+// returned byte, and next, the offset of the byte to be written next. A
+// reader that has read up to from passes it and gets the rest: start is
+// later than from when the bytes between are no longer kept, and a from
+// beyond next is taken as next.
+func (t *Writer) Since(from int64) (b []byte, start, next int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kept := t.bytesLocked()
+	first := t.total - int64(len(kept))
+	start = min(max(from, first), t.total)
+	return kept[start-first:], start, t.total
 }

@@ -1,4 +1,4 @@
-package script
+package tail
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestTailWriter(t *testing.T) {
+func TestWriter(t *testing.T) {
 	tests := []struct {
 		name        string
 		limit       int
@@ -30,7 +30,7 @@ func TestTailWriter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := NewTailWriter(tt.limit)
+			w := New(tt.limit)
 			var total int64
 			for _, s := range tt.writes {
 				n, err := w.Write([]byte(s))
@@ -50,11 +50,11 @@ func TestTailWriter(t *testing.T) {
 	}
 }
 
-// TestTailWriterMemory checks the buffer never grows past the limit, however
+// TestWriterMemory checks the buffer never grows past the limit, however
 // the writes are cut.
-func TestTailWriterMemory(t *testing.T) {
+func TestWriterMemory(t *testing.T) {
 	for _, chunk := range []int{1, 7, 100, 4096, 1 << 20} {
-		w := NewTailWriter(1000)
+		w := New(1000)
 		p := bytes.Repeat([]byte("x"), chunk)
 		for range 50 {
 			w.Write(p)
@@ -65,14 +65,14 @@ func TestTailWriterMemory(t *testing.T) {
 	}
 }
 
-// FuzzTailWriter compares the ring buffer with the obvious model: keep all,
+// FuzzWriter compares the ring buffer with the obvious model: keep all,
 // return the last limit bytes.
-func FuzzTailWriter(f *testing.F) {
+func FuzzWriter(f *testing.F) {
 	f.Add(uint8(4), []byte("abcdefghij"), uint8(3))
 	f.Add(uint8(1), []byte("xy"), uint8(1))
 	f.Add(uint8(16), []byte(strings.Repeat("0123456789", 10)), uint8(7))
 	f.Fuzz(func(t *testing.T, limit uint8, data []byte, chunk uint8) {
-		w := NewTailWriter(int(limit))
+		w := New(int(limit))
 		step := max(int(chunk), 1)
 		for i := 0; i < len(data); i += step {
 			w.Write(data[i:min(i+step, len(data))])
@@ -84,5 +84,43 @@ func FuzzTailWriter(f *testing.F) {
 		if w.Total() != int64(len(data)) {
 			t.Fatalf("Total() = %d, want %d", w.Total(), len(data))
 		}
+		first := max(len(data)-int(limit), 0)
+		for _, from := range []int{0, len(data) / 2, len(data)} {
+			b, start, next := w.Since(int64(from))
+			if s := max(from, first); !bytes.Equal(b, data[s:]) || start != int64(s) || next != int64(len(data)) {
+				t.Fatalf("Since(%d) = %q, %d, %d; want %q, %d, %d", from, b, start, next, data[s:], s, len(data))
+			}
+		}
 	})
+}
+
+func TestWriterSince(t *testing.T) {
+	w := New(8)
+	tests := []struct {
+		write     string
+		from      int64
+		want      string
+		wantStart int64
+		wantNext  int64
+	}{
+		{"", 0, "", 0, 0},
+		{"abc", 0, "abc", 0, 3},
+		{"", 1, "bc", 1, 3},
+		{"", 3, "", 3, 3},
+		{"", 7, "", 3, 3}, // beyond what was written
+		{"", -1, "abc", 0, 3},
+		{"defgh", 3, "defgh", 3, 8},
+		{"ijk", 3, "defghijk", 3, 11},
+		{"", 0, "defghijk", 3, 11}, // abc are gone
+		{"lmnopqrstu", 11, "nopqrstu", 13, 21},
+		{"", 20, "u", 20, 21},
+	}
+	for i, tt := range tests {
+		w.Write([]byte(tt.write))
+		b, start, next := w.Since(tt.from)
+		if string(b) != tt.want || start != tt.wantStart || next != tt.wantNext {
+			t.Errorf("%d: after %q, Since(%d) = %q, %d, %d; want %q, %d, %d",
+				i, tt.write, tt.from, b, start, next, tt.want, tt.wantStart, tt.wantNext)
+		}
+	}
 }

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+)
+
+// TaskLog is the answer to GET /api/tasks/{id}/log: the task, and a piece
+// of the live log of its running or last attempt (what a script prints,
+// stdout and stderr interleaved, as it prints it).
+type TaskLog struct {
+	// Task is as GET /api/tasks/{id} shows it, without its history, and
+	// with its output only once it has ended. It is read before the log:
+	// once it has ended, the log read after it is whole.
+	Task Task `json:"task"`
+	// Attempt is the attempt whose log this is; 0 when no plugin keeps a
+	// log of the task now (no attempt of it ran lately, or its plugin was
+	// built before logs).
+	Attempt int `json:"attempt"`
+	// Data is the log from byte Start to byte Next (base64 in JSON). Start
+	// is later than asked when the bytes between are no longer kept.
+	Data  []byte `json:"data"`
+	Start int64  `json:"start"`
+	Next  int64  `json:"next"`
+	// Ended is set once the attempt has ended: Next is then its log's end.
+	Ended bool `json:"ended"`
+}
+
+// taskLog answers GET /api/tasks/{id}/log?attempt=A&from=N (admin): the
+// live log from byte N of attempt A's, or from its start if the log is
+// another attempt's. A follower passes back the attempt and next it got.
+func (a *api) taskLog(c echo.Context, p principal) error {
+	if !p.admin {
+		return errTasksAdminOnly
+	}
+	attempt, err := nonNegative(c.QueryParam("attempt"), "attempt")
+	if err != nil {
+		return err
+	}
+	from, err := nonNegative(c.QueryParam("from"), "from")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	t, err := a.lookupTask(ctx, c.Param("id"), false)
+	if err != nil {
+		return err
+	}
+	t.History = nil
+	if t.Status != TaskSucceeded && t.Status != TaskDead {
+		t.Output = "" // an earlier attempt's: the log is the news
+	}
+	out := TaskLog{Task: t}
+	if a.s.cfg.TaskOutputs != nil {
+		lctx, cancel := context.WithTimeout(ctx, liveOutputWait)
+		defer cancel()
+		l, err := a.s.cfg.TaskOutputs.TaskLog(lctx, t.Target, t.ID, int(attempt), from)
+		if err != nil {
+			a.s.cfg.Log.Debug("no live log for a task", "task", t.ID, "target", t.Target, "err", err)
+		}
+		out.Attempt, out.Data, out.Start, out.Next, out.Ended = l.Attempt, l.Data, l.Start, l.Next, l.Ended
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// nonNegative parses query parameter name's value v; empty is 0.
+func nonNegative(v, name string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, name+" must be a whole number, 0 or more")
+	}
+	return n, nil
+}
