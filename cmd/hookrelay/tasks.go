@@ -158,15 +158,19 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // until it has ended (or, when no log was kept, its last attempt's
 // output), then the task on stderr; exit 0 only if it succeeded.
 func showFollowing(ctx context.Context, c *apiClient, id string, timeout time.Duration, stdout, stderr io.Writer) int {
-	t, printed, err := followTask(ctx, c, id, timeout, stdout, stderr)
+	t, f, err := followTask(ctx, c, id, timeout, stdout, stderr)
 	if err != nil {
 		return fail(stderr, "tasks show", fmt.Errorf("following task %s: %w", id, err))
 	}
-	if !printed && t.Output != "" {
+	switch {
+	case !f.printed:
+		// No live log was kept: the last attempt's output is the output.
 		fmt.Fprint(stdout, t.Output)
+		t.Output = ""
+	case !f.lost:
+		t.Output = "" // printed as it came
 	}
 	fmt.Fprintln(stderr)
-	t.Output = ""
 	if err := printTask(stderr, t); err != nil {
 		return fail(stderr, "tasks show", err)
 	}

@@ -19,13 +19,22 @@ type follower struct {
 	attempt        int   // the attempt whose log is being printed
 	next           int64 // how much of it has been printed
 	printed        bool  // whether any log was
+	lost           bool  // whether the rest of this attempt's log was lost
 }
 
 // take prints what l adds to what was printed.
 func (f *follower) take(l *server.TaskLog) error {
 	if l.Attempt == 0 {
-		return nil // no plugin keeps a log of the task now
+		// No plugin keeps a log of the task now: none of its attempts ran
+		// lately, or the plugin forgot the one being printed (restarted, or
+		// past the number of ended logs it keeps).
+		if f.attempt != 0 && !f.lost {
+			fmt.Fprintf(f.stderr, "[the rest of attempt %d's output is no longer kept; its tail is in the task below]\n", f.attempt)
+			f.lost = true
+		}
+		return nil
 	}
+	f.lost = false
 	if l.Attempt != f.attempt {
 		// The server answers from the start of the new attempt's log.
 		if f.attempt != 0 || l.Attempt > 1 {
@@ -46,8 +55,9 @@ func (f *follower) take(l *server.TaskLog) error {
 // followTask prints task id's live log as it comes, attempt after
 // attempt, until the task has ended (succeeded, or dead) and its last
 // attempt's log has been read, for at most timeout (0: no limit). It
-// returns the task as it ended, and whether any log was printed.
-func followTask(ctx context.Context, c *apiClient, id string, timeout time.Duration, stdout, stderr io.Writer) (*server.Task, bool, error) {
+// returns the task as it ended, and the follower, which says what of the
+// log it printed.
+func followTask(ctx context.Context, c *apiClient, id string, timeout time.Duration, stdout, stderr io.Writer) (*server.Task, *follower, error) {
 	f := &follower{stdout: stdout, stderr: stderr}
 	var (
 		t        *server.Task
@@ -69,5 +79,5 @@ func followTask(ctx context.Context, c *apiClient, id string, timeout time.Durat
 	if err == nil {
 		err = printErr
 	}
-	return t, f.printed, err
+	return t, f, err
 }

@@ -25,7 +25,8 @@ func TestFollowerTake(t *testing.T) {
 		{"nothing new", server.TaskLog{Attempt: 1, Start: 2, Next: 2}, "", "", 1, 2},
 		{"a gap", server.TaskLog{Attempt: 1, Data: []byte("xy"), Start: 10, Next: 12}, "xy", "[8 bytes of output went by unread]\n", 1, 12},
 		{"the next attempt", server.TaskLog{Attempt: 2, Data: []byte("c"), Next: 1}, "c", "--- attempt 2 ---\n", 2, 1},
-		{"a log no longer kept", server.TaskLog{}, "", "", 2, 1},
+		{"a log no longer kept", server.TaskLog{}, "", "[the rest of attempt 2's output is no longer kept; its tail is in the task below]\n", 2, 1},
+		{"said once", server.TaskLog{}, "", "", 2, 1},
 	}
 	for _, s := range steps {
 		out.Reset()
