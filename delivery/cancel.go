@@ -37,15 +37,16 @@ func (e *CancelledError) Error() string { return "cancelled by " + e.By }
 // ending, ErrEnding. Cancelling an attempt being stopped does nothing more.
 func (e *Engine) Cancel(ctx context.Context, id, by string) error {
 	cause := &CancelledError{By: by}
-	inFlight, prev, err := e.stopAttempt(id, cause)
+	inFlight, attempts, prev, err := e.stopAttempt(id, cause)
 	if err != nil {
 		return err
 	}
 	if inFlight {
 		// Recorded before the answer, so that a server stopped before the
 		// attempt's end is recorded does not attempt it again at its next
-		// start. The attempt's own record, if first, leaves nothing to mark.
-		if _, err := e.q.RequestCancel(context.WithoutCancel(ctx), id, by); err != nil {
+		// start. The attempt's own record, if first, leaves nothing to mark
+		// (nor does a retry by hand after it, and the retry's attempt).
+		if _, err := e.q.RequestCancel(context.WithoutCancel(ctx), id, by, attempts); err != nil {
 			return fmt.Errorf("delivery %s is being stopped, but recording its cancel failed: %w", id, err)
 		}
 		return nil
@@ -78,7 +79,8 @@ func (e *Engine) Cancel(ctx context.Context, id, by string) error {
 // Cancel has read the delivery and marked it with its attempts (a worker
 // may hold a read from before); prev is the mark that replaces, if any (an
 // earlier cancel's), for Cancel to put back should it end without one.
-func (e *Engine) stopAttempt(id string, cause *CancelledError) (inFlight bool, prev *cancelMark, err error) {
+// attempts is how many attempts the delivery had before the one in flight.
+func (e *Engine) stopAttempt(id string, cause *CancelledError) (inFlight bool, attempts int, prev *cancelMark, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for k, m := range e.cancelled {
@@ -93,17 +95,17 @@ func (e *Engine) stopAttempt(id string, cause *CancelledError) (inFlight bool, p
 			prev = &m
 		}
 		e.cancelled[id] = cancelMark{attempts: math.MaxInt, at: time.Now()}
-		return false, prev, nil
+		return false, 0, prev, nil
 	case r.cancelled != nil:
-		return true, nil, nil // being stopped already
+		return true, r.attempts, nil, nil // being stopped already
 	case r.answered:
-		return true, nil, fmt.Errorf("delivery %s: %w", id, ErrEnding)
+		return true, 0, nil, fmt.Errorf("delivery %s: %w", id, ErrEnding)
 	}
 	r.cancelled = cause
 	e.cancelled[id] = cancelMark{attempts: r.attempts, at: time.Now()}
 	r.stop(cause)
 	e.log.Info("delivery cancelled while being attempted", "delivery_id", id, "by", cause.By)
-	return true, nil, nil
+	return true, r.attempts, nil, nil
 }
 
 // mark sets the cancel mark of id to attempts.

@@ -309,7 +309,7 @@ func TestEngineCancelRecordedBeforeRestart(t *testing.T) {
 	if err := st.Accept(t.Context(), ev, []*store.Delivery{d}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.RequestCancel(t.Context(), d.ID, "admin"); err != nil || got.CancelBy != "admin" {
+	if got, err := st.RequestCancel(t.Context(), d.ID, "admin", 0); err != nil || got.CancelBy != "admin" {
 		t.Fatalf("RequestCancel: %+v, %v", got, err)
 	}
 	b := &blockSender{started: make(chan string, 10), at: map[string]time.Time{}}
@@ -332,5 +332,52 @@ func TestEngineCancelRecordedBeforeRestart(t *testing.T) {
 	waitStarted(t, b, d.ID)
 	if got := r.waitStatus(t, d.ID, store.Delivered); got.CancelBy != "" {
 		t.Fatalf("retried by hand, still marked cancelled by %q", got.CancelBy)
+	}
+}
+
+// heldCancelQueue holds RequestCancel until release is closed.
+type heldCancelQueue struct {
+	*sqlite.Store
+	asked   chan struct{}
+	release chan struct{}
+}
+
+func (q *heldCancelQueue) RequestCancel(ctx context.Context, id, by string, attempts int) (*store.Delivery, error) {
+	close(q.asked)
+	<-q.release
+	return q.Store.RequestCancel(ctx, id, by, attempts)
+}
+
+// A cancel whose record comes late, after the stopped attempt recorded
+// its end and a retry by hand started another, does not mark the retry.
+func TestEngineLateCancelRecordSparesRetry(t *testing.T) {
+	st := openStore(t)
+	q := &heldCancelQueue{Store: st, asked: make(chan struct{}), release: make(chan struct{})}
+	b := &blockSender{started: make(chan string, 10), at: map[string]time.Time{}}
+	r := &engineRig{store: st, engine: New(q, map[string]Sender{"exec": b}, fastPolicy(), nil)}
+	runEngine(t, r.engine)
+	ev := &store.Event{ID: "ev-1", ReceivedAt: time.Now(), Method: "POST", Target: "/", Header: http.Header{}, Body: []byte("block")}
+	d := &store.Delivery{ID: "d-1", Target: "exec:job"}
+	if err := st.Accept(t.Context(), ev, []*store.Delivery{d}); err != nil {
+		t.Fatal(err)
+	}
+	r.engine.Kick(d.Target)
+	waitStarted(t, b, d.ID)
+
+	cancelled := make(chan error, 1)
+	go func() { cancelled <- r.engine.Cancel(context.Background(), d.ID, "admin") }()
+	<-q.asked
+	r.waitStatus(t, d.ID, store.Dead)
+	if _, err := st.Retry(t.Context(), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.engine.Kick(d.Target)
+	waitStarted(t, b, d.ID) // the retry's attempt, in flight
+	close(q.release)
+	if err := <-cancelled; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Delivery(t.Context(), d.ID); err != nil || got.CancelBy != "" {
+		t.Fatalf("the retry in flight is marked cancelled by %q (%v): a restart would kill it unasked", got.CancelBy, err)
 	}
 }

@@ -21,7 +21,7 @@ type Queue interface {
 	Targets(ctx context.Context) ([]string, error)
 	Event(ctx context.Context, id string) (*store.Event, error)
 	Delivery(ctx context.Context, id string) (*store.Delivery, error)
-	RequestCancel(ctx context.Context, id, by string) (*store.Delivery, error)
+	RequestCancel(ctx context.Context, id, by string, attempts int) (*store.Delivery, error)
 }
 
 // Engine drains the queues. It is safe for concurrent use.

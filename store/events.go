@@ -235,10 +235,12 @@ type Events interface {
 	// Retry makes a delivery pending again, due now, with a fresh age and
 	// attempt budget (CreatedAt now, RetriedAfter its attempts so far).
 	Retry(ctx context.Context, deliveryID string) (*Delivery, error)
-	// RequestCancel marks a pending delivery, being attempted, as
-	// cancelled by by (Delivery.CancelBy), and returns it as it is now; a
-	// delivery no longer pending is returned unmarked.
-	RequestCancel(ctx context.Context, deliveryID, by string) (*Delivery, error)
+	// RequestCancel marks a pending delivery as cancelled by by
+	// (Delivery.CancelBy) while its attempt after the first attempts is
+	// in flight, and returns it as it is now; a delivery no longer pending,
+	// or with more attempts recorded (that attempt's end), is returned
+	// unmarked.
+	RequestCancel(ctx context.Context, deliveryID, by string, attempts int) (*Delivery, error)
 	// Targets lists the targets with pending deliveries.
 	Targets(ctx context.Context) ([]string, error)
 	// Event returns a stored event with its body.

@@ -16,7 +16,7 @@ const (
 	sqlInsertAttempt  = `INSERT INTO attempts(delivery_id, n, at, duration, outcome, status, error, response) VALUES(?,?,?,?,?,?,?,?)`
 	sqlFinishDelivery = `UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ? WHERE id = ?`
 	sqlRetryDelivery  = `UPDATE deliveries SET status = 'pending', next_at = ?, created_at = ?, retried_after = attempts, cancel_by = '' WHERE id = ?`
-	sqlCancelDelivery = `UPDATE deliveries SET cancel_by = ? WHERE id = ? AND status = 'pending'`
+	sqlCancelDelivery = `UPDATE deliveries SET cancel_by = ? WHERE id = ? AND status = 'pending' AND attempts = ?`
 	sqlTargets        = `SELECT DISTINCT target FROM deliveries WHERE status = 'pending'`
 	sqlPending        = `SELECT ` + deliveryCols + ` FROM deliveries WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT ?`
 

@@ -94,14 +94,15 @@ func (s *Store) Retry(ctx context.Context, id string) (*store.Delivery, error) {
 	return d, nil
 }
 
-// RequestCancel records that by asked for a cancel of delivery id, which
-// is being attempted, so that it is not attempted again even if the
-// server stops before the attempt's end is recorded. Only a pending
-// delivery is marked; RequestCancel returns the delivery as it is now.
-func (s *Store) RequestCancel(ctx context.Context, id, by string) (*store.Delivery, error) {
+// RequestCancel records that by asked for a cancel of delivery id's
+// attempt in flight, the one after its first attempts, so that it is not
+// attempted again even if the server stops before that attempt's end is
+// recorded. A delivery no longer pending, or with more attempts recorded,
+// is not marked; RequestCancel returns the delivery as it is now.
+func (s *Store) RequestCancel(ctx context.Context, id, by string, attempts int) (*store.Delivery, error) {
 	var d *store.Delivery
 	err := s.write(ctx, func(tx *txn) (func(), error) {
-		if _, err := tx.Exec(sqlCancelDelivery, by, id); err != nil {
+		if _, err := tx.Exec(sqlCancelDelivery, by, id, attempts); err != nil {
 			return nil, fmt.Errorf("recording the cancel of %s: %w", id, err)
 		}
 		var err error

@@ -194,13 +194,21 @@ var migrations = []string{
 var schemaVersion = len(migrations)
 
 // migrate brings the schema to schemaVersion, in one transaction, and
-// refuses a database whose schema this build does not know.
+// refuses a database whose schema this build does not know. The version
+// is read inside the transaction, which takes the write lock at once:
+// of two servers opening an old database together, the second finds it
+// migrated.
 func migrate(ctx context.Context, conn *sql.Conn) error {
-	var version, tables int
-	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
 		return err
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'").Scan(&tables); err != nil {
+	defer tx.Rollback()
+	var version, tables int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'").Scan(&tables); err != nil {
 		return err
 	}
 	switch {
@@ -211,11 +219,6 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 	case version > schemaVersion:
 		return fmt.Errorf("the database has schema version %d, which this build (version %d) does not know: it was made by a newer hookrelay", version, schemaVersion)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	for v := version; v < schemaVersion; v++ {
 		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 			return fmt.Errorf("bringing the schema from version %d to %d: %w", v, v+1, err)

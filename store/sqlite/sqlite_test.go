@@ -569,25 +569,13 @@ func TestSchemaVersion(t *testing.T) {
 // A database made by an older build is brought to this build's schema, in
 // place, with what it holds.
 func TestMigrateFromVersion1(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "events.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Version 1, as the first release made it, with one pending delivery.
-	if _, err := db.Exec(migrations[0] + `PRAGMA user_version = 1;
-INSERT INTO events(id, received_at, method, target, header, size) VALUES('ev-1', 1, 'POST', '/', x'', 1);
-INSERT INTO deliveries(id, event_id, target, status, next_at, created_at, size) VALUES('d-1', 'ev-1', 'plugin:exec', 'pending', 1, 1, 1);`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
+	path := version1DB(t)
 	s := openAt(t, path, Options{})
 	d, err := s.Delivery(t.Context(), "d-1")
 	if err != nil || d.Status != store.Pending || d.CancelBy != "" {
 		t.Fatalf("the old delivery after the migration: %+v, %v", d, err)
 	}
-	if d, err := s.RequestCancel(t.Context(), "d-1", "admin"); err != nil || d.CancelBy != "admin" {
+	if d, err := s.RequestCancel(t.Context(), "d-1", "admin", 0); err != nil || d.CancelBy != "admin" {
 		t.Fatalf("RequestCancel after the migration: %+v, %v", d, err)
 	}
 	var version int
@@ -599,5 +587,47 @@ INSERT INTO deliveries(id, event_id, target, status, next_at, created_at, size) 
 	s = closing(t, openAt(t, path, Options{}))
 	if d, err := s.Delivery(t.Context(), "d-1"); err != nil || d.CancelBy != "admin" {
 		t.Fatalf("reopened: %+v, %v", d, err)
+	}
+}
+
+// version1DB writes a database of schema version 1, as the first release
+// made it, with one pending delivery, d-1, and returns its path.
+func version1DB(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "events.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// WAL, as hookrelay makes every database.
+	if _, err := db.Exec(`PRAGMA journal_mode = WAL;` + migrations[0] + `PRAGMA user_version = 1;
+INSERT INTO events(id, received_at, method, target, header, size) VALUES('ev-1', 1, 'POST', '/', x'', 1);
+INSERT INTO deliveries(id, event_id, target, status, next_at, created_at, size) VALUES('d-1', 'ev-1', 'plugin:exec', 'pending', 1, 1, 1);`); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Two stores opening an old database at once: one migrates it, the other
+// finds it migrated.
+func TestMigrateConcurrentOpens(t *testing.T) {
+	for range 20 {
+		path := version1DB(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			wg.Go(func() {
+				s, err := Open(t.Context(), path, Options{NoSync: true})
+				if err == nil {
+					err = s.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

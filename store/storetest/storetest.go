@@ -628,7 +628,11 @@ func testRequestCancel(t *testing.T, open func(*testing.T, Options) store.Events
 	ds := h.accept(h.event(nil), target, target)
 	marked, ended := ds[0], ds[1]
 
-	got, err := h.s.RequestCancel(ctx, marked.ID, "admin")
+	// Not the attempt in flight: its first attempt's end is recorded.
+	if got, err := h.s.RequestCancel(ctx, marked.ID, "admin", 1); err != nil || got.CancelBy != "" {
+		t.Fatalf("RequestCancel of attempt 2 when 1 is in flight = %+v, %v; want it unmarked", got, err)
+	}
+	got, err := h.s.RequestCancel(ctx, marked.ID, "admin", 0)
 	if err != nil || got.ID != marked.ID || got.Status != store.Pending || got.CancelBy != "admin" {
 		t.Fatalf("RequestCancel of a pending delivery = %+v, %v; want it pending, cancel by admin", got, err)
 	}
@@ -653,11 +657,11 @@ func testRequestCancel(t *testing.T, open func(*testing.T, Options) store.Events
 		t.Fatalf("the queue's head = %s, want %s", next.ID, ended.ID)
 	}
 	h.finish(next, store.Delivered)
-	got, err = h.s.RequestCancel(ctx, ended.ID, "admin")
+	got, err = h.s.RequestCancel(ctx, ended.ID, "admin", 0)
 	if err != nil || got.Status != store.Delivered || got.CancelBy != "" {
 		t.Errorf("RequestCancel of a delivered delivery = %+v, %v; want it delivered, unmarked", got, err)
 	}
-	if _, err := h.s.RequestCancel(ctx, "no-such-delivery", "admin"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := h.s.RequestCancel(ctx, "no-such-delivery", "admin", 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("RequestCancel of an unknown delivery: %v, want ErrNotFound", err)
 	}
 }
