@@ -9,17 +9,18 @@ import (
 )
 
 // TaskLog is the answer to GET /api/tasks/{id}/log: the task, and a piece
-// of the live log of its running or last attempt (what a script prints,
-// stdout and stderr interleaved, as it prints it).
+// of the live log of one of its attempts (what a script prints, stdout
+// and stderr interleaved, as it prints it).
 type TaskLog struct {
 	// Task is as GET /api/tasks/{id} shows it, without its history, and
 	// with its output only once it has ended. It is read before the log:
 	// once it has ended, the log read after it is whole.
 	Task Task `json:"task"`
-	// Attempt is the attempt whose log this is; 0 when no plugin keeps a
-	// log of the task now (no attempt of it ran lately, or its plugin was
-	// built before logs).
-	Attempt int `json:"attempt"`
+	// LogID names the log this is from, one attempt's; empty when no
+	// plugin keeps a log of the task now (no attempt of it ran lately, or
+	// its plugin was built before logs). Attempt is that attempt's number.
+	LogID   string `json:"log_id"`
+	Attempt int    `json:"attempt"`
 	// Data is the log from byte Start to byte Next (base64 in JSON). Start
 	// is later than asked when the bytes between are no longer kept.
 	Data  []byte `json:"data"`
@@ -27,18 +28,18 @@ type TaskLog struct {
 	Next  int64  `json:"next"`
 	// Ended is set once the attempt has ended: Next is then its log's end.
 	Ended bool `json:"ended"`
+	// Newer is set when a later attempt's log is kept too: asking from
+	// this one's end gets it.
+	Newer bool `json:"newer"`
 }
 
-// taskLog answers GET /api/tasks/{id}/log?attempt=A&from=N (admin): the
-// live log from byte N of attempt A's, or from its start if the log is
-// another attempt's. A follower passes back the attempt and next it got.
+// taskLog answers GET /api/tasks/{id}/log?log=ID&from=N (admin): the live
+// log from byte N of log ID; once that log is read to its end, the next
+// attempt's from its start; with no log, or one no longer kept, the oldest
+// kept. A follower passes back the log_id and next it got.
 func (a *api) taskLog(c echo.Context, p principal) error {
 	if !p.admin {
 		return errTasksAdminOnly
-	}
-	attempt, err := nonNegative(c.QueryParam("attempt"), "attempt")
-	if err != nil {
-		return err
 	}
 	from, err := nonNegative(c.QueryParam("from"), "from")
 	if err != nil {
@@ -57,11 +58,11 @@ func (a *api) taskLog(c echo.Context, p principal) error {
 	if a.s.cfg.TaskOutputs != nil {
 		lctx, cancel := context.WithTimeout(ctx, liveOutputWait)
 		defer cancel()
-		l, err := a.s.cfg.TaskOutputs.TaskLog(lctx, t.Target, t.ID, int(attempt), from)
+		l, err := a.s.cfg.TaskOutputs.TaskLog(lctx, t.Target, t.ID, c.QueryParam("log"), from)
 		if err != nil {
 			a.s.cfg.Log.Debug("no live log for a task", "task", t.ID, "target", t.Target, "err", err)
 		}
-		out.Attempt, out.Data, out.Start, out.Next, out.Ended = l.Attempt, l.Data, l.Start, l.Next, l.Ended
+		out.LogID, out.Attempt, out.Data, out.Start, out.Next, out.Ended, out.Newer = l.ID, l.Attempt, l.Data, l.Start, l.Next, l.Ended, l.Newer
 	}
 	return c.JSON(http.StatusOK, out)
 }

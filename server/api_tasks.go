@@ -47,6 +47,9 @@ type Task struct {
 	ExitCode *int   `json:"exit_code,omitempty"`
 	Output   string `json:"output,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// CancelRequestedBy says who cancelled the task while it ran, until
+	// its attempt's end is recorded (then it is dead, cancelled).
+	CancelRequestedBy string `json:"cancel_requested_by,omitempty"`
 	// History is every attempt (GET /api/tasks/{id} only).
 	History []store.Attempt `json:"history,omitempty"`
 }
@@ -65,6 +68,9 @@ var taskStatuses = []string{TaskQueued, TaskRunning, TaskSucceeded, TaskFailed, 
 // task describes d; with the attempts, in full.
 func (a *api) task(d *store.Delivery, attempts []store.Attempt, full bool) Task {
 	t := Task{ID: d.ID, EventID: d.EventID, Route: d.Route, Target: d.Target, Attempts: d.Attempts, CreatedAt: d.CreatedAt}
+	if d.Status == store.Pending {
+		t.CancelRequestedBy = d.CancelBy
+	}
 	if n := len(attempts); n > 0 {
 		last := attempts[n-1]
 		t.StartedAt, t.EndedAt, t.Error = last.At, last.At.Add(last.Duration), last.Error

@@ -34,6 +34,7 @@ func TestTaskStatus(t *testing.T) {
 	}{
 		{"queued", store.Delivery{ID: "q", Status: store.Pending}, nil, TaskQueued, false, nil, ""},
 		{"running", store.Delivery{ID: "run", Status: store.Pending}, nil, TaskRunning, false, nil, ""},
+		{"running, cancel asked", store.Delivery{ID: "run", Status: store.Pending, CancelBy: "admin"}, nil, TaskRunning, false, nil, ""},
 		{"failed, retry due", store.Delivery{ID: "f", Status: store.Pending, Attempts: 1, NextAt: now.Add(time.Hour)}, failedAttempt, TaskFailed, true, &code, "oops"},
 		{"succeeded", store.Delivery{ID: "s", Status: store.Delivered, Attempts: 1}, nil, TaskSucceeded, false, nil, ""},
 		{"dead", store.Delivery{ID: "d", Status: store.Dead, Attempts: 1}, failedAttempt, TaskDead, false, &code, "oops"},
@@ -43,6 +44,9 @@ func TestTaskStatus(t *testing.T) {
 			got := a.task(&tt.d, tt.attempts, true)
 			if got.Status != tt.want || !got.NextAt.IsZero() != tt.wantNext || (got.ExitCode == nil) != (tt.wantExit == nil) || got.Output != tt.wantOutput {
 				t.Fatalf("task %+v, want status %s", got, tt.want)
+			}
+			if got.CancelRequestedBy != tt.d.CancelBy {
+				t.Fatalf("cancel requested by %q, want %q", got.CancelRequestedBy, tt.d.CancelBy)
 			}
 			if tt.want == TaskRunning && !got.StartedAt.Equal(now.Add(time.Minute)) {
 				t.Fatalf("a running task started at %s", got.StartedAt)
@@ -89,10 +93,10 @@ func TestAPITaskLogRefusals(t *testing.T) {
 	}{
 		{"channel token", tunnelDelivery + "/log", otherToken, "other", http.StatusForbidden},
 		{"tunnel delivery", tunnelDelivery + "/log", adminToken, "", http.StatusNotFound},
-		{"unknown", "no-such-task/log?attempt=1&from=0", adminToken, "", http.StatusNotFound},
+		{"unknown", "no-such-task/log?log=x&from=0", adminToken, "", http.StatusNotFound},
 		{"negative offset", "t/log?from=-1", adminToken, "", http.StatusBadRequest},
 		{"offset not a number", "t/log?from=ten", adminToken, "", http.StatusBadRequest},
-		{"attempt not a number", "t/log?attempt=1.5", adminToken, "", http.StatusBadRequest},
+		{"offset not whole", "t/log?from=1.5", adminToken, "", http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,9 +64,10 @@ type PluginStates interface {
 // log.
 type TaskOutputs interface {
 	TaskOutput(ctx context.Context, target, taskID string) (string, error)
-	// TaskLog is the live log of the task's running or last attempt, from
-	// byte from of attempt attempt's; attempt 0 when no plugin keeps one.
-	TaskLog(ctx context.Context, target, taskID string, attempt int, from int64) (host.LogChunk, error)
+	// TaskLog is the task's live log from byte from of log logID, or the
+	// next attempt's once that one is read to its end (see
+	// host.Plugin.Log); a chunk with no ID when no plugin keeps one.
+	TaskLog(ctx context.Context, target, taskID, logID string, from int64) (host.LogChunk, error)
 }
 
 // Deliveries drains the stored queues (a *delivery.Engine).

@@ -311,12 +311,13 @@ func (s *pluginSet) TaskOutput(ctx context.Context, target, taskID string) (stri
 }
 
 // TaskLog is task taskID's live log in the plugin of target, from byte
-// from of attempt attempt's; a chunk of attempt 0 when no plugin keeps one.
-func (s *pluginSet) TaskLog(ctx context.Context, target, taskID string, attempt int, from int64) (host.LogChunk, error) {
+// from of log logID (see host.Plugin.Log); a chunk with no ID when no
+// plugin keeps one.
+func (s *pluginSet) TaskLog(ctx context.Context, target, taskID, logID string, from int64) (host.LogChunk, error) {
 	var errs []error
 	for _, p := range s.runners(target) {
-		c, err := p.Log(ctx, taskID, attempt, from)
-		if err == nil && c.Attempt > 0 {
+		c, err := p.Log(ctx, taskID, logID, from)
+		if err == nil && c.ID != "" {
 			return c, nil
 		}
 		errs = append(errs, err)

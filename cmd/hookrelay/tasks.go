@@ -195,6 +195,9 @@ func printTask(stdout io.Writer, t *server.Task) error {
 	if !t.NextAt.IsZero() {
 		fmt.Fprintf(tw, "next attempt\t%s\n", t.NextAt.Local().Format(time.DateTime))
 	}
+	if t.CancelRequestedBy != "" {
+		fmt.Fprintf(tw, "cancelled\tby %s, being stopped\n", t.CancelRequestedBy)
+	}
 	if t.Error != "" {
 		fmt.Fprintf(tw, "error\t%s\n", t.Error)
 	}

@@ -11,36 +11,43 @@ import (
 	"github.com/hookrelay/hookrelay/server"
 )
 
-// follower prints a task's live log as it comes: stdout gets the log's
+// followEndWait bounds the wait, once a task has ended, for the end of its
+// last attempt's log: a plugin's handler that ignores its context can run
+// on after its attempt was recorded.
+const followEndWait = 5 * time.Second
+
+// follower prints a task's live logs as they come: stdout gets the logs'
 // bytes, each once and in order; stderr gets where a new attempt starts
-// and how much the plugin no longer kept.
+// and what went by unread.
 type follower struct {
 	stdout, stderr io.Writer
-	attempt        int   // the attempt whose log is being printed
-	next           int64 // how much of it has been printed
-	printed        bool  // whether any log was
-	lost           bool  // whether the rest of this attempt's log was lost
+	logID          string // the log being printed
+	attempt        int    // its attempt
+	next           int64  // how much of it has been printed
+	ended          bool   // whether its end has been
+	printed        bool   // whether any log was
+	lost           bool   // whether the rest of the log was lost
+	// endWait bounds the wait for the last log's end once the task has
+	// ended (followEndWait).
+	endWait time.Duration
 }
 
 // take prints what l adds to what was printed.
 func (f *follower) take(l *server.TaskLog) error {
-	if l.Attempt == 0 {
+	switch {
+	case l.LogID == "":
 		// No plugin keeps a log of the task now: none of its attempts ran
-		// lately, or the plugin forgot the one being printed (restarted, or
-		// past the number of ended logs it keeps).
-		if f.attempt != 0 && !f.lost {
-			fmt.Fprintf(f.stderr, "[the rest of attempt %d's output is no longer kept; its tail is in the task below]\n", f.attempt)
-			f.lost = true
-		}
+		// lately, or the plugin forgot the log (restarted, or past the
+		// number of ended logs it keeps).
+		f.loseRest()
 		return nil
-	}
-	f.lost = false
-	if l.Attempt != f.attempt {
-		// The server answers from the start of the new attempt's log.
-		if f.attempt != 0 || l.Attempt > 1 {
+	case l.LogID != f.logID:
+		// The server answers from the start of the new log.
+		f.loseRest()
+		if f.logID != "" || l.Attempt > 1 {
 			fmt.Fprintf(f.stderr, "--- attempt %d ---\n", l.Attempt)
 		}
-		f.attempt, f.next = l.Attempt, 0
+		f.logID, f.attempt, f.next, f.ended, f.lost = l.LogID, l.Attempt, 0, false, false
 	}
 	if l.Start > f.next {
 		fmt.Fprintf(f.stderr, "[%d bytes of output went by unread]\n", l.Start-f.next)
@@ -48,24 +55,39 @@ func (f *follower) take(l *server.TaskLog) error {
 	if _, err := f.stdout.Write(l.Data); err != nil {
 		return err
 	}
-	f.next, f.printed = l.Next, f.printed || len(l.Data) > 0
+	f.next, f.ended, f.printed = l.Next, l.Ended, f.printed || len(l.Data) > 0
 	return nil
 }
 
-// followTask prints task id's live log as it comes, attempt after
+// loseRest says, once, that the rest of the log being printed is not
+// kept any more, unless it was printed to its end.
+func (f *follower) loseRest() {
+	if f.logID != "" && !f.ended && !f.lost {
+		fmt.Fprintf(f.stderr, "[the rest of attempt %d's output is no longer kept]\n", f.attempt)
+		f.lost = true
+	}
+}
+
+// followTask prints task id's live logs as they come, attempt after
 // attempt, until the task has ended (succeeded, or dead) and its last
-// attempt's log has been read, for at most timeout (0: no limit). It
-// returns the task as it ended, and the follower, which says what of the
-// log it printed.
+// attempt's log has been read (or followEndWait has passed), for at most
+// timeout (0: no limit). It returns the task as it ended, and the
+// follower, which says what of the logs it printed.
 func followTask(ctx context.Context, c *apiClient, id string, timeout time.Duration, stdout, stderr io.Writer) (*server.Task, *follower, error) {
-	f := &follower{stdout: stdout, stderr: stderr}
+	f := &follower{stdout: stdout, stderr: stderr, endWait: followEndWait}
+	return f.follow(ctx, c, id, timeout)
+}
+
+// follow is followTask with f.
+func (f *follower) follow(ctx context.Context, c *apiClient, id string, timeout time.Duration) (*server.Task, *follower, error) {
 	var (
 		t        *server.Task
+		endSeen  time.Time
 		printErr error
 	)
 	err := pollTask(ctx, timeout, func(ctx context.Context) (bool, error) {
 		var l server.TaskLog
-		q := url.Values{"attempt": {strconv.Itoa(f.attempt)}, "from": {strconv.FormatInt(f.next, 10)}}
+		q := url.Values{"log": {f.logID}, "from": {strconv.FormatInt(f.next, 10)}}
 		if err := c.do(ctx, "GET", "/tasks/"+url.PathEscape(id)+"/log", q, nil, &l); err != nil {
 			return false, err
 		}
@@ -73,8 +95,19 @@ func followTask(ctx context.Context, c *apiClient, id string, timeout time.Durat
 			return true, nil
 		}
 		t = &l.Task
-		ended := t.Status == server.TaskSucceeded || t.Status == server.TaskDead
-		return ended && (l.Attempt == 0 || l.Ended), nil
+		switch {
+		case t.Status != server.TaskSucceeded && t.Status != server.TaskDead:
+			return false, nil
+		case l.LogID == "" || (l.Ended && !l.Newer):
+			return true, nil
+		case endSeen.IsZero():
+			endSeen = time.Now()
+		case time.Since(endSeen) > f.endWait && !l.Newer:
+			fmt.Fprintf(f.stderr, "[attempt %d's handler still runs %s after the task ended; not following it further]\n", l.Attempt, f.endWait)
+			f.lost = true
+			return true, nil
+		}
+		return false, nil
 	})
 	if err == nil {
 		err = printErr

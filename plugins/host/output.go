@@ -39,31 +39,35 @@ func (p *Plugin) Output(ctx context.Context, taskID string) (string, error) {
 }
 
 // LogChunk is a piece of a task's live log (see sdk.Task.Log): bytes Start
-// to Next of attempt Attempt's. Attempt is 0 when the plugin keeps no log
-// of the task: it runs none of its attempts, and ended none lately, or it
-// was built before the SDK kept logs.
+// to Next of log ID, attempt Attempt's. ID is empty when the plugin keeps
+// no log of the task: it runs none of its attempts, and ended none
+// lately, or it was built before the SDK kept logs.
 type LogChunk struct {
+	ID          string
 	Attempt     int
 	Data        []byte
 	Start, Next int64
 	// Ended is set once the attempt has ended: Next is then the log's end.
 	Ended bool
+	// Newer is set when the plugin keeps a later attempt's log too.
+	Newer bool
 }
 
-// Log is task taskID's live log in the plugin, from byte from of attempt
-// attempt's on (from its start if the log is another attempt's).
-func (p *Plugin) Log(ctx context.Context, taskID string, attempt int, from int64) (LogChunk, error) {
+// Log is task taskID's live log in the plugin, from byte from of log
+// logID on; once that log is read to its end, the next attempt's; for an
+// empty or unknown logID, the oldest the plugin keeps.
+func (p *Plugin) Log(ctx context.Context, taskID, logID string, from int64) (LogChunk, error) {
 	inst, err := p.serving(taskID)
 	if err != nil {
 		return LogChunk{}, err
 	}
-	resp, err := inst.rpc.Output(ctx, &pb.OutputRequest{TaskId: taskID, Log: true, LogAttempt: int32(attempt), LogFrom: from})
+	resp, err := inst.rpc.Output(ctx, &pb.OutputRequest{TaskId: taskID, Log: true, LogId: logID, LogFrom: from})
 	if status.Code(err) == codes.Unimplemented {
 		return LogChunk{}, nil
 	}
 	if err != nil {
 		return LogChunk{}, fmt.Errorf("plugin %s: task %s: asking for its log: %w", p.cfg.Name, taskID, err)
 	}
-	return LogChunk{Attempt: int(resp.GetLogAttempt()), Data: resp.GetLog(), Start: resp.GetLogStart(),
-		Next: resp.GetLogNext(), Ended: resp.GetLogEnded()}, nil
+	return LogChunk{ID: resp.GetLogId(), Attempt: int(resp.GetLogAttempt()), Data: resp.GetLog(), Start: resp.GetLogStart(),
+		Next: resp.GetLogNext(), Ended: resp.GetLogEnded(), Newer: resp.GetLogNewer()}, nil
 }

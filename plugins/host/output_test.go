@@ -36,8 +36,9 @@ func TestOutput(t *testing.T) {
 		t.Fatalf("Output of a task not running: %q, %v; want ErrTaskNotRunning", got, err)
 	}
 	first := "blocking on " + mark + "\n"
-	if got, err := p.Log(t.Context(), "slow", 1, 0); err != nil || string(got.Data) != first || got.Attempt != 1 || got.Ended {
-		t.Fatalf("Log of the running task: %+v, %v", got, err)
+	running, err := p.Log(t.Context(), "slow", "", 0)
+	if err != nil || string(running.Data) != first || running.Attempt != 1 || running.ID == "" || running.Ended {
+		t.Fatalf("Log of the running task: %+v, %v", running, err)
 	}
 	cancel()
 	<-done
@@ -46,11 +47,11 @@ func TestOutput(t *testing.T) {
 		return errors.Is(err, ErrTaskNotRunning)
 	})
 	// Its log stays a while, with its end.
-	want := LogChunk{Attempt: 1, Data: []byte("stopped\n"), Start: int64(len(first)), Next: int64(len(first) + 8), Ended: true}
-	if got, err := p.Log(t.Context(), "slow", 1, int64(len(first))); err != nil || !reflect.DeepEqual(got, want) {
+	want := LogChunk{ID: running.ID, Attempt: 1, Data: []byte("stopped\n"), Start: int64(len(first)), Next: int64(len(first) + 8), Ended: true}
+	if got, err := p.Log(t.Context(), "slow", running.ID, int64(len(first))); err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Log of the ended task: %+v, %v; want %+v", got, err, want)
 	}
-	if got, err := p.Log(t.Context(), "other", 0, 0); err != nil || got.Attempt != 0 {
+	if got, err := p.Log(t.Context(), "other", "", 0); err != nil || got.ID != "" {
 		t.Fatalf("Log of a task never run: %+v, %v; want none", got, err)
 	}
 }

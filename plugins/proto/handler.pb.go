@@ -457,11 +457,13 @@ type OutputRequest struct {
 	TaskId string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	// log asks for the task's live log too (see OutputResponse.log).
 	Log bool `protobuf:"varint,2,opt,name=log,proto3" json:"log,omitempty"`
-	// log_attempt and log_from say how much of the live log the caller has
-	// read: up to byte log_from of attempt log_attempt's. The answer goes on
-	// from there if the log is still that attempt's, else from its start.
-	LogAttempt    int32 `protobuf:"varint,3,opt,name=log_attempt,json=logAttempt,proto3" json:"log_attempt,omitempty"`
-	LogFrom       int64 `protobuf:"varint,4,opt,name=log_from,json=logFrom,proto3" json:"log_from,omitempty"`
+	// log_id and log_from say how much of which live log the caller has
+	// read: up to byte log_from of log log_id. The answer goes on from
+	// there; once that log is read to its end, with the next attempt's log,
+	// from its start; for an empty or unknown log_id, with the oldest log
+	// of the task the plugin keeps.
+	LogId         string `protobuf:"bytes,3,opt,name=log_id,json=logId,proto3" json:"log_id,omitempty"`
+	LogFrom       int64  `protobuf:"varint,4,opt,name=log_from,json=logFrom,proto3" json:"log_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -510,11 +512,11 @@ func (x *OutputRequest) GetLog() bool {
 	return false
 }
 
-func (x *OutputRequest) GetLogAttempt() int32 {
+func (x *OutputRequest) GetLogId() string {
 	if x != nil {
-		return x.LogAttempt
+		return x.LogId
 	}
-	return 0
+	return ""
 }
 
 func (x *OutputRequest) GetLogFrom() int64 {
@@ -532,20 +534,26 @@ type OutputResponse struct {
 	// script's stdout and stderr), as its handler reports it; empty when
 	// it reports none.
 	Output string `protobuf:"bytes,2,opt,name=output,proto3" json:"output,omitempty"`
-	// log_attempt is the attempt whose live log this is: the one running,
-	// or the last one, for a while after it ended. 0 when the plugin keeps
-	// no log of the task (a plugin built before logs, or too long ago).
-	LogAttempt int32 `protobuf:"varint,3,opt,name=log_attempt,json=logAttempt,proto3" json:"log_attempt,omitempty"`
+	// log_id names the live log the answer is from: one attempt's, unique
+	// in the plugin process's life. Empty when the plugin keeps no log of
+	// the task (none of its attempts ran lately, or a plugin built before
+	// logs).
+	LogId string `protobuf:"bytes,3,opt,name=log_id,json=logId,proto3" json:"log_id,omitempty"`
+	// log_attempt is that attempt's number.
+	LogAttempt int32 `protobuf:"varint,4,opt,name=log_attempt,json=logAttempt,proto3" json:"log_attempt,omitempty"`
 	// log is the live log (what the handler wrote to Task.Log; a script's
 	// stdout and stderr, interleaved) from byte log_start to byte log_next,
 	// the end of what it holds. log_start is later than asked when the
 	// bytes between are no longer kept (the plugin keeps the last 256 KiB).
-	Log      []byte `protobuf:"bytes,4,opt,name=log,proto3" json:"log,omitempty"`
-	LogStart int64  `protobuf:"varint,5,opt,name=log_start,json=logStart,proto3" json:"log_start,omitempty"`
-	LogNext  int64  `protobuf:"varint,6,opt,name=log_next,json=logNext,proto3" json:"log_next,omitempty"`
+	Log      []byte `protobuf:"bytes,5,opt,name=log,proto3" json:"log,omitempty"`
+	LogStart int64  `protobuf:"varint,6,opt,name=log_start,json=logStart,proto3" json:"log_start,omitempty"`
+	LogNext  int64  `protobuf:"varint,7,opt,name=log_next,json=logNext,proto3" json:"log_next,omitempty"`
 	// log_ended is set once the attempt has ended: nothing more will be
 	// written to its log.
-	LogEnded      bool `protobuf:"varint,7,opt,name=log_ended,json=logEnded,proto3" json:"log_ended,omitempty"`
+	LogEnded bool `protobuf:"varint,8,opt,name=log_ended,json=logEnded,proto3" json:"log_ended,omitempty"`
+	// log_newer is set when the plugin keeps a later attempt's log too:
+	// asking on from this log's end gets it.
+	LogNewer      bool `protobuf:"varint,9,opt,name=log_newer,json=logNewer,proto3" json:"log_newer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -594,6 +602,13 @@ func (x *OutputResponse) GetOutput() string {
 	return ""
 }
 
+func (x *OutputResponse) GetLogId() string {
+	if x != nil {
+		return x.LogId
+	}
+	return ""
+}
+
 func (x *OutputResponse) GetLogAttempt() int32 {
 	if x != nil {
 		return x.LogAttempt
@@ -629,6 +644,13 @@ func (x *OutputResponse) GetLogEnded() bool {
 	return false
 }
 
+func (x *OutputResponse) GetLogNewer() bool {
+	if x != nil {
+		return x.LogNewer
+	}
+	return false
+}
+
 var File_handler_proto protoreflect.FileDescriptor
 
 const file_handler_proto_rawDesc = "" +
@@ -657,22 +679,23 @@ const file_handler_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\tR\x05error\"\x0f\n" +
 	"\rHealthRequest\"&\n" +
 	"\x0eHealthResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error\"v\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"l\n" +
 	"\rOutputRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x10\n" +
-	"\x03log\x18\x02 \x01(\bR\x03log\x12\x1f\n" +
-	"\vlog_attempt\x18\x03 \x01(\x05R\n" +
-	"logAttempt\x12\x19\n" +
-	"\blog_from\x18\x04 \x01(\x03R\alogFrom\"\xca\x01\n" +
+	"\x03log\x18\x02 \x01(\bR\x03log\x12\x15\n" +
+	"\x06log_id\x18\x03 \x01(\tR\x05logId\x12\x19\n" +
+	"\blog_from\x18\x04 \x01(\x03R\alogFrom\"\xfe\x01\n" +
 	"\x0eOutputResponse\x12\x18\n" +
 	"\arunning\x18\x01 \x01(\bR\arunning\x12\x16\n" +
-	"\x06output\x18\x02 \x01(\tR\x06output\x12\x1f\n" +
-	"\vlog_attempt\x18\x03 \x01(\x05R\n" +
+	"\x06output\x18\x02 \x01(\tR\x06output\x12\x15\n" +
+	"\x06log_id\x18\x03 \x01(\tR\x05logId\x12\x1f\n" +
+	"\vlog_attempt\x18\x04 \x01(\x05R\n" +
 	"logAttempt\x12\x10\n" +
-	"\x03log\x18\x04 \x01(\fR\x03log\x12\x1b\n" +
-	"\tlog_start\x18\x05 \x01(\x03R\blogStart\x12\x19\n" +
-	"\blog_next\x18\x06 \x01(\x03R\alogNext\x12\x1b\n" +
-	"\tlog_ended\x18\a \x01(\bR\blogEnded*I\n" +
+	"\x03log\x18\x05 \x01(\fR\x03log\x12\x1b\n" +
+	"\tlog_start\x18\x06 \x01(\x03R\blogStart\x12\x19\n" +
+	"\blog_next\x18\a \x01(\x03R\alogNext\x12\x1b\n" +
+	"\tlog_ended\x18\b \x01(\bR\blogEnded\x12\x1b\n" +
+	"\tlog_newer\x18\t \x01(\bR\blogNewer*I\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10STATUS_SUCCEEDED\x10\x01\x12\x11\n" +

@@ -3,6 +3,9 @@ package sdk
 import (
 	"context"
 	"io"
+	"os"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -52,9 +55,10 @@ func (t *Task) Log() io.Writer {
 	return t.live.log
 }
 
-// progress is what a running task's handler reported through Progress
+// progress is one attempt's: what its handler reported through Progress
 // and Log.
 type progress struct {
+	id      string // the log's, unique in the process's life
 	attempt int
 	log     *tail.Writer
 
@@ -73,46 +77,49 @@ func (p *progress) output() string {
 	return p.f()
 }
 
-// end stops calls of f, once the one in progress, if any, has returned.
+// end stops calls of f, once the one in progress, if any, has returned,
+// and lets go of it (and of what it holds).
 func (p *progress) end(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.ended, p.endedAt = true, now
+	p.ended, p.endedAt, p.f = true, now, nil
 }
 
-func (p *progress) hasEnded() bool {
+// endTime is when Handle returned; zero while it runs.
+func (p *progress) endTime() time.Time {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return p.ended
+	return p.endedAt
 }
 
-// running are the tasks being handled, by task id, and the last ended
-// attempt of each task for LogLinger.
+// running are the attempts being handled, and those that ended within
+// LogLinger (at most maxLingering of them), by task id, oldest first.
 type running struct {
 	mu    sync.Mutex
-	tasks map[string]*progress
-	ended map[string]*progress
+	nonce string // tells this process's log ids from another's
+	seq   uint64
+	tasks map[string][]*progress
+	ended int // how many ended attempts are kept
 }
 
 // start records t as running until the returned function is called.
 func (r *running) start(t *Task) (done func()) {
-	p := &progress{attempt: t.Attempt, log: tail.New(LogLimit)}
-	t.live = p
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.tasks == nil {
-		r.tasks, r.ended = map[string]*progress{}, map[string]*progress{}
+		r.tasks = map[string][]*progress{}
+		r.nonce = strconv.FormatInt(time.Now().UnixNano(), 36) + "." + strconv.Itoa(os.Getpid())
 	}
-	r.tasks[t.TaskID] = p
+	r.seq++
+	p := &progress{id: r.nonce + "." + strconv.FormatUint(r.seq, 10), attempt: t.Attempt, log: tail.New(LogLimit)}
+	t.live = p
+	r.tasks[t.TaskID] = append(r.tasks[t.TaskID], p)
 	return func() {
 		now := time.Now()
 		p.end(now)
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if r.tasks[t.TaskID] == p {
-			delete(r.tasks, t.TaskID)
-		}
-		r.ended[t.TaskID] = p
+		r.ended++
 		r.pruneLocked(now)
 	}
 }
@@ -120,56 +127,97 @@ func (r *running) start(t *Task) (done func()) {
 // pruneLocked forgets the ended attempts older than LogLinger, and the
 // oldest past maxLingering.
 func (r *running) pruneLocked(now time.Time) {
-	var oldest string
-	for id, p := range r.ended {
-		switch {
-		case now.Sub(p.endedAt) > LogLinger:
-			delete(r.ended, id)
-		case oldest == "" || p.endedAt.Before(r.ended[oldest].endedAt):
-			oldest = id
+	r.dropLocked(func(p *progress) bool {
+		at := p.endTime()
+		return !at.IsZero() && now.Sub(at) > LogLinger
+	})
+	for r.ended > maxLingering {
+		var oldest *progress
+		for _, ps := range r.tasks {
+			for _, p := range ps {
+				if at := p.endTime(); !at.IsZero() && (oldest == nil || at.Before(oldest.endTime())) {
+					oldest = p
+				}
+			}
 		}
-	}
-	if len(r.ended) > maxLingering {
-		delete(r.ended, oldest)
+		if oldest == nil {
+			r.ended = 0 // cannot be: nothing to count
+			return
+		}
+		r.dropLocked(func(p *progress) bool { return p == oldest })
 	}
 }
 
-// get returns task id's attempt running now, or else its last attempt if
-// that ended within LogLinger; nil when there is neither.
-func (r *running) get(id string) *progress {
+// dropLocked forgets the ended attempts drop accepts.
+func (r *running) dropLocked(drop func(*progress) bool) {
+	for id, ps := range r.tasks {
+		ps = slices.DeleteFunc(ps, func(p *progress) bool {
+			if drop(p) {
+				r.ended--
+				return true
+			}
+			return false
+		})
+		if len(ps) == 0 {
+			delete(r.tasks, id)
+		} else {
+			r.tasks[id] = ps
+		}
+	}
+}
+
+// current returns task id's attempt running now, if there is one.
+func (r *running) current(id string) *progress {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p := r.tasks[id]; p != nil {
-		return p
-	}
-	if p := r.ended[id]; p != nil && time.Since(p.endedAt) <= LogLinger {
-		return p
+	ps := r.tasks[id]
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].endTime().IsZero() {
+			return ps[i]
+		}
 	}
 	return nil
+}
+
+// logFrom returns the log to answer a reader that has read log logID up
+// to byte from: that log from there, until it is read to its end; then
+// the next kept log of the task, from its start; for a log not kept (or
+// none), the oldest kept. newer says whether a later log is kept too.
+func (r *running) logFrom(id, logID string, from int64) (p *progress, at int64, newer bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pruneLocked(time.Now())
+	ps := r.tasks[id]
+	i := slices.IndexFunc(ps, func(p *progress) bool { return p.id == logID })
+	switch {
+	case len(ps) == 0:
+		return nil, 0, false
+	case i < 0:
+		i, from = 0, 0
+	case i+1 < len(ps) && !ps[i].endTime().IsZero() && from >= ps[i].log.Total():
+		i, from = i+1, 0
+	}
+	return ps[i], from, i+1 < len(ps)
 }
 
 // Output answers the host's question about a task: its output so far
 // while an attempt runs, and its live log when asked for.
 func (s *server) Output(_ context.Context, req *pb.OutputRequest) (_ *pb.OutputResponse, err error) {
-	p := s.running.get(req.GetTaskId())
-	if p == nil {
-		return &pb.OutputResponse{}, nil
-	}
 	defer s.recover("output", &err)
+	resp := &pb.OutputResponse{}
+	if p := s.running.current(req.GetTaskId()); p != nil {
+		resp.Running, resp.Output = true, Tail(p.output())
+	}
+	if !req.GetLog() {
+		return resp, nil
+	}
+	p, from, newer := s.running.logFrom(req.GetTaskId(), req.GetLogId(), req.GetLogFrom())
+	if p == nil {
+		return resp, nil
+	}
 	// Ended before the log is read: the log read is then the whole of it.
-	ended := p.hasEnded()
-	resp := &pb.OutputResponse{Running: !ended}
-	if !ended {
-		resp.Output = Tail(p.output())
-	}
-	if req.GetLog() {
-		from := req.GetLogFrom()
-		if int(req.GetLogAttempt()) != p.attempt {
-			from = 0
-		}
-		resp.LogAttempt = int32(p.attempt)
-		resp.Log, resp.LogStart, resp.LogNext = p.log.Since(from)
-		resp.LogEnded = ended
-	}
+	ended := !p.endTime().IsZero()
+	resp.LogId, resp.LogAttempt, resp.LogEnded, resp.LogNewer = p.id, int32(p.attempt), ended, newer
+	resp.Log, resp.LogStart, resp.LogNext = p.log.Since(from)
 	return resp, nil
 }

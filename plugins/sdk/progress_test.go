@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -110,72 +111,123 @@ func TestProgressEndsWithAnswer(t *testing.T) {
 	}
 }
 
-// Log's bytes are read by offset while the attempt runs, to its end once
-// it has ended, and from the start of a new attempt's.
-func TestServerLog(t *testing.T) {
-	step, wrote := make(chan string), make(chan struct{})
-	s := &server{log: hclog.NewNullLogger(), h: handlerFunc(func(_ context.Context, task *Task) (Result, error) {
-		for line := range step {
+// logRig runs attempts of tasks whose handlers write to their logs line
+// by line, as told.
+type logRig struct {
+	t     *testing.T
+	s     *server
+	mu    sync.Mutex
+	steps map[string]chan string // by task and attempt
+	wrote chan struct{}
+}
+
+func newLogRig(t *testing.T) *logRig {
+	r := &logRig{t: t, steps: map[string]chan string{}, wrote: make(chan struct{})}
+	r.s = &server{log: hclog.NewNullLogger(), h: handlerFunc(func(_ context.Context, task *Task) (Result, error) {
+		for line := range r.ch(task.TaskID, int32(task.Attempt)) {
 			io.WriteString(task.Log(), line)
-			wrote <- struct{}{}
+			r.wrote <- struct{}{}
 		}
 		return Result{}, nil
 	})}
-	write := func(line string) {
-		step <- line
-		<-wrote
-	}
-	type read struct {
-		attempt    int32
-		from       int64
-		want       string
-		wantStart  int64
-		wantNext   int64
-		wantEnded  bool
-		wantRunnin bool
-	}
-	ask := func(r read) {
-		t.Helper()
-		got, err := s.Output(t.Context(), &pb.OutputRequest{TaskId: "t", Log: true, LogAttempt: r.attempt, LogFrom: r.from})
-		if err != nil || string(got.GetLog()) != r.want || got.GetLogStart() != r.wantStart || got.GetLogNext() != r.wantNext ||
-			got.GetLogEnded() != r.wantEnded || got.GetRunning() != r.wantRunnin {
-			t.Fatalf("log of attempt %d from %d: %q [%d, %d) ended %v running %v, %v; want %q [%d, %d) ended %v running %v",
-				r.attempt, r.from, got.GetLog(), got.GetLogStart(), got.GetLogNext(), got.GetLogEnded(), got.GetRunning(), err,
-				r.want, r.wantStart, r.wantNext, r.wantEnded, r.wantRunnin)
-		}
-	}
-	attempt := func(n int32, lines ...string) (ended chan struct{}) {
-		ended = make(chan struct{})
-		go func() {
-			defer close(ended)
-			if _, err := s.Handle(context.Background(), &pb.HandleRequest{TaskId: "t", Attempt: n}); err != nil {
-				t.Error(err)
-			}
-		}()
-		for _, l := range lines {
-			write(l)
-		}
-		return ended
-	}
+	return r
+}
 
-	ended := attempt(1, "one\n")
-	ask(read{1, 0, "one\n", 0, 4, false, true})
-	write("two\n")
-	ask(read{1, 4, "two\n", 4, 8, false, true})
-	ask(read{0, 4, "one\ntwo\n", 0, 8, false, true}) // another attempt's offset: from the start
-	close(step)
-	<-ended
-	ask(read{1, 8, "", 8, 8, true, false})
+func (r *logRig) ch(task string, attempt int32) chan string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := fmt.Sprint(task, "#", attempt)
+	if r.steps[k] == nil {
+		r.steps[k] = make(chan string)
+	}
+	return r.steps[k]
+}
 
-	step = make(chan string)
+// start starts an attempt; end ends it, and returns once it has.
+func (r *logRig) start(task string, attempt int32) (end func()) {
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		if _, err := r.s.Handle(context.Background(), &pb.HandleRequest{TaskId: task, Attempt: attempt}); err != nil {
+			r.t.Error(err)
+		}
+	}()
+	return func() { close(r.ch(task, attempt)); <-ended }
+}
+
+func (r *logRig) write(task string, attempt int32, line string) {
+	r.ch(task, attempt) <- line
+	<-r.wrote
+}
+
+// read asks for task's log from byte from of log id, and checks the
+// answer: its log's attempt, bytes, range and flags.
+func (r *logRig) read(task, id string, from int64, want logRead) string {
+	r.t.Helper()
+	got, err := r.s.Output(r.t.Context(), &pb.OutputRequest{TaskId: task, Log: true, LogId: id, LogFrom: from})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	have := logRead{int(got.GetLogAttempt()), string(got.GetLog()), got.GetLogStart(), got.GetLogNext(), got.GetLogEnded(), got.GetLogNewer()}
+	if have != want {
+		r.t.Fatalf("log of %s from byte %d of %q: %+v, want %+v", task, from, id, have, want)
+	}
+	return got.GetLogId()
+}
+
+type logRead struct {
+	attempt     int
+	data        string
+	start, next int64
+	ended       bool
+	newer       bool
+}
+
+// Log's bytes are read by offset while the attempt runs, to its end once
+// it has ended (before the next attempt's), and each attempt's apart.
+func TestServerLog(t *testing.T) {
+	r := newLogRig(t)
+	end1 := r.start("t", 1)
+	r.write("t", 1, "one\n")
+	id1 := r.read("t", "", 0, logRead{1, "one\n", 0, 4, false, false})
+	r.write("t", 1, "two\n")
+	r.read("t", id1, 4, logRead{1, "two\n", 4, 8, false, false})
+	r.read("t", id1, 4, logRead{1, "two\n", 4, 8, false, false}) // asked again: the same
+
+	// Attempt 1 ends with bytes unread, and attempt 2 starts: attempt 1's
+	// rest first.
+	r.write("t", 1, "tail\n")
+	end1()
+	end2 := r.start("t", 2)
+	r.write("t", 2, "second\n")
+	r.read("t", id1, 8, logRead{1, "tail\n", 8, 13, true, true})
+	id2 := r.read("t", id1, 13, logRead{2, "second\n", 0, 7, false, false})
+	if id2 == id1 {
+		t.Fatalf("two attempts' logs share the id %q", id1)
+	}
+	// A log this process never had (another process's): the oldest kept.
+	r.read("t", "another-process.1", 5, logRead{1, "one\ntwo\ntail\n", 0, 13, true, true})
+	end2()
+	r.read("t", id2, 7, logRead{2, "", 7, 7, true, false})
+
+	// A log that went by faster than it was read: the bytes not kept are
+	// skipped, and start says so.
+	end3 := r.start("t", 3)
 	big := strings.Repeat("x", LogLimit)
-	ended = attempt(2, "lost\n", big)
-	ask(read{1, 8, big, 5, LogLimit + 5, false, true}) // 5 bytes dropped
-	close(step)
-	<-ended
-	ask(read{2, LogLimit + 5, "", LogLimit + 5, LogLimit + 5, true, false})
+	r.write("t", 3, "lost\n")
+	r.write("t", 3, big)
+	r.read("t", id2, 7, logRead{3, big, 5, LogLimit + 5, false, false})
+	end3()
 
-	if got, err := s.Output(t.Context(), &pb.OutputRequest{TaskId: "other", Log: true}); err != nil || got.GetLogAttempt() != 0 {
+	// An older attempt that ends after a newer one keeps its place.
+	endA := r.start("u", 1)
+	r.write("u", 1, "a\n")
+	endB := r.start("u", 2)
+	endB()
+	endA()
+	r.read("u", "", 0, logRead{1, "a\n", 0, 2, true, true})
+
+	if got, err := r.s.Output(t.Context(), &pb.OutputRequest{TaskId: "other", Log: true}); err != nil || got.GetLogId() != "" {
 		t.Errorf("an unknown task: %v, %v; want no log", got, err)
 	}
 	if _, err := (&Task{}).Log().Write([]byte("x")); err != nil { // not from Serve: discarded
@@ -189,15 +241,25 @@ func TestLogLinger(t *testing.T) {
 	for i := range maxLingering + 10 {
 		r.start(&Task{TaskID: fmt.Sprint(i), Attempt: 1})()
 	}
-	if n := len(r.ended); n != maxLingering {
-		t.Fatalf("%d ended logs kept, want %d", n, maxLingering)
+	n := 0
+	for _, ps := range r.tasks {
+		n += len(ps)
 	}
-	if r.get("0") != nil || r.get(fmt.Sprint(maxLingering+9)) == nil {
-		t.Fatal("not the oldest forgotten first")
+	if n != maxLingering || r.ended != maxLingering {
+		t.Fatalf("%d ended logs kept (%d counted), want %d", n, r.ended, maxLingering)
 	}
-	p := r.get("20")
+	if p, _, _ := r.logFrom("0", "", 0); p != nil {
+		t.Fatal("the oldest not forgotten first")
+	}
+	if p, _, _ := r.logFrom(fmt.Sprint(maxLingering+9), "", 0); p == nil {
+		t.Fatal("the newest forgotten")
+	}
+	p, _, _ := r.logFrom("20", "", 0)
 	p.endedAt = p.endedAt.Add(-LogLinger - time.Second)
-	if r.get("20") != nil {
+	if p, _, _ := r.logFrom("20", "", 0); p != nil {
 		t.Fatal("an ended log kept past LogLinger")
+	}
+	if r.ended != maxLingering-1 {
+		t.Fatalf("%d counted after one expired, want %d", r.ended, maxLingering-1)
 	}
 }

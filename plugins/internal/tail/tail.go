@@ -116,8 +116,15 @@ func (t *Writer) Tail() (tail string, dropped int64) {
 func (t *Writer) Since(from int64) (b []byte, start, next int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	kept := t.bytesLocked()
-	first := t.total - int64(len(kept))
+	first := t.total - int64(len(t.buf))
 	start = min(max(from, first), t.total)
-	return kept[start-first:], start, t.total
+	n := int(t.total - start)
+	b = make([]byte, 0, n)
+	if n > 0 {
+		// The oldest kept byte is at t.start (0 until the ring is full).
+		i := (t.start + int(start-first)) % len(t.buf)
+		b = append(b, t.buf[i:min(i+n, len(t.buf))]...)
+		b = append(b, t.buf[:n-len(b)]...)
+	}
+	return b, start, t.total
 }
