@@ -31,6 +31,9 @@ type TaskLog struct {
 	// Newer is set when a later attempt's log is kept too: asking from
 	// this one's end gets it.
 	Newer bool `json:"newer"`
+	// LogError says why there is no log this time: the plugin running the
+	// task did not answer. Ask again.
+	LogError string `json:"log_error,omitempty"`
 }
 
 // taskLog answers GET /api/tasks/{id}/log?log=ID&from=N (admin): the live
@@ -61,6 +64,7 @@ func (a *api) taskLog(c echo.Context, p principal) error {
 		l, err := a.s.cfg.TaskOutputs.TaskLog(lctx, t.Target, t.ID, c.QueryParam("log"), from)
 		if err != nil {
 			a.s.cfg.Log.Debug("no live log for a task", "task", t.ID, "target", t.Target, "err", err)
+			out.LogError = err.Error()
 		}
 		out.LogID, out.Attempt, out.Data, out.Start, out.Next, out.Ended, out.Newer = l.ID, l.Attempt, l.Data, l.Start, l.Next, l.Ended, l.Newer
 	}

@@ -312,15 +312,18 @@ func (s *pluginSet) TaskOutput(ctx context.Context, target, taskID string) (stri
 
 // TaskLog is task taskID's live log in the plugin of target, from byte
 // from of log logID (see host.Plugin.Log); a chunk with no ID when no
-// plugin keeps one.
+// plugin keeps one: none runs, or those that run answered that they keep
+// none. An error says a plugin that runs did not answer.
 func (s *pluginSet) TaskLog(ctx context.Context, target, taskID, logID string, from int64) (host.LogChunk, error) {
 	var errs []error
 	for _, p := range s.runners(target) {
 		c, err := p.Log(ctx, taskID, logID, from)
-		if err == nil && c.ID != "" {
+		switch {
+		case err == nil && c.ID != "":
 			return c, nil
+		case err != nil && !errors.Is(err, host.ErrNotRunning):
+			errs = append(errs, err)
 		}
-		errs = append(errs, err)
 	}
 	return host.LogChunk{}, errors.Join(errs...)
 }

@@ -35,6 +35,8 @@ type follower struct {
 // take prints what l adds to what was printed.
 func (f *follower) take(l *server.TaskLog) error {
 	switch {
+	case l.LogError != "":
+		return nil // the plugin did not answer this time
 	case l.LogID == "":
 		// No plugin keeps a log of the task now: none of its attempts ran
 		// lately, or the plugin forgot the log (restarted, or past the
@@ -64,6 +66,16 @@ func (f *follower) take(l *server.TaskLog) error {
 func (f *follower) loseRest() {
 	if f.logID != "" && !f.ended && !f.lost {
 		fmt.Fprintf(f.stderr, "[the rest of attempt %d's output is no longer kept]\n", f.attempt)
+		f.lost = true
+	}
+}
+
+// missedLast says, unless the follower said it lost something already,
+// that the last attempt of t, which has ended, had no log it printed: the
+// task printed after the log then shows that attempt's output.
+func (f *follower) missedLast(t *server.Task) {
+	if f.logID != "" && !f.lost && f.attempt != t.Attempts {
+		fmt.Fprintf(f.stderr, "[attempt %d's output was not kept as it came]\n", t.Attempts)
 		f.lost = true
 	}
 }
@@ -98,12 +110,17 @@ func (f *follower) follow(ctx context.Context, c *apiClient, id string, timeout 
 		switch {
 		case t.Status != server.TaskSucceeded && t.Status != server.TaskDead:
 			return false, nil
-		case l.LogID == "" || (l.Ended && !l.Newer):
+		case l.LogError == "" && (l.LogID == "" || (l.Ended && !l.Newer)):
+			f.missedLast(t)
 			return true, nil
 		case endSeen.IsZero():
 			endSeen = time.Now()
-		case time.Since(endSeen) > f.endWait && !l.Newer:
-			fmt.Fprintf(f.stderr, "[attempt %d's handler still runs %s after the task ended; not following it further]\n", l.Attempt, f.endWait)
+		case time.Since(endSeen) > f.endWait:
+			if l.LogError != "" {
+				fmt.Fprintf(f.stderr, "[the plugin did not give the rest of the output: %s]\n", l.LogError)
+			} else {
+				fmt.Fprintf(f.stderr, "[attempt %d's handler still runs %s after the task ended; not following it further]\n", l.Attempt, f.endWait)
+			}
 			f.lost = true
 			return true, nil
 		}

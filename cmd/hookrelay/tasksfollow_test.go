@@ -100,8 +100,8 @@ func followScripted(t *testing.T, endWait time.Duration, answers ...server.TaskL
 
 func TestFollowTaskEnds(t *testing.T) {
 	running := server.Task{ID: "t1", Status: server.TaskRunning}
-	dead := server.Task{ID: "t1", Status: server.TaskDead, Output: "the tail"}
-	succeeded := server.Task{ID: "t1", Status: server.TaskSucceeded}
+	dead := server.Task{ID: "t1", Status: server.TaskDead, Attempts: 1, Output: "the tail"}
+	succeeded := server.Task{ID: "t1", Status: server.TaskSucceeded, Attempts: 2}
 
 	t.Run("read to the end, across attempts", func(t *testing.T) {
 		task, f, out, errOut, queries := followScripted(t, time.Minute,
@@ -123,6 +123,30 @@ func TestFollowTaskEnds(t *testing.T) {
 		)
 		if task.Status != server.TaskDead || out != "ab" || !f.lost || !strings.Contains(errOut, "no longer kept") {
 			t.Fatalf("status %s, printed %q, told %q, lost %v", task.Status, out, errOut, f.lost)
+		}
+	})
+	t.Run("the plugin not answering once", func(t *testing.T) {
+		task, f, out, errOut, queries := followScripted(t, time.Minute,
+			server.TaskLog{Task: running, LogID: "a", Attempt: 1, Data: []byte("ab"), Next: 2},
+			server.TaskLog{Task: running, LogError: "plugin script: deadline exceeded"},
+			server.TaskLog{Task: server.Task{ID: "t1", Status: server.TaskSucceeded, Attempts: 1}, LogID: "a", Attempt: 1, Data: []byte("c"), Start: 2, Next: 3, Ended: true},
+		)
+		if task.Status != server.TaskSucceeded || out != "abc" || f.lost || errOut != "" {
+			t.Fatalf("status %s, printed %q, told %q, lost %v", task.Status, out, errOut, f.lost)
+		}
+		if want := []string{"from=0&log=", "from=2&log=a", "from=2&log=a"}; !slices.Equal(queries, want) {
+			t.Fatalf("asked %q, want %q", queries, want)
+		}
+	})
+	t.Run("the last attempt's log missing", func(t *testing.T) {
+		twice := dead
+		twice.Attempts = 2
+		_, f, out, errOut, _ := followScripted(t, time.Minute,
+			server.TaskLog{Task: running, LogID: "a", Attempt: 1, Data: []byte("ab"), Next: 2, Ended: true},
+			server.TaskLog{Task: twice},
+		)
+		if out != "ab" || !f.lost || errOut != "[attempt 2's output was not kept as it came]\n" {
+			t.Fatalf("printed %q, told %q, lost %v", out, errOut, f.lost)
 		}
 	})
 	t.Run("a handler running on after its task ended", func(t *testing.T) {

@@ -6,7 +6,9 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookrelay/hookrelay/plugins/internal/tail"
@@ -32,7 +34,7 @@ const maxLingering = 64
 // It may be called until a moment after Handle returns (never once the
 // answer has gone back to hookrelay, which waits for a call in progress),
 // so it must use only what stays valid that long, and must not block. A
-// later call replaces f.
+// later call replaces f. f must not call Progress.
 func (t *Task) Progress(f func() string) {
 	if t.live == nil {
 		return // a Task not made by Serve: nobody asks
@@ -59,13 +61,16 @@ func (t *Task) Log() io.Writer {
 // and Log.
 type progress struct {
 	id      string // the log's, unique in the process's life
+	seq     uint64 // orders the process's logs: the id's end
 	attempt int
 	log     *tail.Writer
+	// endedAt is when Handle returned, in unix nanoseconds; 0 while it
+	// runs. Read without mu, so that no reader waits on a slow f.
+	endedAt atomic.Int64
 
-	mu      sync.RWMutex // held for reading while f runs
-	f       func() string
-	ended   bool // Handle has returned: f is not called any more
-	endedAt time.Time
+	mu    sync.RWMutex // held for reading while f runs
+	f     func() string
+	ended bool // Handle has returned: f is not called any more
 }
 
 func (p *progress) output() string {
@@ -81,19 +86,25 @@ func (p *progress) output() string {
 // and lets go of it (and of what it holds).
 func (p *progress) end(now time.Time) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.ended, p.endedAt, p.f = true, now, nil
+	p.ended, p.f = true, nil
+	p.mu.Unlock()
+	p.endedAt.Store(now.UnixNano())
 }
 
 // endTime is when Handle returned; zero while it runs.
 func (p *progress) endTime() time.Time {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return p.endedAt
+	n := p.endedAt.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }
 
 // running are the attempts being handled, and those that ended within
 // LogLinger (at most maxLingering of them), by task id, oldest first.
+// Ended ones are forgotten when an attempt ends or a log is read (a quiet
+// plugin holds at most maxLingering logs); one whose handler never
+// returns keeps its log until it does.
 type running struct {
 	mu    sync.Mutex
 	nonce string // tells this process's log ids from another's
@@ -111,7 +122,7 @@ func (r *running) start(t *Task) (done func()) {
 		r.nonce = strconv.FormatInt(time.Now().UnixNano(), 36) + "." + strconv.Itoa(os.Getpid())
 	}
 	r.seq++
-	p := &progress{id: r.nonce + "." + strconv.FormatUint(r.seq, 10), attempt: t.Attempt, log: tail.New(LogLimit)}
+	p := &progress{id: r.nonce + "." + strconv.FormatUint(r.seq, 10), seq: r.seq, attempt: t.Attempt, log: tail.New(LogLimit)}
 	t.live = p
 	r.tasks[t.TaskID] = append(r.tasks[t.TaskID], p)
 	return func() {
@@ -180,22 +191,35 @@ func (r *running) current(id string) *progress {
 }
 
 // logFrom returns the log to answer a reader that has read log logID up
-// to byte from: that log from there, until it is read to its end; then
-// the next kept log of the task, from its start; for a log not kept (or
-// none), the oldest kept. newer says whether a later log is kept too.
+// to byte from: that log from there, until it is read to what it holds
+// and a later log is kept (a handler that runs on after its attempt was
+// given up must not hold back the next); then the next kept log of the
+// task, from its start. For a log this process no longer keeps, the first
+// kept after it, if any; for another process's (or none), the oldest kept.
+// newer says whether a later log is kept too.
 func (r *running) logFrom(id, logID string, from int64) (p *progress, at int64, newer bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pruneLocked(time.Now())
 	ps := r.tasks[id]
+	if len(ps) == 0 {
+		return nil, 0, false
+	}
 	i := slices.IndexFunc(ps, func(p *progress) bool { return p.id == logID })
 	switch {
-	case len(ps) == 0:
-		return nil, 0, false
-	case i < 0:
+	case i >= 0:
+		if i+1 < len(ps) && from >= ps[i].log.Total() {
+			i, from = i+1, 0
+		}
+	case strings.HasPrefix(logID, r.nonce+"."):
+		seq, _ := strconv.ParseUint(logID[len(r.nonce)+1:], 10, 64)
+		i = slices.IndexFunc(ps, func(p *progress) bool { return p.seq > seq })
+		if i < 0 {
+			return nil, 0, false // all kept are older than the reader's
+		}
+		from = 0
+	default:
 		i, from = 0, 0
-	case i+1 < len(ps) && !ps[i].endTime().IsZero() && from >= ps[i].log.Total():
-		i, from = i+1, 0
 	}
 	return ps[i], from, i+1 < len(ps)
 }

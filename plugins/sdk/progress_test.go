@@ -255,11 +255,50 @@ func TestLogLinger(t *testing.T) {
 		t.Fatal("the newest forgotten")
 	}
 	p, _, _ := r.logFrom("20", "", 0)
-	p.endedAt = p.endedAt.Add(-LogLinger - time.Second)
+	p.endedAt.Add(int64(-LogLinger - time.Second))
 	if p, _, _ := r.logFrom("20", "", 0); p != nil {
 		t.Fatal("an ended log kept past LogLinger")
 	}
 	if r.ended != maxLingering-1 {
 		t.Fatalf("%d counted after one expired, want %d", r.ended, maxLingering-1)
+	}
+}
+
+// A handler that runs on after its attempt was given up does not hold
+// back the next attempt's log, once what it wrote has been read.
+func TestLogNotHeldByAStuckAttempt(t *testing.T) {
+	r := newLogRig(t)
+	end1 := r.start("t", 1)
+	defer end1()
+	r.write("t", 1, "a\n")
+	end2 := r.start("t", 2)
+	defer end2()
+	r.write("t", 2, "b\n")
+	id1 := r.read("t", "", 0, logRead{1, "a\n", 0, 2, false, true})
+	r.read("t", id1, 1, logRead{1, "\n", 1, 2, false, true}) // not read to its end yet
+	r.read("t", id1, 2, logRead{2, "b\n", 0, 2, false, false})
+}
+
+// A reader whose log this process no longer keeps goes on with the first
+// kept after it, never with an earlier one that it has read already.
+func TestLogFromAfterAForgottenLog(t *testing.T) {
+	var r running
+	doneA := r.start(&Task{TaskID: "x", Attempt: 1})
+	taskB := &Task{TaskID: "x", Attempt: 2}
+	doneB := r.start(taskB)
+	b := taskB.live
+	doneB()
+	doneA() // ended after B: kept longer
+	b.endedAt.Add(int64(-LogLinger - time.Second))
+	if p, _, _ := r.logFrom("x", b.id, 3); p != nil {
+		t.Fatalf("after the forgotten log of attempt 2: attempt %d's, want none", p.attempt)
+	}
+	r.start(&Task{TaskID: "x", Attempt: 3})
+	if p, from, newer := r.logFrom("x", b.id, 3); p == nil || p.attempt != 3 || from != 0 || newer {
+		t.Fatalf("after the forgotten log of attempt 2: %+v from %d, newer %v; want attempt 3 from 0", p, from, newer)
+	}
+	// Another process's log: the oldest kept.
+	if p, _, _ := r.logFrom("x", "other-process.9", 3); p == nil || p.attempt != 1 {
+		t.Fatalf("after another process's log: %+v, want attempt 1's", p)
 	}
 }
