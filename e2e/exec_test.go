@@ -29,6 +29,7 @@ func TestExecRouteRunsScript(t *testing.T) {
 set -e
 printf '%s\n' "$@" > "$OUT/argv"
 printf '%s' "$DEPLOY_SENDER" > "$OUT/env"
+printf '%s %s %s' "$HOOKRELAY_TASK_ID" "$HOOKRELAY_ATTEMPT" "$HOOKRELAY_ROUTE" > "$OUT/task"
 cat > "$OUT/stdin"
 if [ -r /proc/self/stat ]; then cut -d' ' -f19 /proc/self/stat > "$OUT/nice"; fi
 cp "$HOOKRELAY_EVENT_FILE" "$OUT/event.json" # last: the test waits for it
@@ -80,6 +81,9 @@ echo deployed
 	}
 	if read("env") != "alice" || !strings.Contains(read("stdin"), `"full_name":"octo-org/app"`) {
 		t.Fatalf("env %q, stdin %q", read("env"), read("stdin"))
+	}
+	if got, want := read("task"), tasks[0]+" 1 deploy"; got != want {
+		t.Fatalf("the task's variables: %q, want %q", got, want)
 	}
 	var ev struct {
 		Type, Repo string

@@ -2,11 +2,13 @@ package script
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -18,6 +20,27 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // EventFileEnv names the environment variable that holds the path of the file
 // with the event JSON, when Spec.EventFile is set.
 const EventFileEnv = "HOOKRELAY_EVENT_FILE"
+
+// The variables the script runner sets for each task, over what a route's
+// env sets.
+const (
+	// TaskIDEnv is the task's id (hookrelay tasks show $HOOKRELAY_TASK_ID).
+	TaskIDEnv = "HOOKRELAY_TASK_ID"
+	// AttemptEnv is the attempt's number, from 1: more is a retry, which
+	// a script that must run once can check.
+	AttemptEnv = "HOOKRELAY_ATTEMPT"
+	// RouteEnv is the name of the route that ran the script.
+	RouteEnv = "HOOKRELAY_ROUTE"
+)
+
+// TaskEnv returns given with the task's variables set (TaskIDEnv,
+// AttemptEnv, RouteEnv); given itself is not changed.
+func TaskEnv(given map[string]string, taskID string, attempt int, route string) map[string]string {
+	env := make(map[string]string, len(given)+3)
+	maps.Copy(env, given)
+	env[TaskIDEnv], env[AttemptEnv], env[RouteEnv] = taskID, strconv.Itoa(attempt), route
+	return env
+}
 
 // BaseEnv returns the environment every script starts from: PATH set to
 // DefaultPath and HOME set to the home directory of the user hookrelay runs

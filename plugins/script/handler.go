@@ -24,6 +24,7 @@ func (Handler) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 		return sdk.Result{Failed: true, Error: "the task is not a script job: " + err.Error()}, nil
 	}
 	spec := j.Spec(t.Body, t.Event)
+	spec.Env = TaskEnv(j.Env, t.TaskID, t.Attempt, t.Route)
 	spec.Log = t.Log() // for tasks show --follow
 	var (
 		mu             sync.Mutex

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -626,5 +627,28 @@ func TestDetachedHolderBounded(t *testing.T) {
 	}
 	if res.ExitCode != 0 || res.Stdout != "done\n" {
 		t.Errorf("exit %d stdout %q", res.ExitCode, res.Stdout)
+	}
+}
+
+func TestTaskEnv(t *testing.T) {
+	tests := []struct {
+		name  string
+		given map[string]string
+		want  map[string]string
+	}{
+		{"no env", nil, map[string]string{TaskIDEnv: "t-1", AttemptEnv: "2", RouteEnv: "deploy"}},
+		{"the route's kept", map[string]string{"A": "1"}, map[string]string{"A": "1", TaskIDEnv: "t-1", AttemptEnv: "2", RouteEnv: "deploy"}},
+		{"the task's win", map[string]string{AttemptEnv: "9", RouteEnv: "x"}, map[string]string{TaskIDEnv: "t-1", AttemptEnv: "2", RouteEnv: "deploy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := maps.Clone(tt.given)
+			if got := TaskEnv(tt.given, "t-1", 2, "deploy"); !maps.Equal(got, tt.want) {
+				t.Errorf("TaskEnv = %v, want %v", got, tt.want)
+			}
+			if !maps.Equal(tt.given, before) {
+				t.Errorf("TaskEnv changed its argument: %v", tt.given)
+			}
+		})
 	}
 }
