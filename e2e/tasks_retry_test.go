@@ -9,8 +9,10 @@ import (
 )
 
 // A dead task is run again from the command line, and --wait reports the
-// new attempt: failed until the script is fixed, then succeeded. A task
-// that succeeded is not run again.
+// new attempt: failed until the script is fixed; then --follow prints the
+// new attempt's output as it comes (not the last one's, whose log the
+// runner still keeps), and it succeeded. A task that succeeded is not run
+// again.
 func TestTasksRetryWaits(t *testing.T) {
 	srv, dir := execServer(t, `if [ -e "$OUT/fixed" ]; then echo "fixed run $1"; exit 0; fi
 echo "broken run $1" >&2
@@ -33,10 +35,10 @@ exit 4
 	if err := os.WriteFile(filepath.Join(dir, "fixed"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code = retry("--wait")
-	if code != 0 || !regexp.MustCompile(`status\s+succeeded`).MatchString(out) || !regexp.MustCompile(`attempts\s+3`).MatchString(out) ||
-		!strings.Contains(out, "fixed run 7") {
-		t.Fatalf("retry --wait of the fixed script: exit %d\n%s%s", code, out, errOut)
+	out, errOut, code = retry("--follow")
+	if code != 0 || out != "fixed run 7\n" || !strings.Contains(errOut, "--- attempt 3 ---") ||
+		!regexp.MustCompile(`status\s+succeeded`).MatchString(errOut) || !regexp.MustCompile(`attempts\s+3`).MatchString(errOut) {
+		t.Fatalf("retry --follow of the fixed script: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if got := waitTask(t, srv, task, "succeeded"); len(got.History) != 3 {
 		t.Fatalf("history after two retries: %+v", got.History)

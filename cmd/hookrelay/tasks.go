@@ -121,7 +121,7 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return code
 	}
 	if *follow {
-		return showFollowing(ctx, c, pos[0], *timeout, stdout, stderr)
+		return showFollowing(ctx, c, pos[0], 0, *timeout, stdout, stderr)
 	}
 	failed := false
 	if *wait {
@@ -154,13 +154,14 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return exitOK
 }
 
-// showFollowing is `tasks show --follow`: the task's live log on stdout
-// until it has ended (or, when no log was kept, its last attempt's
-// output), then the task on stderr; exit 0 only if it succeeded.
-func showFollowing(ctx context.Context, c *apiClient, id string, timeout time.Duration, stdout, stderr io.Writer) int {
-	t, f, err := followTask(ctx, c, id, timeout, stdout, stderr)
+// showFollowing is `tasks show --follow`: the task's live logs (of its
+// attempts after the first after) on stdout until it has ended (or, when
+// no log was kept, its last attempt's output), then the task on stderr;
+// exit 0 only if it succeeded.
+func showFollowing(ctx context.Context, c *apiClient, id string, after int, timeout time.Duration, stdout, stderr io.Writer) int {
+	t, f, err := followTask(ctx, c, id, after, timeout, stdout, stderr)
 	if err != nil {
-		return fail(stderr, "tasks show", fmt.Errorf("following task %s: %w", id, err))
+		return fail(stderr, "tasks", fmt.Errorf("following task %s: %w (it may still run: hookrelay tasks show %s)", id, err, id))
 	}
 	switch {
 	case !f.printed:
@@ -172,7 +173,7 @@ func showFollowing(ctx context.Context, c *apiClient, id string, timeout time.Du
 	}
 	fmt.Fprintln(stderr)
 	if err := printTask(stderr, t); err != nil {
-		return fail(stderr, "tasks show", err)
+		return fail(stderr, "tasks", err)
 	}
 	if t.Status != server.TaskSucceeded {
 		return exitError

@@ -27,6 +27,9 @@ type follower struct {
 	ended          bool   // whether its end has been
 	printed        bool   // whether any log was
 	lost           bool   // whether the rest of the log was lost
+	// after skips the logs of the task's first attempts: those made
+	// before a retry by hand, for tasks retry --follow.
+	after int
 	// endWait bounds the wait for the last log's end once the task has
 	// ended (followEndWait).
 	endWait time.Duration
@@ -46,10 +49,15 @@ func (f *follower) take(l *server.TaskLog) error {
 	case l.LogID != f.logID:
 		// The server answers from the start of the new log.
 		f.loseRest()
-		if f.logID != "" || l.Attempt > 1 {
+		if l.Attempt > f.after && (f.logID != "" || l.Attempt > 1) {
 			fmt.Fprintf(f.stderr, "--- attempt %d ---\n", l.Attempt)
 		}
 		f.logID, f.attempt, f.next, f.ended, f.lost = l.LogID, l.Attempt, 0, false, false
+	}
+	if f.attempt <= f.after {
+		// Not this follow's (from before a retry): skipped, as if read.
+		f.next, f.ended = l.Next, true
+		return nil
 	}
 	if l.Start > f.next {
 		fmt.Fprintf(f.stderr, "[%d bytes of output went by unread]\n", l.Start-f.next)
@@ -81,12 +89,13 @@ func (f *follower) missedLast(t *server.Task) {
 }
 
 // followTask prints task id's live logs as they come, attempt after
-// attempt, until the task has ended (succeeded, or dead) and its last
-// attempt's log has been read (or followEndWait has passed), for at most
-// timeout (0: no limit). It returns the task as it ended, and the
-// follower, which says what of the logs it printed.
-func followTask(ctx context.Context, c *apiClient, id string, timeout time.Duration, stdout, stderr io.Writer) (*server.Task, *follower, error) {
-	f := &follower{stdout: stdout, stderr: stderr, endWait: followEndWait}
+// attempt (those after its first after attempts), until the task has
+// ended (succeeded, or dead) and its last attempt's log has been read (or
+// followEndWait has passed), for at most timeout (0: no limit). It
+// returns the task as it ended, and the follower, which says what of the
+// logs it printed.
+func followTask(ctx context.Context, c *apiClient, id string, after int, timeout time.Duration, stdout, stderr io.Writer) (*server.Task, *follower, error) {
+	f := &follower{stdout: stdout, stderr: stderr, endWait: followEndWait, after: after}
 	return f.follow(ctx, c, id, timeout)
 }
 

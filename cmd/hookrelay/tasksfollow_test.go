@@ -53,6 +53,23 @@ func TestFollowerTake(t *testing.T) {
 		}
 	}
 
+	// After a retry by hand, the earlier attempts' logs are skipped.
+	out.Reset()
+	errOut.Reset()
+	f = &follower{stdout: &out, stderr: &errOut, after: 2}
+	for _, l := range []server.TaskLog{
+		{LogID: "a", Attempt: 2, Data: []byte("old"), Next: 3},
+		{LogID: "a", Attempt: 2, Data: []byte("still"), Start: 3, Next: 8}, // a handler that runs on
+		{LogID: "b", Attempt: 3, Data: []byte("new"), Next: 3},
+	} {
+		if err := f.take(&l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out.String() != "new" || errOut.String() != "--- attempt 3 ---\n" {
+		t.Errorf("after attempt 2: printed %q, told %q; want only attempt 3's", out.String(), errOut.String())
+	}
+
 	// Following from a later attempt than the first says which it is.
 	errOut.Reset()
 	f = &follower{stdout: &out, stderr: &errOut}

@@ -17,22 +17,28 @@ import (
 const retryPoll = 200 * time.Millisecond
 
 // runTasksRetry is "hookrelay tasks retry TASK_ID": the task is queued
-// again, due now (its route's retries count afresh), and with --wait the
+// again, due now (its route's retries count afresh). With --wait the
 // command waits for that attempt and prints it like `tasks show`, exiting
-// 0 only when it succeeded.
+// 0 only when it succeeded; with --follow it prints the output of that
+// attempt and any after it as it comes, like `tasks show --follow`.
 func runTasksRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tasks retry", flag.ContinueOnError)
 	usageFor(fs, "hookrelay tasks retry TASK_ID [flags]")
 	var cf connFlags
 	cf.register(fs)
 	wait := fs.Bool("wait", false, "wait for the new attempt to end, print it, and exit 1 unless it succeeded")
-	timeout := fs.Duration("timeout", 0, "with --wait: give up after this long (exit 1; the task still runs); 0: no limit")
+	follow := fs.Bool("follow", false, "print the output of the new attempt (and of any retry after it) as it comes, until the task has ended; then the task on stderr; exit 1 unless it succeeded")
+	timeout := fs.Duration("timeout", 0, "with --wait or --follow: give up after this long (exit 1; the task still runs); 0: no limit")
 	pos, code, ok := parseArgs(fs, args, 1, "one task id", stderr)
 	if !ok {
 		return code
 	}
-	if *timeout != 0 && !*wait {
-		fmt.Fprintln(stderr, "hookrelay tasks retry: --timeout is for --wait")
+	switch {
+	case *timeout != 0 && !*wait && !*follow:
+		fmt.Fprintln(stderr, "hookrelay tasks retry: --timeout is for --wait or --follow")
+		return exitUsage
+	case *wait && *follow:
+		fmt.Fprintln(stderr, "hookrelay tasks retry: --wait or --follow, not both")
 		return exitUsage
 	}
 	c, code, ok := cf.connect("tasks retry", stderr)
@@ -56,7 +62,11 @@ func runTasksRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := c.do(ctx, "POST", "/deliveries/"+url.PathEscape(id)+"/retry", nil, nil, &res); err != nil {
 		return fail(stderr, "tasks retry", err)
 	}
-	if !*wait {
+	switch {
+	case *follow:
+		fmt.Fprintf(stderr, "task %s queued again; its output follows\n", id)
+		return showFollowing(ctx, c, id, res.Delivery.Attempts, *timeout, stdout, stderr)
+	case !*wait:
 		fmt.Fprintf(stdout, "task %s queued again (route %s)\n", id, orDash(before.Route))
 		return exitOK
 	}
