@@ -167,12 +167,9 @@ func (a *api) listEvents(c echo.Context, p principal) error {
 	if f.Until, err = queryTime(q.Get("until"), "until"); err != nil {
 		return err
 	}
-	limit := DefaultListLimit
-	if v := q.Get("limit"); v != "" {
-		limit, err = strconv.Atoi(v)
-		if err != nil || limit < 1 || limit > MaxListLimit {
-			return echo.NewHTTPError(http.StatusBadRequest, "limit must be a number from 1 to "+strconv.Itoa(MaxListLimit))
-		}
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		return err
 	}
 	f.Limit = limit + 1 // one more tells whether there is a next page
 	evs, err := a.s.cfg.Events.List(c.Request().Context(), f)
@@ -196,6 +193,31 @@ func (a *api) listEvents(c echo.Context, p principal) error {
 		})
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// queryLimit parses a list's limit query parameter: 1 to MaxListLimit;
+// empty is DefaultListLimit.
+func queryLimit(v string) (int, error) {
+	if v == "" {
+		return DefaultListLimit, nil
+	}
+	limit, err := strconv.Atoi(v)
+	if err != nil || limit < 1 || limit > MaxListLimit {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, "limit must be a number from 1 to "+strconv.Itoa(MaxListLimit))
+	}
+	return limit, nil
+}
+
+// nonNegative parses query parameter name's value v; empty is 0.
+func nonNegative(v, name string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, name+" must be a whole number, 0 or more")
+	}
+	return n, nil
 }
 
 // queryTime parses an RFC 3339 query parameter; empty is the zero time.

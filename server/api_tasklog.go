@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
@@ -69,16 +68,4 @@ func (a *api) taskLog(c echo.Context, p principal) error {
 		out.LogID, out.Attempt, out.Data, out.Start, out.Next, out.Ended, out.Newer = l.ID, l.Attempt, l.Data, l.Start, l.Next, l.Ended, l.Newer
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-// nonNegative parses query parameter name's value v; empty is 0.
-func nonNegative(v, name string) (int64, error) {
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, echo.NewHTTPError(http.StatusBadRequest, name+" must be a whole number, 0 or more")
-	}
-	return n, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -108,12 +107,9 @@ func (a *api) listTasks(c echo.Context, p principal) error {
 	if status != "" && !slices.Contains(taskStatuses, status) {
 		return echo.NewHTTPError(http.StatusBadRequest, "status must be one of "+strings.Join(taskStatuses, ", "))
 	}
-	limit := DefaultListLimit
-	if v := q.Get("limit"); v != "" {
-		var err error
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxListLimit {
-			return echo.NewHTTPError(http.StatusBadRequest, "limit must be a number from 1 to "+strconv.Itoa(MaxListLimit))
-		}
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		return err
 	}
 	f := store.TaskFilter{Route: q.Get("route"), Before: q.Get("before"), Limit: limit + 1}
 	switch status { // narrow in the store where a state maps to one
