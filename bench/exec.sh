@@ -39,6 +39,12 @@
 #                        payload-hmac-sha256 rule. The runs/s target is then
 #                        its runs/s instead of 340. Nothing builds it here.
 #   TMPDIR               where the temporary directory, data dir included, goes
+#   PROFILE=             a shell command run 3 s into each measured load
+#                        (hookrelay's, then adnanh/webhook's; so keep the
+#                        default DURATION), e.g. 'perf sched record -a -o
+#                        /tmp/sched.$PROFILE_NAME -- sleep 2'. It gets
+#                        PROFILE_NAME (load or wh-load) and PROFILE_PID (the
+#                        server's pid); its output goes to stderr.
 #
 # Exit status: 0 ok, 1 a request or a run failed, or the set-up broke, 3 a
 # target was missed with STRICT=1.
@@ -268,6 +274,10 @@ measure_load() {
 	"$@" -duration "$duration" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	pid=$!
 	pids+=("$pid")
+	if [[ -n ${PROFILE:-} ]]; then
+		(nap 3 && PROFILE_NAME=$name PROFILE_PID=$server_pid bash -c "$PROFILE") >&2 &
+		pids+=("$!")
+	fi
 	while kill -0 "$pid" 2>/dev/null; do
 		sample
 		nap 0.1
