@@ -2,6 +2,7 @@ package providers
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -73,6 +74,42 @@ func FlatHeaders(h http.Header, redact ...string) map[string]string {
 			out[http.CanonicalHeaderKey(k)] = redacted
 		}
 	}
+	return out
+}
+
+// RedactHeader returns a copy of h in which every value of the credential
+// headers, and of any named in redact, reads [redacted]: the request as a
+// plugin may see it.
+func RedactHeader(h http.Header, redact ...string) http.Header {
+	out := h.Clone()
+	for _, k := range append(credentialHeaders[:], redact...) {
+		if vs := out.Values(k); len(vs) > 0 {
+			out[http.CanonicalHeaderKey(k)] = slices.Repeat([]string{redacted}, len(vs))
+		}
+	}
+	return out
+}
+
+// Stored is an Event as the store keeps it (store.Event.Normalized):
+// without its payload and headers, which the stored body and header hold,
+// but with the names of the headers its provider redacted beyond the
+// credential headers (a token provider's own header), so that what is
+// rebuilt from it redacts them too.
+type Stored struct {
+	*Event
+	Redacted []string `json:"redacted_headers,omitempty"`
+}
+
+// RedactedNames lists the headers of an Event.Headers that read
+// [redacted], in order, so that a stored event can redact them again.
+func RedactedNames(headers map[string]string) []string {
+	var out []string
+	for k, v := range headers {
+		if v == redacted {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

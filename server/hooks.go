@@ -130,11 +130,12 @@ func (s *Server) hook(c echo.Context) error {
 }
 
 // normalized is the provider's event as stored: without the payload and
-// headers, which the stored body and header hold already.
+// headers, which the stored body and header hold already, but with the
+// names of the headers the provider redacted.
 func normalized(ev *providers.Event) (json.RawMessage, error) {
 	e := *ev
 	e.Payload, e.Headers = nil, nil
-	b, err := json.Marshal(&e)
+	b, err := json.Marshal(&providers.Stored{Event: &e, Redacted: providers.RedactedNames(ev.Headers)})
 	if err != nil {
 		return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
 	}

@@ -70,7 +70,9 @@ type Task struct {
 	// Body is the raw request body, byte for byte (for verifying or
 	// forwarding it).
 	Body []byte
-	// Header holds the request headers.
+	// Header holds the request headers. Credentials read [redacted], as in
+	// the event's headers: Authorization, Proxy-Authorization, Cookie,
+	// X-Gitlab-Token and a token source's own header.
 	Header http.Header
 	// Config is the JSON of the route's `with:` options, or empty.
 	Config json.RawMessage

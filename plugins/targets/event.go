@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"unicode/utf8"
 
 	"github.com/hookrelay/hookrelay/providers"
@@ -17,7 +18,7 @@ import (
 // templates saw it: the normalised fields, the headers and the decoded
 // payload (the store keeps the payload only as the raw body).
 func Event(ev *store.Event) (*providers.Event, error) {
-	out, err := fields(ev)
+	out, _, err := fields(ev)
 	if err != nil {
 		return nil, err
 	}
@@ -31,27 +32,30 @@ func Event(ev *store.Event) (*providers.Event, error) {
 	return out, nil
 }
 
-// fields is Event without the payload.
-func fields(ev *store.Event) (*providers.Event, error) {
-	out := &providers.Event{}
+// fields is Event without the payload. redact names the headers the
+// source's provider redacted, besides the credential headers.
+func fields(ev *store.Event) (out *providers.Event, redact []string, err error) {
+	st := providers.Stored{Event: &providers.Event{}}
 	if len(ev.Normalized) > 0 {
-		if err := json.Unmarshal(ev.Normalized, out); err != nil {
-			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
+		if err := json.Unmarshal(ev.Normalized, &st); err != nil {
+			return nil, nil, fmt.Errorf("event %s: %w", ev.ID, err)
 		}
 	}
+	out = st.Event
 	out.ID, out.Source, out.ReceivedAt = ev.ID, ev.Source, ev.ReceivedAt
-	out.Headers = providers.FlatHeaders(ev.Header)
-	return out, nil
+	out.Headers = providers.FlatHeaders(ev.Header, st.Redacted...)
+	return out, st.Redacted, nil
 }
 
 // taskEvent is Event as JSON, as plugins and scripts get it
-// (HOOKRELAY_EVENT_FILE). The payload is the body's own JSON (compacted),
-// not decoded and encoded again: cheaper, and the sender's key order and
-// numbers are kept.
-func taskEvent(ev *store.Event) ([]byte, error) {
-	out, err := fields(ev)
+// (HOOKRELAY_EVENT_FILE), and the request's header as plugins get it, with
+// the same headers redacted as in the event's. The payload is the body's
+// own JSON (compacted), not decoded and encoded again: cheaper, and the
+// sender's key order and numbers are kept.
+func taskEvent(ev *store.Event) (event []byte, header http.Header, err error) {
+	out, redact, err := fields(ev)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p := rawPayload(ev); p != nil {
 		out.Payload = p
@@ -64,9 +68,9 @@ func taskEvent(ev *store.Event) ([]byte, error) {
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
-		return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
+		return nil, nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
 	}
-	return b, nil
+	return b, providers.RedactHeader(ev.Header, redact...), nil
 }
 
 // rawPayload is the JSON object a body holds, directly or as a form's

@@ -71,7 +71,7 @@ func TestTaskEventIsEventWithTheRawPayload(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sev := &store.Event{ID: "e1", Source: "github", ReceivedAt: at, Normalized: norm,
 				Header: http.Header{"Content-Type": {tt.contentType}}, Body: []byte(tt.body)}
-			raw, err := taskEvent(sev)
+			raw, _, err := taskEvent(sev)
 			if err != nil {
 				t.Fatal(err)
 			}

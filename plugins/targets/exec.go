@@ -134,12 +134,12 @@ func usable(r Runner) bool {
 
 // handle sends one task to a plugin and turns its result into an answer.
 func handle(ctx context.Context, r Runner, ev *store.Event, d *store.Delivery, route string, config json.RawMessage) (*delivery.Answer, error) {
-	event, err := taskEvent(ev)
+	event, header, err := taskEvent(ev)
 	if err != nil {
 		return nil, err
 	}
 	res, err := r.Handle(ctx, &host.Task{TaskID: d.ID, Route: route, Attempt: d.Attempts + 1, Event: event,
-		Body: ev.Body, Header: ev.Header, Config: config})
+		Body: ev.Body, Header: header, Config: config})
 	if errors.Is(err, host.ErrNotRunning) {
 		// Not an attempt: the plugin is being restarted; the task waits.
 		return nil, errors.Join(delivery.ErrNotReady, err)

@@ -26,7 +26,7 @@ func FuzzTaskEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
 		ev := &store.Event{ID: "e1", Source: "github", ReceivedAt: time.Unix(0, 0).UTC(),
 			Header: http.Header{"Content-Type": {contentType}}, Body: body}
-		raw, err := taskEvent(ev)
+		raw, _, err := taskEvent(ev)
 		if err != nil {
 			t.Fatalf("taskEvent: %v", err)
 		}
