@@ -84,10 +84,17 @@ func SetHeaders(h http.Header, ev *store.Event, d *store.Delivery) {
 // what is stored of a request that SetHeaders has marked.
 func WithoutHeaders(h http.Header) http.Header {
 	out := h.Clone()
-	for _, k := range [...]string{HeaderEventID, HeaderDeliveryID, HeaderAttempt, HeaderRoute, HeaderEdited} {
-		out.Del(k)
-	}
+	StripHeaders(out)
 	return out
+}
+
+// StripHeaders deletes hookrelay's delivery headers from h, a request as
+// its sender sent it: an app must be able to trust them (it dedupes on
+// X-Hookrelay-Delivery-Id), so only hookrelay sets them.
+func StripHeaders(h http.Header) {
+	for _, k := range [...]string{HeaderEventID, HeaderDeliveryID, HeaderAttempt, HeaderRoute, HeaderEdited} {
+		h.Del(k)
+	}
 }
 
 // maxDrain bounds how much of an answer's body is read (and discarded past

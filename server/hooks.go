@@ -84,6 +84,7 @@ func (s *Server) hook(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	head := tunnel.NewRequestHead(r, target, s.trustedPeer(r))
+	delivery.StripHeaders(head.Header)
 	head.ContentLength = int64(len(body))
 	if len(routes) == 1 && routes[0].Respond == dispatch.RespondPassthrough {
 		// The sender waits for the app's answer, as with a sync channel:

@@ -140,6 +140,7 @@ func (s *Server) webhookStored(c echo.Context, channel, target, mode string) err
 		return err
 	}
 	head := tunnel.NewRequestHead(r, target, s.trustedPeer(r))
+	delivery.StripHeaders(head.Header)
 	evID, err := newID()
 	if err != nil {
 		body.Close()

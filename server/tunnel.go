@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
+	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/store"
 	"github.com/hookrelay/hookrelay/tunnel"
 )
@@ -178,6 +179,7 @@ func (s *Server) webhookSync(c echo.Context, channel, target string) error {
 		_ = rc.SetReadDeadline(time.Now().Add(s.cfg.SyncTimeout))
 	}
 	head := tunnel.NewRequestHead(r, target, s.trustedPeer(r))
+	delivery.StripHeaders(head.Header)
 	var body io.Reader
 	var limited *limitReader
 	if r.ContentLength != 0 {
