@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -29,6 +30,11 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 	// starts its next attempt only once the last is recorded.
 	inflight := map[string]bool{}
 	running := 0
+	// stale is false while the last read saw the whole queue and found
+	// nothing to start that was not in flight: reading again finds the
+	// same until a kick, a timer, or an attempt that leaves its delivery
+	// queued (to retry), or ends one when the read was cut at its limit.
+	stale, full := true, false
 	done := make(chan ended)
 	apply := func(m ended) {
 		if m.slot {
@@ -36,6 +42,7 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 		}
 		if m.final {
 			delete(inflight, m.id)
+			stale = stale || full || !m.left
 		}
 	}
 	defer func() { // a worker ends only with its attempts
@@ -74,18 +81,24 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 					drained = true
 				}
 			}
-			ds, err := e.q.Pending(ctx, target, len(inflight)+4*parallel)
+			if !stale && len(inflight) > 0 {
+				stale = !e.wait(ctx, w, done, apply, time.Hour) || stale
+				continue
+			}
+			limit := len(inflight) + 4*parallel
+			ds, err := e.q.Pending(ctx, target, limit)
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.Error("reading queue", "target", target, "err", err)
 				}
-				e.wait(ctx, w, done, apply, 5*time.Second)
+				stale = !e.wait(ctx, w, done, apply, 5*time.Second) || stale
 				continue
 			}
+			stale, full = false, len(ds) == limit
 			cached = slices.DeleteFunc(ds, func(d *store.Delivery) bool { return inflight[d.ID] })
 			if len(cached) == 0 {
 				if len(inflight) > 0 {
-					e.wait(ctx, w, done, apply, time.Hour)
+					stale = !e.wait(ctx, w, done, apply, time.Hour) || stale
 					continue
 				}
 				if e.retire(target, w) {
@@ -99,7 +112,7 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 		started := func() { cached = slices.DeleteFunc(cached, func(c *store.Delivery) bool { return c == d }) }
 		switch {
 		case d == nil:
-			e.wait(ctx, w, done, apply, due.Sub(now)) // nothing due yet
+			stale = !e.wait(ctx, w, done, apply, due.Sub(now)) || stale // nothing due yet
 		case now.Sub(d.CreatedAt) >= e.policy.MaxAge:
 			started()
 			e.expire(ctx, d, now)
@@ -110,7 +123,7 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 			if poll := e.limits(target).ReadyPoll; poll > 0 {
 				wait = min(wait, poll)
 			}
-			e.wait(ctx, w, done, apply, wait)
+			stale = !e.wait(ctx, w, done, apply, wait) || stale
 		default:
 			started()
 			inflight[d.ID] = true
@@ -118,13 +131,13 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 			early := parallel > 1
 			go func() {
 				answered := false
-				e.attempt(ctx, sender, name, d, func() {
+				left := e.attempt(ctx, sender, name, d, func() {
 					if early {
 						answered = true
 						done <- ended{id: d.ID, slot: true}
 					}
 				})
-				done <- ended{id: d.ID, slot: !answered, final: true}
+				done <- ended{id: d.ID, slot: !answered, final: true, left: left}
 			}()
 		}
 	}
@@ -161,15 +174,16 @@ func (e *Engine) pick(ds []*store.Delivery, parallel int, now time.Time) (*store
 
 // ended is news of one of a worker's attempts: its slot is free (slot),
 // its outcome is recorded (final), or both. Each attempt sends one message
-// with slot set and one with final set.
+// with slot set and one with final set; left, with final, says that the
+// delivery has left the queue (delivered or dead).
 type ended struct {
-	id          string
-	slot, final bool
+	id                string
+	slot, final, left bool
 }
 
 // wait waits for d, a kick, news of an attempt of the worker's (handed to
-// apply), or the end of ctx.
-func (e *Engine) wait(ctx context.Context, w *worker, done <-chan ended, apply func(ended), d time.Duration) {
+// apply), or the end of ctx. It reports whether that news is what came.
+func (e *Engine) wait(ctx context.Context, w *worker, done <-chan ended, apply func(ended), d time.Duration) (news bool) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -177,44 +191,51 @@ func (e *Engine) wait(ctx context.Context, w *worker, done <-chan ended, apply f
 	case <-w.kick:
 	case m := <-done:
 		apply(m)
+		return true
 	case <-t.C:
 	}
+	return false
 }
 
 // attempt makes one attempt of d and records it. answered is called once
 // the target has answered (or failed to), before the outcome is recorded;
-// it is not called when no attempt was made.
-func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.Delivery, answered func()) {
+// it is not called when no attempt was made. left reports whether the
+// delivery has left the queue (delivered or dead).
+func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.Delivery, answered func()) (left bool) {
 	// The queue was read a moment ago: a held attempt may have completed
 	// (delivered, or failed and now waiting for its backoff), or a retry by
 	// hand changed the delivery, since.
 	cur, err := e.q.Delivery(ctx, d.ID)
 	if err != nil || cur.Status != store.Pending || cur.NextAt.After(time.Now()) || e.isHeld(d.ID) {
-		return
+		return false
 	}
 	d = cur
 	if d.CancelBy != "" {
 		// Cancelled while an attempt ran that was never recorded: the
 		// server stopped first.
 		e.recordCancelled(ctx, d, time.Now(), nil, &CancelledError{By: d.CancelBy})
-		return
+		return true
 	}
 	ev, err := e.q.Event(ctx, d.EventID)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Error("reading event", "event_id", d.EventID, "err", err)
-			e.record(ctx, d, time.Now(), nil, err)
+			return e.record(ctx, d, time.Now(), nil, err) != store.Pending
 		}
-		return
+		return false
 	}
 	start := time.Now()
 	limits := e.limits(d.Target)
-	actx, stop := context.WithCancelCause(ctx)
+	base := ctx
+	if limits.FinishOnStop {
+		base = e.finishing()
+	}
+	actx, stop := context.WithCancelCause(base)
 	defer stop(nil)
 	actx, cancel := context.WithTimeout(actx, limits.Timeout)
 	defer cancel()
 	if !e.startRunning(d, &runningAttempt{since: start, stop: stop}) {
-		return // cancelled since the read above
+		return false // cancelled since the read above
 	}
 	// In flight until the outcome is recorded: a retry or a cancel before
 	// that would race with the record.
@@ -235,17 +256,34 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 		}
 		answered()
 		e.recordCancelled(ctx, d, start, a, c)
-		return
+		return true
+	}
+	if limits.FinishOnStop && errors.Is(context.Cause(base), ErrStopped) && (err != nil || a == nil || a.Failed != "") {
+		// Stopped at the end of the stop's grace, as a cancel stops an
+		// attempt; counted, so that the next start's attempt is the next.
+		if limits.CancelGrace > 0 {
+			time.Sleep(limits.CancelGrace)
+		}
+		answered()
+		return e.record(ctx, d, start, a, fmt.Errorf("%w, %s after it began to stop", ErrStopped, e.policy.StopGrace)) != store.Pending
 	}
 	answered()
-	if errors.Is(err, ErrNotReady) || (err != nil && ctx.Err() != nil) {
-		return // not an attempt: the client left, or the server is stopping
+	if errors.Is(err, ErrNotReady) || (err != nil && ctx.Err() != nil && !limits.FinishOnStop) {
+		return false // not an attempt: the client left, or the server is stopping
 	}
-	e.record(ctx, d, start, a, err)
+	return e.record(ctx, d, start, a, err) != store.Pending
 }
 
-// record stores the outcome of an attempt that began at start.
-func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time, a *Answer, err error) {
+// finishing is the context of attempts that FinishOnStop (see Run).
+func (e *Engine) finishing() context.Context {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.finishCtx
+}
+
+// record stores the outcome of an attempt that began at start, and
+// returns the delivery's status after it.
+func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time, a *Answer, err error) string {
 	now := time.Now()
 	o := store.Outcome{Attempt: store.Attempt{At: start, Duration: now.Sub(start)}}
 	n := d.Attempts + 1
@@ -288,6 +326,7 @@ func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time,
 	if err := e.q.Finish(context.WithoutCancel(ctx), d, o); err != nil {
 		log.Error("recording attempt", "err", err)
 	}
+	return o.Status
 }
 
 // limits are target's sender's Limits, with the policy's where it sets

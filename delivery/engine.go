@@ -31,10 +31,13 @@ type Engine struct {
 	policy  Policy
 	log     *slog.Logger
 
-	mu      sync.Mutex
-	ctx     context.Context
-	stopped bool
-	workers map[string]*worker
+	mu  sync.Mutex
+	ctx context.Context
+	// finishCtx is what attempts that FinishOnStop run within: it ends
+	// StopGrace after ctx.
+	finishCtx context.Context
+	stopped   bool
+	workers   map[string]*worker
 	// held are deliveries whose attempt runs outside the engine (a
 	// webhook's answer that took longer than the sender could wait); the
 	// head of their queue waits for Complete.
@@ -92,8 +95,10 @@ func (e *Engine) Policy() Policy { return e.policy }
 // once ctx ends and every worker has stopped. Deliveries left pending stay
 // stored for the next start.
 func (e *Engine) Run(ctx context.Context) error {
+	finishCtx, stopFinishing := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopFinishing(nil)
 	e.mu.Lock()
-	e.ctx = ctx
+	e.ctx, e.finishCtx = ctx, finishCtx
 	e.mu.Unlock()
 	targets, err := e.q.Targets(ctx)
 	if err != nil {
@@ -106,6 +111,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.stopped = true // no worker is added after this
 	e.mu.Unlock()
+	grace := time.AfterFunc(e.policy.StopGrace, func() { stopFinishing(ErrStopped) })
+	defer grace.Stop()
 	e.wg.Wait()
 	return nil
 }

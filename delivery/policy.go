@@ -21,6 +21,9 @@ type Policy struct {
 	Retry4xx bool
 	// Timeout bounds one attempt: until the answer's head arrives.
 	Timeout time.Duration
+	// StopGrace is how long the attempts of targets whose Limits set
+	// FinishOnStop may go on once Run's ctx has ended (0: none).
+	StopGrace time.Duration
 }
 
 // DefaultPolicy is what a server uses unless told otherwise.

@@ -13,6 +13,10 @@ import (
 // client is away): the delivery waits, and no attempt is counted.
 var ErrNotReady = errors.New("target not ready")
 
+// ErrStopped is the error recorded for an attempt that was still running
+// when the engine had stopped and its StopGrace ran out.
+var ErrStopped = errors.New("interrupted: the server stopped")
+
 // Answer is a target's answer to one attempt.
 type Answer struct {
 	Status int
@@ -46,6 +50,13 @@ type Limits struct {
 	// that long to stop (a script's process group, sent SIGTERM, then
 	// SIGKILL), and Parallel bounds that too.
 	CancelGrace time.Duration
+	// FinishOnStop lets an attempt in flight when the engine stops run on
+	// for the policy's StopGrace: a script is not cut short by a routine
+	// restart. One still running then is stopped like a cancelled one
+	// (CancelGrace included) and recorded as an attempt, so that the next
+	// one counts on from it. Without it, an attempt cut short by the stop
+	// is not recorded: a tunnel's, whose client the stop disconnects.
+	FinishOnStop bool
 }
 
 // Limited is a Sender whose targets have Limits of their own.

@@ -52,7 +52,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.DurationVar(&policy.MaxAge, "retry-max-age", policy.MaxAge, "a delivery undelivered (queued or retrying) for this long is dead-lettered")
 	fs.BoolVar(&policy.Retry4xx, "retry-4xx", false, "retry deliveries the app answers with 4xx (by default they count as delivered)")
 	fs.DurationVar(&policy.Timeout, "attempt-timeout", policy.Timeout, "how long one delivery attempt may wait for the app's answer")
-	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long requests in flight may finish on shutdown")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long requests and running tasks in flight may finish on shutdown")
 	sess := tunnel.DefaultSessionOptions()
 	fs.DurationVar(&sess.PingInterval, "ping-interval", sess.PingInterval, "how often to ping each client")
 	fs.DurationVar(&sess.ReadTimeout, "read-timeout", sess.ReadTimeout, "drop a client silent for this long (half-open connection)")
@@ -182,6 +182,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		senders["plugin"] = &targets.Plugins{Rules: rules, Hosts: plugins}
 		pluginStates, taskOutputs = plugins, plugins
 	}
+	policy.StopGrace = *grace // see the stop below
 	engine := delivery.New(events, senders, policy, log)
 	hub.OnAttach(engine.KickChannel)
 	ln, err := net.Listen("tcp", *listen)
@@ -210,9 +211,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	srv := server.New(sc, hub, channels)
 	// The engine stops as soon as shutdown begins, before the server
-	// closes the tunnels, so attempts cut short by the shutdown are not
-	// counted as failed. What is accepted meanwhile, or left pending, is
-	// stored and goes on at the next start.
+	// closes the tunnels, so tunnel attempts cut short by the shutdown are
+	// not counted as failed. Running tasks (scripts, plugins) get the
+	// shutdown grace to finish; those stopped after it are counted, so
+	// that a script re-run at the next start sees its next attempt number.
+	// The plugins are closed only after that. What is accepted meanwhile,
+	// or left pending, is stored and goes on at the next start.
 	bgCtx, stopBg := context.WithCancel(ctx)
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(bgCtx) }()

@@ -30,7 +30,9 @@ var (
 
 // Limits are the policy's, but a plugin that is down is looked at again
 // every readyPoll.
-func (p *Plugins) Limits(string) delivery.Limits { return delivery.Limits{ReadyPoll: readyPoll} }
+func (p *Plugins) Limits(string) delivery.Limits {
+	return delivery.Limits{ReadyPoll: readyPoll, FinishOnStop: true}
+}
 
 // Ready reports whether the plugin is there and not down for good.
 func (p *Plugins) Ready(name string) bool { return usable(p.Hosts.Runner(name)) }

@@ -1,0 +1,92 @@
+package delivery
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/store"
+)
+
+// stopSender's one attempt goes on until the engine begins to stop, then
+// for runs more, unless its ctx ends first.
+type stopSender struct {
+	finishOnStop bool
+	runs         time.Duration
+	started      chan struct{}
+	stopping     chan struct{}
+}
+
+func (s *stopSender) Ready(string) bool    { return true }
+func (s *stopSender) Limits(string) Limits { return Limits{FinishOnStop: s.finishOnStop} }
+
+func (s *stopSender) Send(ctx context.Context, _ string, _ *store.Event, _ *store.Delivery) (*Answer, error) {
+	close(s.started)
+	select {
+	case <-s.stopping:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	t := time.NewTimer(s.runs)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return &Answer{Status: 200}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// When the engine stops, an attempt of a target that FinishOnStop runs on
+// for the stop grace: one that ends within it is recorded as it ended, one
+// still running after it is stopped and recorded as interrupted, so that
+// the next start counts on from it. Other targets' attempts are stopped at
+// once and not recorded.
+func TestEngineStopGrace(t *testing.T) {
+	const grace = 300 * time.Millisecond
+	tests := []struct {
+		name         string
+		finishOnStop bool
+		runs         time.Duration
+		wantStatus   string
+		wantAttempts int
+		wantError    string
+	}{
+		{"ends within the grace", true, 50 * time.Millisecond, store.Delivered, 1, ""},
+		{"outlives the grace", true, time.Hour, store.Pending, 1, "interrupted: the server stopped, 300ms after it began to stop"},
+		{"a tunnel's, cut short", false, time.Hour, store.Pending, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			s := &stopSender{finishOnStop: tt.finishOnStop, runs: tt.runs, started: make(chan struct{}), stopping: make(chan struct{})}
+			policy := fastPolicy()
+			policy.StopGrace = grace
+			r := &engineRig{store: st, engine: New(st, map[string]Sender{"exec": s}, policy, nil)}
+			ctx, stop := context.WithCancel(t.Context())
+			ran := make(chan struct{})
+			go func() { defer close(ran); _ = r.engine.Run(ctx) }()
+			d := r.accept(t, "exec:job", "x")
+			<-s.started
+			began := time.Now()
+			close(s.stopping)
+			stop()
+			<-ran
+			took := time.Since(began)
+			got, err := st.Delivery(t.Context(), d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tt.wantStatus || got.Attempts != tt.wantAttempts || !strings.Contains(got.LastError, tt.wantError) {
+				t.Errorf("delivery %s, %d attempts, last error %q; want %s, %d, %q", got.Status, got.Attempts, got.LastError, tt.wantStatus, tt.wantAttempts, tt.wantError)
+			}
+			switch {
+			case tt.finishOnStop && tt.runs > grace && took < grace:
+				t.Errorf("Run returned %v after the stop began, before the grace of %v", took, grace)
+			case !tt.finishOnStop && took > grace:
+				t.Errorf("Run took %v to stop; an attempt without FinishOnStop is stopped at once", took)
+			}
+		})
+	}
+}
