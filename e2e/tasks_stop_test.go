@@ -76,3 +76,37 @@ echo "done $HOOKRELAY_ATTEMPT" >> "$OUT/log"
 		})
 	}
 }
+
+// A server killed with SIGKILL mid-run leaves its run's event file, which
+// holds the payload and headers; the next server's script runner removes
+// it when it starts.
+func TestEventFileOfKilledRunIsRemoved(t *testing.T) {
+	srv, dir := execServer(t, `echo "$HOOKRELAY_EVENT_FILE" >> "$OUT/files"
+[ -e "$OUT/once" ] && exit 0
+touch "$OUT/once"
+exec sleep 60
+`, "", "--retry-min", "100ms", "--retry-max", "200ms")
+	id := pushN(t, srv, 1)
+	waitTask(t, srv, id, "running")
+	files := func() []string {
+		b, _ := os.ReadFile(filepath.Join(dir, "files"))
+		return strings.Fields(string(b))
+	}
+	waitFor(t, "the script to start", 20*time.Second, func() bool { return len(files()) == 1 })
+	first := files()[0]
+	if _, err := os.Stat(first); err != nil {
+		t.Fatalf("the running script's event file: %v", err)
+	}
+	srv.signal(syscall.SIGKILL)
+	srv.wait(10 * time.Second)
+
+	next := startServer(t, srv.data, "--config", filepath.Join(dir, "hooks.yaml"), "--admin-token", "e2e-admin-token-0123456789abcdef",
+		"--retry-min", "100ms", "--retry-max", "200ms")
+	waitTask(t, next, id, "succeeded")
+	if _, err := os.Stat(first); !os.IsNotExist(err) {
+		t.Errorf("the killed run's event file %s is still there (%v)", first, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(first)); len(entries) != 0 {
+		t.Errorf("event files left after the runs: %v", entries)
+	}
+}

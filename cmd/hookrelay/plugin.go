@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 
 	"github.com/hookrelay/hookrelay/plugins/script"
@@ -25,6 +26,13 @@ func runPlugin(args []string, stderr io.Writer) int {
 	// run 0.79-0.86 ms against 1.04-1.11, the scripts' 2.80-2.98 against
 	// 3.82-3.89, runs/s 236 against 222-227.
 	runtime.GOMAXPROCS(1)
-	sdk.Serve(script.Handler{})
+	h := script.Handler{EventDir: os.Getenv(script.EventDirEnv)}
+	if h.EventDir != "" {
+		if err := script.ClearEventDir(h.EventDir); err != nil {
+			fmt.Fprintln(stderr, "hookrelay plugin script:", err)
+			return exitError
+		}
+	}
+	sdk.Serve(h)
 	return exitOK
 }

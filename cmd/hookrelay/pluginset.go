@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/plugins/host"
+	"github.com/hookrelay/hookrelay/plugins/script"
 	"github.com/hookrelay/hookrelay/plugins/targets"
 	"github.com/hookrelay/hookrelay/server"
 )
@@ -65,11 +67,17 @@ func startPlugins(ctx context.Context, cfg *dispatch.Config, drain time.Duration
 	// The runner's scripts get their own minimal environment (plugins/script);
 	// the runner itself needs none of the server's. Scripts are background
 	// work: the runner, and so every script, runs niced like any plugin.
-	script := s.start(ctx, &dispatch.Plugin{Name: "script", Path: self, Args: []string{"plugin", "script"}, Nice: dispatch.DefaultPluginNice})
-	if script.err != nil {
-		return nil, fmt.Errorf("starting the script runner: %w", script.err)
+	runner := &dispatch.Plugin{Name: "script", Path: self, Args: []string{"plugin", "script"}, Nice: dispatch.DefaultPluginNice}
+	if sessions != "" {
+		// Its own directory for event files, which it clears when it
+		// starts: a run killed with it leaves its file behind.
+		runner.Env = map[string]string{script.EventDirEnv: filepath.Join(sessions, "script-events")}
 	}
-	s.script = script.run.Plugin
+	started := s.start(ctx, runner)
+	if started.err != nil {
+		return nil, fmt.Errorf("starting the script runner: %w", started.err)
+	}
+	s.script = started.run.Plugin
 	s.named = s.startAll(ctx, cfg.Plugins)
 	for name, d := range s.named {
 		if d.err != nil {

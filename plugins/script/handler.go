@@ -12,18 +12,22 @@ import (
 
 // Handler is the built-in script runner as a plugin: each task's config is
 // a Job, run with the task's body and event.
-type Handler struct{}
+type Handler struct {
+	// EventDir is where event files are written (Spec.EventDir).
+	EventDir string
+}
 
 var _ sdk.Handler = Handler{}
 
 // Handle runs the task's Job. A start failure, a non-zero exit, a signal
 // or the timeout make a failed result carrying the output's tails.
-func (Handler) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
+func (h Handler) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 	var j Job
 	if err := t.DecodeConfig(&j); err != nil {
 		return sdk.Result{Failed: true, Error: "the task is not a script job: " + err.Error()}, nil
 	}
 	spec := j.Spec(t.Body, t.Event)
+	spec.EventDir = h.EventDir
 	spec.Env = TaskEnv(j.Env, t.TaskID, t.Attempt, t.Route)
 	spec.Log = t.Log() // for tasks show --follow
 	var (

@@ -50,6 +50,10 @@ type Spec struct {
 	// EventFile, when non-nil, is written to a 0600 temporary file whose path
 	// is passed in $HOOKRELAY_EVENT_FILE; the file is removed after the run.
 	EventFile []byte
+	// EventDir is where the event file is written; empty means the
+	// system's temporary directory. A runner that owns a directory of its
+	// own clears what a killed run left there (ClearEventDir).
+	EventDir string
 	// Timeout bounds the run; zero means only ctx does.
 	Timeout time.Duration
 	// KillGrace is the time between SIGTERM and SIGKILL when a run is
@@ -103,7 +107,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 
 	eventPath := ""
 	if s.EventFile != nil {
-		p, err := writeEventFile(s.EventFile)
+		p, err := writeEventFile(s.EventDir, s.EventFile)
 		if err != nil {
 			return Result{}, err
 		}
@@ -284,8 +288,11 @@ func copyAll(r io.Reader, w *tail.Writer, log io.Writer) {
 	}
 }
 
-func writeEventFile(data []byte) (string, error) {
-	f, err := os.CreateTemp("", "hookrelay-event-*.json") // mode 0600
+// eventFilePattern names event files, for os.CreateTemp and filepath.Match.
+const eventFilePattern = "hookrelay-event-*.json"
+
+func writeEventFile(dir string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, eventFilePattern) // mode 0600
 	if err != nil {
 		return "", fmt.Errorf("script: creating event file: %w", err)
 	}
