@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/hookrelay/hookrelay/plugins/internal/tail"
 	"github.com/hookrelay/hookrelay/plugins/sdk"
@@ -69,26 +70,49 @@ func (h Handler) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 	return out, nil
 }
 
-// output joins the tails of stdout and stderr for the task's status.
+// TaskOutput is how much of a task's output the server keeps with each
+// attempt: output fits the tails of both streams in it, labels included.
+const TaskOutput = 8 << 10
+
+// output joins the tails of stdout and stderr for the task's status, each
+// under a label that says how much of it was dropped, within TaskOutput: a
+// stream gets half of the room, and more if the other needs less.
 func output(r Result) string {
-	var b strings.Builder
-	for _, s := range []struct {
+	streams := []struct {
 		name    string
 		text    string
 		dropped int64
-	}{{"stdout", r.Stdout, r.StdoutTruncated}, {"stderr", r.Stderr, r.StderrTruncated}} {
+	}{{"stdout", r.Stdout, r.StdoutTruncated}, {"stderr", r.Stderr, r.StderrTruncated}}
+	const labelRoom = 80 // "--- stderr (last part; N bytes before it dropped) ---\n" and a newline
+	room := TaskOutput
+	var b strings.Builder
+	for i, s := range streams {
 		if s.text == "" {
 			continue
 		}
+		share := room - labelRoom
+		if i == 0 && r.Stderr != "" {
+			share = max(room/2, room-labelRoom-len(r.Stderr)-labelRoom) - labelRoom
+		}
+		text, dropped := s.text, s.dropped
+		if len(text) > share {
+			cut := len(text) - share
+			for cut < len(text) && !utf8.RuneStart(text[cut]) {
+				cut++
+			}
+			text, dropped = text[cut:], dropped+int64(cut)
+		}
+		start := b.Len()
 		fmt.Fprintf(&b, "--- %s", s.name)
-		if s.dropped > 0 {
-			fmt.Fprintf(&b, " (last part; %d bytes before it dropped)", s.dropped)
+		if dropped > 0 {
+			fmt.Fprintf(&b, " (last part; %d bytes before it dropped)", dropped)
 		}
 		b.WriteString(" ---\n")
-		b.WriteString(s.text)
-		if !strings.HasSuffix(s.text, "\n") {
+		b.WriteString(text)
+		if !strings.HasSuffix(text, "\n") {
 			b.WriteByte('\n')
 		}
+		room -= b.Len() - start
 	}
-	return sdk.Tail(b.String())
+	return b.String()
 }

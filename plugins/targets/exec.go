@@ -26,8 +26,9 @@ type Runner interface {
 	State() host.Status
 }
 
-// maxOutput bounds the output kept with each attempt.
-const maxOutput = 8 << 10
+// maxOutput bounds the output kept with each attempt; the script runner
+// fits its output in it.
+const maxOutput = script.TaskOutput
 
 // killGrace is how long past its timeout a script's attempt may take: the
 // runner's SIGTERM-then-SIGKILL of the process group.
