@@ -177,6 +177,7 @@ func TestRedirectAndStatusPassThrough(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		default:
 			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("Content-Length", "15")
 			w.WriteHeader(http.StatusTeapot)
 			fmt.Fprint(w, "short and stout")
 		}
@@ -194,6 +195,8 @@ func TestRedirectAndStatusPassThrough(t *testing.T) {
 		{"/moved", http.StatusFound, "/elsewhere", "", "GET"},
 		{"/empty", http.StatusNoContent, "", "", "DELETE"},
 		{"/teapot", http.StatusTeapot, "", "short and stout", "PATCH"},
+		// No body, but the length the app declared ("short and stout").
+		{"/teapot", http.StatusTeapot, "", "", "HEAD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -209,6 +212,9 @@ func TestRedirectAndStatusPassThrough(t *testing.T) {
 			}
 			if got := a.last(t); got.Method != tt.method {
 				t.Fatalf("app got method %s", got.Method)
+			}
+			if tt.method == "HEAD" && (resp.ContentLength != int64(len("short and stout")) || len(body) != 0) {
+				t.Fatalf("HEAD answered with Content-Length %d and %d body bytes, want the app's 15 and none", resp.ContentLength, len(body))
 			}
 		})
 	}

@@ -227,7 +227,10 @@ func (s *Server) copyResponse(c echo.Context, channel string, rh *tunnel.Respons
 	for k, vs := range rh.Header {
 		w.Header()[k] = vs
 	}
-	if rh.ContentLength >= 0 {
+	// The answer to a HEAD carries no body on the tunnel, but the length
+	// the app declared is the sender's to see.
+	declared := c.Request().Method == http.MethodHead && rh.Header.Get("Content-Length") != ""
+	if rh.ContentLength >= 0 && !declared {
 		w.Header().Set("Content-Length", strconv.FormatInt(rh.ContentLength, 10))
 	}
 	w.WriteHeader(rh.Status)
