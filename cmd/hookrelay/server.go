@@ -27,7 +27,7 @@ import (
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	listen := fs.String("listen", envOr("HOOKRELAY_LISTEN", ":8080"), "address to listen on; 127.0.0.1:0 picks a free port (env HOOKRELAY_LISTEN)")
-	data := fs.String("data", envOr("HOOKRELAY_DATA", "./hookrelay-data"), "directory for everything persisted: channels and their hashed tokens, the event store events.db, and plugins/, the sessions of running plugins (env HOOKRELAY_DATA)")
+	data := fs.String("data", envOr("HOOKRELAY_DATA", "./hookrelay-data"), "directory for everything persisted: channels and their hashed tokens, the event store events.db, and plugins/, the sessions of running plugins and the event files of running scripts (env HOOKRELAY_DATA)")
 	clientKey := fs.String("client-key", "", "when set, creating or connecting any channel requires this key (env HOOKRELAY_CLIENT_KEY)")
 	syncTimeout := fs.Duration("sync-timeout", 9*time.Second, "how long a webhook waits for the local app's response")
 	maxBody := byteSize(25 << 20)
