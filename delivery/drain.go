@@ -216,6 +216,12 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 		e.recordCancelled(ctx, d, time.Now(), nil, &CancelledError{By: d.CancelBy})
 		return true
 	}
+	if d.Started == d.Attempts+1 {
+		// Its start was recorded, its end never was: the server died while
+		// it ran. Counted (how long it ran is not known), so that the next
+		// attempt is the next.
+		return e.recordAt(ctx, d, d.StartedAt, 0, nil, ErrCrashed) != store.Pending
+	}
 	ev, err := e.q.Event(ctx, d.EventID)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -240,6 +246,21 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 	// In flight until the outcome is recorded: a retry or a cancel before
 	// that would race with the record.
 	defer e.stopRunning(d.ID)
+	if limits.RecordStart {
+		ok, err := e.q.MarkStarted(ctx, d.ID, d.Attempts+1, start)
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("recording an attempt's start; it waits", "delivery_id", d.ID, "err", err)
+			t := time.NewTimer(time.Second) // not a tight loop on a failing disk
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		if err != nil || !ok {
+			return false // changed since the read above, or not recorded: not attempted
+		}
+	}
 	a, err := s.Send(actx, name, ev, d)
 	if c := e.answered(d.ID); c != nil {
 		// Stopped by Cancel (a shutdown since included): its end is recorded
@@ -284,8 +305,13 @@ func (e *Engine) finishing() context.Context {
 // record stores the outcome of an attempt that began at start, and
 // returns the delivery's status after it.
 func (e *Engine) record(ctx context.Context, d *store.Delivery, start time.Time, a *Answer, err error) string {
+	return e.recordAt(ctx, d, start, time.Since(start), a, err)
+}
+
+// recordAt is record for an attempt that took took.
+func (e *Engine) recordAt(ctx context.Context, d *store.Delivery, start time.Time, took time.Duration, a *Answer, err error) string {
 	now := time.Now()
-	o := store.Outcome{Attempt: store.Attempt{At: start, Duration: now.Sub(start)}}
+	o := store.Outcome{Attempt: store.Attempt{At: start, Duration: took}}
 	n := d.Attempts + 1
 	switch {
 	case err != nil:

@@ -22,6 +22,7 @@ type Queue interface {
 	Event(ctx context.Context, id string) (*store.Event, error)
 	Delivery(ctx context.Context, id string) (*store.Delivery, error)
 	RequestCancel(ctx context.Context, id, by string, attempts int) (*store.Delivery, error)
+	MarkStarted(ctx context.Context, id string, attempt int, at time.Time) (bool, error)
 }
 
 // Engine drains the queues. It is safe for concurrent use.
@@ -92,17 +93,24 @@ func New(q Queue, senders map[string]Sender, p Policy, log *slog.Logger) *Engine
 func (e *Engine) Policy() Policy { return e.policy }
 
 // Run starts a worker for every target with pending deliveries and returns
-// once ctx ends and every worker has stopped. Deliveries left pending stay
-// stored for the next start.
+// once ctx ends and every worker has stopped, with the error of listing
+// those targets, if any. Deliveries left pending stay stored for the next
+// start.
 func (e *Engine) Run(ctx context.Context) error {
 	finishCtx, stopFinishing := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer stopFinishing(nil)
 	e.mu.Lock()
 	e.ctx, e.finishCtx = ctx, finishCtx
 	e.mu.Unlock()
+	// Workers may start before the list is read (a delivery accepted
+	// meanwhile kicks its queue), so Run waits for them whatever the list
+	// read gives.
 	targets, err := e.q.Targets(ctx)
-	if err != nil {
-		return fmt.Errorf("delivery: listing queues: %w", err)
+	if err != nil && ctx.Err() == nil {
+		err = fmt.Errorf("delivery: listing queues (each starts with its next new delivery): %w", err)
+		e.log.Error("starting the stored queues", "err", err)
+	} else {
+		err = nil
 	}
 	for _, t := range targets {
 		e.Kick(t)
@@ -114,7 +122,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	grace := time.AfterFunc(e.policy.StopGrace, func() { stopFinishing(ErrStopped) })
 	defer grace.Stop()
 	e.wg.Wait()
-	return nil
+	return err
 }
 
 // Kick tells the engine that target may have work: new deliveries, or a

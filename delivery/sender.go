@@ -17,6 +17,10 @@ var ErrNotReady = errors.New("target not ready")
 // when the engine had stopped and its StopGrace ran out.
 var ErrStopped = errors.New("interrupted: the server stopped")
 
+// ErrCrashed is the error recorded for an attempt whose start was recorded
+// (Limits.RecordStart) and whose end never was.
+var ErrCrashed = errors.New("interrupted: the server stopped without recording the attempt's end (killed, or the machine went down)")
+
 // Answer is a target's answer to one attempt.
 type Answer struct {
 	Status int
@@ -57,6 +61,12 @@ type Limits struct {
 	// one counts on from it. Without it, an attempt cut short by the stop
 	// is not recorded: a tunnel's, whose client the stop disconnects.
 	FinishOnStop bool
+	// RecordStart records each attempt's start before it is made, so that
+	// one cut short by a crash of the server (whose end was never
+	// recorded) is counted at the next start, as interrupted, and the task
+	// runs again as its next attempt: a script can tell it is a repeat. It
+	// costs a commit per attempt.
+	RecordStart bool
 }
 
 // Limited is a Sender whose targets have Limits of their own.

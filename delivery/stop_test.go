@@ -90,3 +90,38 @@ func TestEngineStopGrace(t *testing.T) {
 		})
 	}
 }
+
+// recordingSender's targets have their attempts' starts recorded.
+type recordingSender struct{ *fakeSender }
+
+func (recordingSender) Limits(string) Limits { return Limits{RecordStart: true} }
+
+// A task whose start was recorded and whose end never was (the server was
+// killed while it ran) is counted at the next start as an interrupted
+// attempt, and runs again as its attempt 2, so that a script can tell.
+func TestEngineCountsAnAttemptCutShortByACrash(t *testing.T) {
+	st := openStore(t)
+	fs := newFakeSender()
+	fs.setReady("job", true)
+	r := &engineRig{store: st, sender: fs, engine: New(st, map[string]Sender{"exec": recordingSender{fs}}, fastPolicy(), nil)}
+	d := r.accept(t, "exec:job", "x") // before Run: not attempted yet
+	started := time.Now().Add(-time.Minute)
+	if ok, err := st.MarkStarted(t.Context(), d.ID, 1, started); !ok || err != nil {
+		t.Fatalf("MarkStarted: %v, %v", ok, err)
+	}
+	runEngine(t, r.engine)
+	r.waitStatus(t, d.ID, store.Delivered)
+	if got := fs.attempts(); len(got) != 1 || got[0] != "job x 2" {
+		t.Errorf("attempts made: %q, want one, the second", got)
+	}
+	as, err := st.Attempts(t.Context(), d.ID)
+	if err != nil || len(as) != 2 {
+		t.Fatalf("attempts recorded: %+v, %v; want 2", as, err)
+	}
+	if !strings.HasPrefix(as[0].Error, "interrupted: the server stopped without recording") || !as[0].At.Equal(started) || as[0].Duration != 0 {
+		t.Errorf("the first attempt: %+v; want it interrupted, at its recorded start", as[0])
+	}
+	if got, _ := st.Delivery(t.Context(), d.ID); got.Started != 0 {
+		t.Errorf("the start mark is still there after the end was recorded: %d", got.Started)
+	}
+}

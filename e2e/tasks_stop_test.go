@@ -77,23 +77,30 @@ echo "done $HOOKRELAY_ATTEMPT" >> "$OUT/log"
 	}
 }
 
-// A server killed with SIGKILL mid-run leaves its run's event file, which
-// holds the payload and headers; the next server's script runner removes
-// it when it starts.
-func TestEventFileOfKilledRunIsRemoved(t *testing.T) {
-	srv, dir := execServer(t, `echo "$HOOKRELAY_EVENT_FILE" >> "$OUT/files"
+// A server killed with SIGKILL mid-run never records the run's end. The
+// next start counts that run as an interrupted attempt, so the task runs
+// again as its attempt 2, and its runner removes the event file (payload
+// and headers) the killed run left.
+func TestServerKilledMidRun(t *testing.T) {
+	srv, dir := execServer(t, `echo "$HOOKRELAY_ATTEMPT $HOOKRELAY_EVENT_FILE" >> "$OUT/runs"
 [ -e "$OUT/once" ] && exit 0
 touch "$OUT/once"
 exec sleep 60
 `, "", "--retry-min", "100ms", "--retry-max", "200ms")
 	id := pushN(t, srv, 1)
 	waitTask(t, srv, id, "running")
-	files := func() []string {
-		b, _ := os.ReadFile(filepath.Join(dir, "files"))
-		return strings.Fields(string(b))
+	runs := func() [][]string {
+		b, _ := os.ReadFile(filepath.Join(dir, "runs"))
+		var out [][]string
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if f := strings.Fields(l); len(f) == 2 {
+				out = append(out, f)
+			}
+		}
+		return out
 	}
-	waitFor(t, "the script to start", 20*time.Second, func() bool { return len(files()) == 1 })
-	first := files()[0]
+	waitFor(t, "the script to start", 20*time.Second, func() bool { return len(runs()) == 1 })
+	first := runs()[0][1]
 	if _, err := os.Stat(first); err != nil {
 		t.Fatalf("the running script's event file: %v", err)
 	}
@@ -102,7 +109,13 @@ exec sleep 60
 
 	next := startServer(t, srv.data, "--config", filepath.Join(dir, "hooks.yaml"), "--admin-token", "e2e-admin-token-0123456789abcdef",
 		"--retry-min", "100ms", "--retry-max", "200ms")
-	waitTask(t, next, id, "succeeded")
+	task := waitTask(t, next, id, "succeeded")
+	if got := runs(); len(got) != 2 || got[0][0] != "1" || got[1][0] != "2" {
+		t.Errorf("the script's runs (HOOKRELAY_ATTEMPT, event file): %q; want attempt 1, then 2", got)
+	}
+	if len(task.History) != 2 || !strings.HasPrefix(task.History[0].Error, "interrupted: the server stopped without recording") {
+		t.Errorf("task history %+v; want the killed run counted as interrupted, then the run that succeeded", task.History)
+	}
 	if _, err := os.Stat(first); !os.IsNotExist(err) {
 		t.Errorf("the killed run's event file %s is still there (%v)", first, err)
 	}

@@ -90,6 +90,12 @@ type Delivery struct {
 	// attempted, until that attempt's end is recorded: a delivery read
 	// with it set is not attempted again. A retry by hand clears it.
 	CancelBy string `json:"cancel_requested_by,omitempty"`
+	// Started is the number of an attempt whose start was recorded
+	// (MarkStarted) and whose end was not yet, at StartedAt; 0 for none.
+	// Read with Attempts+1 (not Finished, not retried), it says the
+	// server died while that attempt ran.
+	Started   int       `json:"-"`
+	StartedAt time.Time `json:"-"`
 }
 
 // Attempt outcomes.
@@ -241,6 +247,11 @@ type Events interface {
 	// or with more attempts recorded (that attempt's end), is returned
 	// unmarked.
 	RequestCancel(ctx context.Context, deliveryID, by string, attempts int) (*Delivery, error)
+	// MarkStarted records that attempt (from 1) of a pending delivery with
+	// attempt-1 attempts recorded has started, at at (Delivery.Started);
+	// it reports whether the delivery was marked. Finish and Retry clear
+	// the mark.
+	MarkStarted(ctx context.Context, deliveryID string, attempt int, at time.Time) (bool, error)
 	// Targets lists the targets with pending deliveries.
 	Targets(ctx context.Context) ([]string, error)
 	// Event returns a stored event with its body.

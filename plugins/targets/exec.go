@@ -59,7 +59,7 @@ func (x *Exec) Ready(string) bool { return usable(x.Runner) }
 func (x *Exec) Limits(route string) delivery.Limits {
 	if r := execRoute(x.Rules, route); r != nil {
 		return delivery.Limits{MaxAttempts: r.Exec.Retries + 1, Timeout: r.Exec.Timeout + killGrace, Parallel: r.Exec.Concurrency,
-			ReadyPoll: readyPoll, CancelGrace: cancelGrace, FinishOnStop: true}
+			ReadyPoll: readyPoll, CancelGrace: cancelGrace, FinishOnStop: true, RecordStart: true}
 	}
 	return delivery.Limits{ReadyPoll: readyPoll}
 }

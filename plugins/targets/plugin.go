@@ -31,7 +31,7 @@ var (
 // Limits are the policy's, but a plugin that is down is looked at again
 // every readyPoll.
 func (p *Plugins) Limits(string) delivery.Limits {
-	return delivery.Limits{ReadyPoll: readyPoll, FinishOnStop: true}
+	return delivery.Limits{ReadyPoll: readyPoll, FinishOnStop: true, RecordStart: true}
 }
 
 // Ready reports whether the plugin is there and not down for good.

@@ -14,8 +14,9 @@ const (
 
 	sqlDeliveryState  = `SELECT status, attempts FROM deliveries WHERE id = ?`
 	sqlInsertAttempt  = `INSERT INTO attempts(delivery_id, n, at, duration, outcome, status, error, response) VALUES(?,?,?,?,?,?,?,?)`
-	sqlFinishDelivery = `UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ? WHERE id = ?`
-	sqlRetryDelivery  = `UPDATE deliveries SET status = 'pending', next_at = ?, created_at = ?, retried_after = attempts, cancel_by = '' WHERE id = ?`
+	sqlFinishDelivery = `UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ?, started = 0, started_at = 0 WHERE id = ?`
+	sqlRetryDelivery  = `UPDATE deliveries SET status = 'pending', next_at = ?, created_at = ?, retried_after = attempts, cancel_by = '', started = 0, started_at = 0 WHERE id = ?`
+	sqlStartDelivery  = `UPDATE deliveries SET started = ?, started_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?`
 	sqlCancelDelivery = `UPDATE deliveries SET cancel_by = ? WHERE id = ? AND status = 'pending' AND attempts = ?`
 	sqlTargets        = `SELECT DISTINCT target FROM deliveries WHERE status = 'pending'`
 	sqlPending        = `SELECT ` + deliveryCols + ` FROM deliveries WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT ?`
@@ -30,7 +31,7 @@ const (
 func hotQueries() []string {
 	return []string{
 		sqlDedupGet, sqlDedupPut, sqlEventSize, sqlInsertEvent, sqlInsertBody, sqlInsertDelivery,
-		sqlDeliveryState, sqlInsertAttempt, sqlFinishDelivery, sqlRetryDelivery, sqlTargets, sqlPending,
+		sqlDeliveryState, sqlInsertAttempt, sqlFinishDelivery, sqlRetryDelivery, sqlStartDelivery, sqlTargets, sqlPending,
 		sqlEventByID, sqlDeliveryByID, sqlDeliveriesOfEvent, sqlAttempts,
 	}
 }

@@ -9,16 +9,19 @@ import (
 	"github.com/hookrelay/hookrelay/store"
 )
 
-const deliveryCols = `seq, id, event_id, route, target, status, attempts, next_at, created_at, retried_after, last_status, last_error, size, cancel_by`
+const deliveryCols = `seq, id, event_id, route, target, status, attempts, next_at, created_at, retried_after, last_status, last_error, size, cancel_by, started, started_at`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*store.Delivery, error) {
 	d := &store.Delivery{}
-	var next, created int64
+	var next, created, startedAt int64
 	if err := row.Scan(&d.Seq, &d.ID, &d.EventID, &d.Route, &d.Target, &d.Status, &d.Attempts, &next, &created,
-		&d.RetriedAfter, &d.LastStatus, &d.LastError, &d.Size, &d.CancelBy); err != nil {
+		&d.RetriedAfter, &d.LastStatus, &d.LastError, &d.Size, &d.CancelBy, &d.Started, &startedAt); err != nil {
 		return nil, err
 	}
 	d.NextAt, d.CreatedAt = fromNanos(next), fromNanos(created)
+	if d.Started > 0 {
+		d.StartedAt = fromNanos(startedAt)
+	}
 	return d, nil
 }
 
@@ -49,7 +52,7 @@ func (s *Store) Finish(ctx context.Context, d *store.Delivery, o store.Outcome) 
 			return nil, fmt.Errorf("updating delivery %s: %w", d.ID, err)
 		}
 		return func() {
-			d.Attempts, d.Status, d.NextAt, d.LastStatus, d.LastError = n, o.Status, o.NextAt, a.Status, errText
+			d.Attempts, d.Status, d.NextAt, d.LastStatus, d.LastError, d.Started, d.StartedAt = n, o.Status, o.NextAt, a.Status, errText, 0, time.Time{}
 			if was == store.Pending && o.Status != store.Pending {
 				s.account([]*store.Delivery{d}, -1)
 			}
@@ -78,7 +81,7 @@ func (s *Store) Retry(ctx context.Context, id string) (*store.Delivery, error) {
 			nanos(now), nanos(now), id); err != nil {
 			return nil, err
 		}
-		d.Status, d.NextAt, d.CreatedAt, d.RetriedAfter, d.CancelBy = store.Pending, now, now, d.Attempts, ""
+		d.Status, d.NextAt, d.CreatedAt, d.RetriedAfter, d.CancelBy, d.Started, d.StartedAt = store.Pending, now, now, d.Attempts, "", 0, time.Time{}
 		if was != store.Pending {
 			s.hold([]*store.Delivery{d})
 		}
@@ -115,6 +118,24 @@ func (s *Store) RequestCancel(ctx context.Context, id, by string, attempts int) 
 		return nil, err
 	}
 	return d, nil
+}
+
+// MarkStarted records that attempt (counted from 1) of delivery id has
+// started, at at, unless the delivery is no longer pending or has another
+// number of attempts recorded; it reports whether it was marked. Finish
+// and Retry clear the mark.
+func (s *Store) MarkStarted(ctx context.Context, id string, attempt int, at time.Time) (bool, error) {
+	var marked bool
+	err := s.write(ctx, func(tx *txn) (func(), error) {
+		res, err := tx.Exec(sqlStartDelivery, attempt, nanos(at), id, attempt-1)
+		if err != nil {
+			return nil, fmt.Errorf("recording the start of %s: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		marked = n == 1
+		return nil, err
+	})
+	return marked, err
 }
 
 // Targets lists the targets with pending deliveries.

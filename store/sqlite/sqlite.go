@@ -188,6 +188,9 @@ var migrations = []string{
 	schema,
 	// 2: a cancel of a running task, recorded as soon as it is asked for.
 	`ALTER TABLE deliveries ADD COLUMN cancel_by TEXT NOT NULL DEFAULT '';`,
+	// 3: the start of a task's attempt, recorded before it runs.
+	`ALTER TABLE deliveries ADD COLUMN started INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN started_at INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // schemaVersion is the schema's PRAGMA user_version.

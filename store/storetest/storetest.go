@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T, opts Options) store.Events) {
 		{"Finish", testFinish},
 		{"Retry", testRetry},
 		{"RequestCancel", testRequestCancel},
+		{"MarkStarted", testMarkStarted},
 		{"Targets", testTargets},
 		{"Dedup", testDedup},
 		{"QueueLimits", testQueueLimits},
@@ -663,6 +664,43 @@ func testRequestCancel(t *testing.T, open func(*testing.T, Options) store.Events
 	}
 	if _, err := h.s.RequestCancel(ctx, "no-such-delivery", "admin", 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("RequestCancel of an unknown delivery: %v, want ErrNotFound", err)
+	}
+}
+
+func testMarkStarted(t *testing.T, open func(*testing.T, Options) store.Events) {
+	h := newHarness(t, open, Options{})
+	ctx := t.Context()
+	const target = "plugin:deploy"
+	d := h.accept(h.event(nil), target)[0]
+	at := base.Add(time.Minute)
+	steps := []struct {
+		name      string
+		do        func() (bool, error)
+		wantOK    bool
+		wantStart int // Delivery.Started after the step
+	}{
+		{"not the next attempt", func() (bool, error) { return h.s.MarkStarted(ctx, d.ID, 2, at) }, false, 0},
+		{"the first attempt", func() (bool, error) { return h.s.MarkStarted(ctx, d.ID, 1, at) }, true, 1},
+		{"its end recorded", func() (bool, error) { h.finish(h.next(target), store.Pending); return true, nil }, true, 0},
+		{"the second attempt", func() (bool, error) { return h.s.MarkStarted(ctx, d.ID, 2, at) }, true, 2},
+		{"a retry by hand", func() (bool, error) { _, err := h.s.Retry(ctx, d.ID); return err == nil, err }, true, 0},
+		{"a delivery ended", func() (bool, error) {
+			h.finish(h.next(target), store.Delivered)
+			return h.s.MarkStarted(ctx, d.ID, 3, at)
+		}, false, 0},
+	}
+	for _, st := range steps {
+		ok, err := st.do()
+		if err != nil || ok != st.wantOK {
+			t.Fatalf("%s: %v, %v; want %v", st.name, ok, err, st.wantOK)
+		}
+		got, err := h.s.Delivery(ctx, d.ID)
+		if err != nil || got.Started != st.wantStart || (st.wantStart > 0 && !got.StartedAt.Equal(at)) {
+			t.Fatalf("%s: delivery started %d at %v, %v; want %d at %v", st.name, got.Started, got.StartedAt, err, st.wantStart, at)
+		}
+	}
+	if ok, err := h.s.MarkStarted(ctx, "no-such-delivery", 1, at); ok || err != nil {
+		t.Errorf("MarkStarted of an unknown delivery: %v, %v; want false, nil", ok, err)
 	}
 }
 
