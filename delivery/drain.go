@@ -338,6 +338,9 @@ func (e *Engine) recordAt(ctx context.Context, d *store.Delivery, start time.Tim
 	case o.Attempt.Outcome == store.OutcomeDelivered:
 		o.Status = store.Delivered
 		log.Info("delivered", "status", a.Status, "duration", o.Attempt.Duration)
+	case a != nil && a.Final:
+		o.Status = store.Dead
+		log.Warn("delivery dead: its target is gone", "err", o.Attempt.Error)
 	case n-d.RetriedAfter >= budget:
 		o.Status = store.Dead
 		log.Warn("delivery dead: out of attempts", "err", o.Attempt.Error)

@@ -34,6 +34,10 @@ type Answer struct {
 	Failed string
 	// ExitCode is a script's exit status.
 	ExitCode *int
+	// Final, with Failed, says the target will never take the delivery
+	// (its route is gone from the hooks file): it is dead at once, not
+	// retried.
+	Final bool
 }
 
 // Limits are a target's own delivery settings (a script route's retries,

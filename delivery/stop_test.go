@@ -125,3 +125,18 @@ func TestEngineCountsAnAttemptCutShortByACrash(t *testing.T) {
 		t.Errorf("the start mark is still there after the end was recorded: %d", got.Started)
 	}
 }
+
+// An answer that says the target is gone for good (Answer.Final) kills the
+// delivery at once, whatever attempts it has left.
+func TestEngineFinalAnswerIsDeadAtOnce(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	r.sender.setReady("gone", true)
+	r.sender.answer = func(string, *store.Event, *store.Delivery) (*Answer, error) {
+		return &Answer{Failed: "route gone", Final: true}, nil
+	}
+	d := r.accept(t, "tunnel:gone", "x")
+	got := r.waitStatus(t, d.ID, store.Dead)
+	if got.Attempts != 1 || got.LastError != "route gone" {
+		t.Errorf("dead after %d attempts, last error %q; want 1, route gone", got.Attempts, got.LastError)
+	}
+}

@@ -68,7 +68,9 @@ func (x *Exec) Limits(route string) delivery.Limits {
 func (x *Exec) Send(ctx context.Context, route string, ev *store.Event, d *store.Delivery) (*delivery.Answer, error) {
 	r := execRoute(x.Rules, route)
 	if r == nil {
-		return &delivery.Answer{Failed: fmt.Sprintf("route %q is no longer an exec route in the hooks file", route)}, nil
+		// Gone for good, not for a while: retrying would only use up
+		// attempts. A retry by hand runs it, should the route be back.
+		return &delivery.Answer{Failed: fmt.Sprintf("route %q is no longer an exec route in the hooks file", route), Final: true}, nil
 	}
 	// Decoding the payload costs more than the rest of a run's set-up:
 	// only templates need it.
