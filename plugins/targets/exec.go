@@ -109,7 +109,7 @@ func (x *Exec) Send(ctx context.Context, route string, ev *store.Event, d *store
 	if err != nil {
 		return nil, err
 	}
-	return handle(ctx, x.Runner, ev, d, route, config)
+	return handle(ctx, x.Runner, ev, d, route, config, true)
 }
 
 // execRoute finds an exec route by name in the hooks file in force.
@@ -136,7 +136,8 @@ func usable(r Runner) bool {
 }
 
 // handle sends one task to a plugin and turns its result into an answer.
-func handle(ctx context.Context, r Runner, ev *store.Event, d *store.Delivery, route string, config json.RawMessage) (*delivery.Answer, error) {
+// A script's answer carries its exit code.
+func handle(ctx context.Context, r Runner, ev *store.Event, d *store.Delivery, route string, config json.RawMessage, isScript bool) (*delivery.Answer, error) {
 	event, header, err := taskEvent(ev)
 	if err != nil {
 		return nil, err
@@ -150,7 +151,10 @@ func handle(ctx context.Context, r Runner, ev *store.Event, d *store.Delivery, r
 	if err != nil {
 		return nil, err
 	}
-	a := &delivery.Answer{ExitCode: &res.ExitCode, Body: []byte(res.Output)}
+	a := &delivery.Answer{Body: []byte(res.Output)}
+	if isScript {
+		a.ExitCode = &res.ExitCode // other handlers have none to give
+	}
 	if len(a.Body) > maxOutput {
 		a.Body, a.Truncated = a.Body[len(a.Body)-maxOutput:], true
 	}

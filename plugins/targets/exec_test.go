@@ -1,9 +1,13 @@
 package targets
 
 import (
+	"context"
 	"testing"
 
+	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/dispatch"
+	"github.com/hookrelay/hookrelay/plugins/host"
+	"github.com/hookrelay/hookrelay/providers/builtin"
 	"github.com/hookrelay/hookrelay/store"
 )
 
@@ -29,6 +33,61 @@ func TestExecRouteGoneIsFinal(t *testing.T) {
 			a, err := x.Send(t.Context(), "deploy", &store.Event{ID: "e1"}, &store.Delivery{ID: "d1", Route: "deploy"})
 			if err != nil || a == nil || !a.Final || a.Failed == "" {
 				t.Fatalf("Send = %+v, %v; want a final failure", a, err)
+			}
+		})
+	}
+}
+
+// fakeRunner answers every task with res.
+type fakeRunner struct{ res host.Result }
+
+func (f fakeRunner) Handle(context.Context, *host.Task) (host.Result, error) { return f.res, nil }
+func (fakeRunner) State() host.Status                                        { return host.Status{State: host.StateRunning} }
+
+// fakeHosts has one plugin, "notify".
+type fakeHosts struct{ r Runner }
+
+func (h fakeHosts) Runner(name string) Runner {
+	if name == "notify" {
+		return h.r
+	}
+	return nil
+}
+
+// A script's task shows its exit code; another plugin's task has none to
+// show (not a made-up 0).
+func TestExitCodeOnlyForScripts(t *testing.T) {
+	cfg, err := dispatch.Parse("hooks.yaml", []byte(`sources:
+  github: { provider: github, secret: s3cret }
+routes:
+  - { name: deploy, source: github, when: "true", to: exec, with: { command: ["/bin/true"] } }
+`), dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &store.Event{ID: "e1", Normalized: []byte(`{}`)}
+	tests := []struct {
+		name     string
+		send     func() (*delivery.Answer, error)
+		wantCode bool
+	}{
+		{"exec", func() (*delivery.Answer, error) {
+			x := &Exec{Rules: staticRules{cfg}, Runner: fakeRunner{host.Result{ExitCode: 3, Failed: true}}}
+			return x.Send(t.Context(), "deploy", ev, &store.Delivery{ID: "d1", Route: "deploy"})
+		}, true},
+		{"plugin", func() (*delivery.Answer, error) {
+			p := &Plugins{Rules: staticRules{cfg}, Hosts: fakeHosts{fakeRunner{host.Result{Output: "posted"}}}}
+			return p.Send(t.Context(), "notify", ev, &store.Delivery{ID: "d2", Route: "tell"})
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := tt.send()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.ExitCode != nil; got != tt.wantCode {
+				t.Errorf("exit code given: %v, want %v (%+v)", got, tt.wantCode, a)
 			}
 		})
 	}

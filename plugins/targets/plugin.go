@@ -52,5 +52,5 @@ func (p *Plugins) Send(ctx context.Context, name string, ev *store.Event, d *sto
 			}
 		}
 	}
-	return handle(ctx, r, ev, d, d.Route, config)
+	return handle(ctx, r, ev, d, d.Route, config, false)
 }
