@@ -58,6 +58,23 @@ const (
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
+// envName is a variable name a shell can use.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// envNames refuses, each at its place, the keys of the env mapping n that
+// are no variable names: "A=B" would set another variable than it says,
+// and a shell cannot read "MY VAR".
+func (d *decoder) envNames(n *yaml.Node, ctx string) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; !envName.MatchString(k.Value) {
+			d.addf(k, "%s: %q is not a variable name: want letters, digits and _, not starting with a digit", ctx, k.Value)
+		}
+	}
+}
+
 // plugins reads the `plugins:` mapping.
 func (d *decoder) plugins(n *yaml.Node, dir string, out map[string]*Plugin) {
 	if n.Kind != yaml.MappingNode {
@@ -86,7 +103,7 @@ func (d *decoder) plugins(n *yaml.Node, dir string, out map[string]*Plugin) {
 				}
 			}},
 			field{"config", func(v *yaml.Node) { p.Config = d.json(v, ctx+": config") }},
-			field{"env", func(v *yaml.Node) { p.Env = d.strMap(v, ctx+": env") }},
+			field{"env", func(v *yaml.Node) { p.Env = d.strMap(v, ctx+": env"); d.envNames(v, ctx+": env") }},
 			field{"nice", func(v *yaml.Node) {
 				n, err := strconv.Atoi(v.Value)
 				if v.Kind != yaml.ScalarNode || err != nil || n < 0 || n > 19 {
@@ -127,6 +144,7 @@ func (d *decoder) exec(n *yaml.Node, ctx string) *Exec {
 				return
 			}
 			x.Env = map[string]Template{}
+			d.envNames(v, ctx+": env")
 			for i := 0; i+1 < len(v.Content); i += 2 {
 				x.Env[v.Content[i].Value] = d.template(v.Content[i+1], ctx+": env: "+v.Content[i].Value)
 			}

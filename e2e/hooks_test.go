@@ -250,3 +250,37 @@ func TestValidateAndMatchCommands(t *testing.T) {
 		t.Fatalf("match with the wrong secret: exit %d, %s", cmd.ProcessState.ExitCode(), out)
 	}
 }
+
+// validate checks what the server checks of a plugin before it starts it:
+// its file, executable, and its pinned checksum.
+func TestValidateChecksPlugins(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "notify")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("#!/bin/sh\n"))
+	good, wrong := hex.EncodeToString(sum[:]), strings.Repeat("0", 64)
+	tests := []struct {
+		name, plugin string
+		wantExit     int
+		want         string
+	}{
+		{"pinned and matching", `{ path: ./notify, sha256: "` + good + `" }`, 0, "ok, 0 sources, 0 routes"},
+		{"wrong pin", `{ path: ./notify, sha256: "` + wrong + `" }`, 1, `hooks.yaml:2: plugin notify: ` + exe + `: checksum mismatch: sha256 is ` + good},
+		{"missing file", `{ path: ./nope }`, 1, `hooks.yaml:2: plugin notify: exec: "` + filepath.Join(dir, "nope") + `": stat`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, "hooks.yaml")
+			if err := os.WriteFile(path, []byte("plugins:\n  notify: "+tt.plugin+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(binary, "validate", path)
+			out, _ := cmd.CombinedOutput()
+			if cmd.ProcessState.ExitCode() != tt.wantExit || !strings.Contains(string(out), tt.want) {
+				t.Fatalf("validate: exit %d, %s; want %d and %q", cmd.ProcessState.ExitCode(), out, tt.wantExit, tt.want)
+			}
+		})
+	}
+}

@@ -121,6 +121,19 @@ func TestReloadStartsStopsAndRestartsPlugins(t *testing.T) {
 		t.Fatalf("an unchanged plugin was restarted: x %d, then %+v", x2, st)
 	}
 
+	// Changed to a declaration that cannot start (a wrong pin): the running
+	// process is kept, and still delivers.
+	write(plugin("x", badSum, "/third")+plugin("bad", goodSum, "/bad"), toX)
+	reload()
+	waitStderr(t, srv, "plugin's new declaration would not start; the running one is kept")
+	if st := plugins(t, srv); st["x"].PID != x2 || st["x"].State != "running" {
+		t.Fatalf("a wrong pin stopped the running plugin: x %d, then %+v", x2, st)
+	}
+	waitTask(t, srv, pushN(t, srv, 3), "succeeded")
+	if got := slack.last(t); got.Path != "/second" {
+		t.Fatalf("x posted to %s, want the running declaration's /second", got.Path)
+	}
+
 	// Removed: the plugins stop, and their processes are gone.
 	bad := st["bad"].PID
 	write("", "")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -120,6 +121,12 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 		bins[name] = binaryOf(decl.Path)
 	}
 	plan := diffPlugins(have, cfg.Plugins, bins)
+	s.mu.Unlock()
+	// A running plugin is stopped for its new declaration only if that one
+	// can start: a typo in sha256 or path keeps the working process.
+	plan.Changed = s.startable(ctx, cfg, plan.Changed)
+	plan.Replaced = s.startable(ctx, cfg, plan.Replaced)
+	s.mu.Lock()
 	// Out of the set first, and refusing tasks before anyone can see it
 	// gone, so no task is given to a plugin being stopped: they wait until
 	// its replacement runs.
@@ -177,6 +184,20 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 	s.mu.Unlock()
 }
 
+// startable returns those of names whose declaration in cfg passes
+// host.Check, and logs the others, whose running process is kept.
+func (s *pluginSet) startable(ctx context.Context, cfg *dispatch.Config, names []string) []string {
+	return slices.DeleteFunc(names, func(name string) bool {
+		decl := cfg.Plugins[name]
+		err := host.Check(hostConfig(decl))
+		if err != nil {
+			s.log.ErrorContext(ctx, "plugin's new declaration would not start; the running one is kept until a reload fixes it",
+				"plugin", name, "file", cfg.File, "line", decl.Line, "err", err)
+		}
+		return err != nil
+	})
+}
+
 // startAll starts the plugins of decls at once and returns them all,
 // those that failed with their error.
 func (s *pluginSet) startAll(ctx context.Context, decls map[string]*dispatch.Plugin) map[string]*declared {
@@ -199,12 +220,9 @@ func (s *pluginSet) startAll(ctx context.Context, decls map[string]*dispatch.Plu
 // its error, in the failed state, with nothing left running.
 func (s *pluginSet) start(ctx context.Context, decl *dispatch.Plugin) *declared {
 	d := &declared{decl: decl}
-	env := make([]string, 0, len(decl.Env))
-	for k, v := range decl.Env {
-		env = append(env, k+"="+v)
-	}
-	h, err := host.New(host.Config{Name: decl.Name, Path: decl.Path, Args: decl.Args, SHA256: decl.SHA256,
-		Env: env, Config: decl.Config, Log: s.log, SessionDir: s.sessions, Nice: decl.Nice})
+	cfg := hostConfig(decl)
+	cfg.Log, cfg.SessionDir = s.log, s.sessions
+	h, err := host.New(cfg)
 	if err != nil {
 		d.err = err
 		return d
@@ -334,4 +352,14 @@ func (s *pluginSet) TaskLog(ctx context.Context, target, taskID, logID string, f
 		}
 	}
 	return host.LogChunk{}, errors.Join(errs...)
+}
+
+// hostConfig is what the hooks file declares of a plugin, for its host.
+func hostConfig(decl *dispatch.Plugin) host.Config {
+	env := make([]string, 0, len(decl.Env))
+	for k, v := range decl.Env {
+		env = append(env, k+"="+v)
+	}
+	return host.Config{Name: decl.Name, Path: decl.Path, Args: decl.Args, SHA256: decl.SHA256,
+		Env: env, Config: decl.Config, Nice: decl.Nice}
 }

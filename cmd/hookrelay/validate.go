@@ -5,8 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/hookrelay/hookrelay/dispatch"
+	"github.com/hookrelay/hookrelay/plugins/host"
 	"github.com/hookrelay/hookrelay/providers/builtin"
 )
 
@@ -26,6 +29,19 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	cfg, err := dispatch.Load(fs.Arg(0), dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
+		return exitError
+	}
+	// What the server checks when it starts a plugin, short of starting
+	// it: the file, and its pinned checksum.
+	failed := false
+	for _, name := range slices.Sorted(maps.Keys(cfg.Plugins)) {
+		decl := cfg.Plugins[name]
+		if err := host.Check(hostConfig(decl)); err != nil {
+			fmt.Fprintf(stderr, "%s:%d: %v\n", cfg.File, decl.Line, err) // err names the plugin
+			failed = true
+		}
+	}
+	if failed {
 		return exitError
 	}
 	fmt.Fprintf(stdout, "%s: ok, %d sources, %d routes\n", fs.Arg(0), len(cfg.Sources), len(cfg.Routes))

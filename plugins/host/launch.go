@@ -137,6 +137,26 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	return inst, nil
 }
 
+// Check reports what would stop cfg's plugin from starting that can be
+// known without starting it: a bad setting, a file that is missing or not
+// executable, or a binary whose SHA-256 is not the pinned one (as
+// ErrChecksumMismatch). hookrelay validate, and a reload before it stops
+// the plugin's running process, use it.
+func Check(cfg Config) error {
+	p, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	path, err := exec.LookPath(cfg.Path)
+	if err != nil {
+		return fmt.Errorf("plugin %s: %w", cfg.Name, err)
+	}
+	if p.sum != nil {
+		return p.verify(path)
+	}
+	return nil
+}
+
 // verify compares the binary's SHA-256 with the pinned one.
 func (p *Plugin) verify(path string) error {
 	f, err := os.Open(path)
