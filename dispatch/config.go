@@ -143,7 +143,7 @@ func Parse(path string, data []byte, opts LoadOptions) (*Config, error) {
 		field{"routes", func(v *yaml.Node) { routes = v }},
 	)
 	if routes != nil { // after sources and plugins, so routes can refer to them
-		cfg.Routes = d.routes(routes, cfg.Sources, cfg.Plugins)
+		cfg.Routes = d.routes(routes, filepath.Dir(path), cfg.Sources, cfg.Plugins)
 	}
 	if len(d.problems) > 0 {
 		sort.SliceStable(d.problems, func(i, j int) bool {
@@ -263,7 +263,7 @@ func (d *decoder) prefixes(n *yaml.Node, ctx string) []netip.Prefix {
 	return out
 }
 
-func (d *decoder) routes(n *yaml.Node, sources map[string]*Source, plugins map[string]*Plugin) []*Route {
+func (d *decoder) routes(n *yaml.Node, dir string, sources map[string]*Source, plugins map[string]*Plugin) []*Route {
 	if n.Kind != yaml.SequenceNode {
 		d.addf(n, "routes: want a list of routes, got %s", kindName(n))
 		return nil
@@ -320,7 +320,7 @@ func (d *decoder) routes(n *yaml.Node, sources map[string]*Source, plugins map[s
 			if withNode == nil {
 				d.addf(rn, "%s: to: exec needs with: command: [...]", ctx)
 			} else {
-				r.Exec = d.exec(withNode, ctx)
+				r.Exec = d.exec(withNode, dir, ctx)
 			}
 		case TargetPlugin:
 			if plugins[r.To.Name] == nil {

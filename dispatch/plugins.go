@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -122,8 +123,11 @@ func (d *decoder) plugins(n *yaml.Node, dir string, out map[string]*Plugin) {
 	}
 }
 
-// exec reads the `with:` of a `to: exec` route.
-func (d *decoder) exec(n *yaml.Node, ctx string) *Exec {
+// exec reads the `with:` of a `to: exec` route. Paths in it are relative
+// to dir, the hooks file's directory, as a plugin's path is: a relative
+// dir:, and a relative program path (./scripts/deploy.sh) when there is
+// no dir: (with one, the program is found from it, as exec does).
+func (d *decoder) exec(n *yaml.Node, dir, ctx string) *Exec {
 	x := &Exec{Stdin: StdinNone, Timeout: DefaultExecTimeout, Concurrency: 1}
 	ctx += ": with"
 	var cmdNode *yaml.Node
@@ -166,6 +170,14 @@ func (d *decoder) exec(n *yaml.Node, ctx string) *Exec {
 	)
 	if cmdNode == nil {
 		d.addf(n, "%s: command is required", ctx)
+	}
+	if x.Dir != "" && !filepath.IsAbs(x.Dir) {
+		x.Dir = filepath.Join(dir, x.Dir)
+	}
+	if len(x.Command) > 0 && x.Dir == "" {
+		if prog := x.Command[0]; prog.Static() && strings.Contains(prog.Src, "/") && !filepath.IsAbs(prog.Src) {
+			x.Command[0] = staticTemplate(filepath.Join(dir, prog.Src))
+		}
 	}
 	return x
 }

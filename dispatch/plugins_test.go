@@ -201,3 +201,33 @@ func TestPluginProblems(t *testing.T) {
 		})
 	}
 }
+
+// Paths in an exec route are relative to the hooks file, as a plugin's
+// path is, whatever the server's working directory: a relative dir:, and
+// a relative program when there is no dir: (with one, exec finds the
+// program from it).
+func TestExecPathsRelativeToHooksFile(t *testing.T) {
+	tests := []struct {
+		name, with       string
+		wantProg, wantDr string
+	}{
+		{"relative program", `{ command: [./scripts/deploy.sh] }`, "/etc/hooks/scripts/deploy.sh", ""},
+		{"relative dir", `{ command: [./deploy.sh], dir: app }`, "./deploy.sh", "/etc/hooks/app"},
+		{"absolute dir", `{ command: [./deploy.sh], dir: /srv/app }`, "./deploy.sh", "/srv/app"},
+		{"a name looked up in PATH", `{ command: [make, deploy] }`, "make", ""},
+		{"absolute program", `{ command: [/usr/bin/make] }`, "/usr/bin/make", ""},
+		{"a templated program", `{ command: ["./{{ event.repo }}.sh"] }`, "./{{ event.repo }}.sh", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("/etc/hooks/hooks.yaml", []byte("routes:\n  - name: r\n    when: true\n    to: exec\n    with: "+tt.with+"\n"), pluginOpts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := cfg.Routes[0].Exec
+			if x.Command[0].Src != tt.wantProg || x.Dir != tt.wantDr {
+				t.Errorf("program %q, dir %q; want %q, %q", x.Command[0].Src, x.Dir, tt.wantProg, tt.wantDr)
+			}
+		})
+	}
+}

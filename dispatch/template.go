@@ -130,3 +130,8 @@ func (d *decoder) addAt(n *yaml.Node, col int, format string, args ...any) {
 	}
 	d.problems = append(d.problems, Problem{File: d.file, Line: n.Line, Column: c, Msg: fmt.Sprintf(format, args...)})
 }
+
+// staticTemplate is a template of text alone, with no {{ }} part.
+func staticTemplate(text string) Template {
+	return Template{Src: text, parts: []templatePart{{text: text}}}
+}
