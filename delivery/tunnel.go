@@ -3,6 +3,7 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -53,7 +54,23 @@ func (t TunnelSender) Send(ctx context.Context, channel string, ev *store.Event,
 	defer rb.Close()
 	stop := context.AfterFunc(ctx, func() { rb.Close() }) // the timeout bounds the body too
 	defer stop()
-	return ReadAnswer(rh, rb), nil
+	a := ReadAnswer(rh, rb)
+	if rh.Header.Get(tunnel.HeaderClientError) != "" {
+		// Not the app's answer but the client's, which could not reach
+		// it: no answer, and the client says why.
+		return nil, errors.New(clientError(a.Body))
+	}
+	return a, nil
+}
+
+// clientError is why hookrelay client answered for the local app, from
+// the JSON error of its answer.
+func clientError(body []byte) string {
+	var e struct{ Error string }
+	if json.Unmarshal(body, &e) != nil || e.Error == "" {
+		return "hookrelay client could not deliver to the local app"
+	}
+	return e.Error
 }
 
 // Head is the request head of an attempt of d: the event's request plus

@@ -260,3 +260,21 @@ func TestDuplicateGitHubDeliveryIsDeliveredOnce(t *testing.T) {
 		t.Fatalf("the app got %d requests, want 2 (the repeat must not be delivered)", n)
 	}
 }
+
+// When the client cannot reach the local app, the attempt is recorded as
+// that, not as the 502 the client answered in the app's place.
+func TestUnreachableAppIsRecordedAsSuch(t *testing.T) {
+	down := newApp(t, func(http.ResponseWriter, *http.Request, []byte) {})
+	down.Close() // nothing listens there any more
+	srv := startServer(t, "", "--retry-min", "50ms", "--retry-max", "100ms", "--retry-attempts", "2")
+	c := startClient(t, t.TempDir(), srv.url, down.URL, "--channel", "away", "--mode", "async")
+	c.connected(1)
+	q := sendQueued(t, srv.url+"/webhook/away", []byte(`{}`), nil)
+	want := `msg="delivery dead: out of attempts" delivery_id=` + q.Deliveries[0]
+	waitFor(t, "the delivery to die", 20*time.Second, func() bool { return strings.Contains(srv.stderr(), want) })
+	line := srv.stderr()[strings.Index(srv.stderr(), want):]
+	line = line[:strings.IndexByte(line, '\n')]
+	if !strings.Contains(line, `err="hookrelay client could not reach the local app"`) {
+		t.Errorf("the dead delivery's error: %s; want the client's reason", line)
+	}
+}
