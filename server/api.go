@@ -153,7 +153,7 @@ func (a *api) listEvents(c echo.Context, p principal) error {
 	f := store.Filter{Source: q.Get("source"), Channel: q.Get("channel"), Type: q.Get("type"), Status: q.Get("status"), Before: q.Get("before")}
 	if !p.admin {
 		if f.Channel != "" && f.Channel != p.channel {
-			return forbidden("channel " + f.Channel)
+			return echo.NewHTTPError(http.StatusForbidden, "a channel's token sees its own channel only, not "+f.Channel+": use "+f.Channel+"'s token or the admin token")
 		}
 		f.Channel = p.channel
 	}

@@ -99,7 +99,7 @@ func (s *Server) hook(c echo.Context) error {
 	}
 	stored := &store.Event{ID: ev.ID, Source: name, Type: ev.Type, DedupKey: ev.DedupKey, ReceivedAt: ev.ReceivedAt,
 		Method: head.Method, Target: head.Target, Host: head.Host, Header: head.Header, Body: body, Normalized: norm}
-	q := queued{EventID: ev.ID, Routes: names, Status: "queued"}
+	q := queued{EventID: ev.ID, Routes: names, Deliveries: []string{}, Status: "queued"}
 	ds := make([]*store.Delivery, 0, len(routes))
 	for _, rt := range routes {
 		if rt.Respond == dispatch.RespondPassthrough {

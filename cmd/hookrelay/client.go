@@ -24,7 +24,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	quiet := fs.Bool("quiet", false, "do not print a line per delivery")
 	mode := fs.String("mode", "", "how the server answers webhooks for this channel, kept while the client is away:\n"+
 		"auto: the app's answer when it comes within the server's sync timeout, else 202 and queued;\n"+
-		"sync: always the app's answer (503 while away); async: always 202 and queued\n(default: the server's)")
+		"sync: always the app's answer (503 while away); async: always 202 and queued\n(default: the mode the channel has, which is the server's until a client sets one)")
 	sess := tunnel.DefaultSessionOptions()
 	fs.DurationVar(&sess.PingInterval, "ping-interval", sess.PingInterval, "how often to ping the server")
 	fs.DurationVar(&sess.ReadTimeout, "read-timeout", sess.ReadTimeout, "reconnect when the server is silent for this long (half-open connection)")
