@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -335,5 +336,36 @@ func TestClientInterruptExitsZero(t *testing.T) {
 	srv.signal(syscall.SIGTERM)
 	if code := srv.wait(15 * time.Second); code != 0 {
 		t.Fatalf("server exit code %d after SIGTERM, want 0", code)
+	}
+}
+
+// A client stopped with Ctrl-C while the app handles a request lets the
+// app finish it and passes the answer on: the request is delivered once,
+// not cut off and sent again after the next start.
+func TestClientInterruptLetsRequestsInFlightFinish(t *testing.T) {
+	var reqs atomic.Int32
+	a := newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		reqs.Add(1)
+		time.Sleep(1500 * time.Millisecond)
+		_, _ = w.Write([]byte("done"))
+	})
+	srv := startServer(t, "", "--sync-timeout", "300ms")
+	tokens := t.TempDir()
+	c := startClient(t, tokens, srv.url, a.URL, "--channel", "slow", "--mode", "auto")
+	c.connected(1)
+	q := sendQueued(t, srv.url+"/webhook/slow/x", []byte(`{}`), nil) // 202 after 300ms; the attempt goes on
+	waitFor(t, "the app to get the request", 10*time.Second, func() bool { return reqs.Load() == 1 })
+	c.signal(syscall.SIGINT)
+	if code := c.wait(15 * time.Second); code != 0 {
+		t.Fatalf("client exit code %d after Ctrl-C, want 0", code)
+	}
+	waitFor(t, "the delivery recorded", 10*time.Second, func() bool {
+		return strings.Contains(srv.stderr(), "msg=delivered delivery_id="+q.Deliveries[0])
+	})
+	again := startClient(t, tokens, srv.url, a.URL, "--channel", "slow", "--mode", "auto")
+	again.connected(1)
+	time.Sleep(500 * time.Millisecond) // a redelivery would come now
+	if n := reqs.Load(); n != 1 {
+		t.Fatalf("the app got the request %d times, want once", n)
 	}
 }

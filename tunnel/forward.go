@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,7 +73,7 @@ func (c *Client) forward(st *Stream, head *RequestHead) (int, error) {
 	resp, err := c.local.Do(req)
 	if err != nil {
 		if st.Context().Err() != nil {
-			return 0, fmt.Errorf("abandoned by the server: %w", st.Context().Err())
+			return 0, fmt.Errorf("abandoned: %w", context.Cause(st.Context()))
 		}
 		// The sender learns that the app is down, not where it lives.
 		return c.fail(st, http.StatusBadGateway, "hookrelay client could not reach the local app", unwrapURLError(err))

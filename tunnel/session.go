@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -23,11 +24,17 @@ type SessionOptions struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds the write of one WebSocket message.
 	WriteTimeout time.Duration
+	// DrainGrace is how long, on the side that serves streams (the
+	// client), the streams being served when Run's ctx ends may take to
+	// finish before the session closes: a client stopped with Ctrl-C lets
+	// the app finish the requests it is handling. 0 closes at once.
+	DrainGrace time.Duration
 }
 
 // DefaultSessionOptions finds a dead peer within about 25 seconds.
 func DefaultSessionOptions() SessionOptions {
-	return SessionOptions{PingInterval: 10 * time.Second, ReadTimeout: 25 * time.Second, WriteTimeout: 10 * time.Second}
+	return SessionOptions{PingInterval: 10 * time.Second, ReadTimeout: 25 * time.Second, WriteTimeout: 10 * time.Second,
+		DrainGrace: 10 * time.Second}
 }
 
 // ErrSessionClosed is wrapped by the errors of streams whose session ended.
@@ -70,8 +77,10 @@ type Session struct {
 	pending []byte
 	wake    chan struct{}
 
-	// handlers counts the goroutines serving accepted streams.
+	// handlers counts the goroutines serving accepted streams; serving
+	// counts them too, for the drain, which polls it.
 	handlers sync.WaitGroup
+	serving  atomic.Int64
 	// hello is called when the server's hello frame arrives (client side).
 	hello func(version string)
 
@@ -115,7 +124,10 @@ func (s *Session) Err() error { return context.Cause(s.ctx) }
 // ends or Close is called. It returns the reason, after both of its
 // goroutines have exited and every stream has been failed.
 func (s *Session) Run(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { s.Close(websocket.CloseGoingAway, "shutting down") })
+	stop := context.AfterFunc(ctx, func() {
+		s.drain(s.opts.DrainGrace)
+		s.Close(websocket.CloseGoingAway, "shutting down")
+	})
 	defer stop()
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -130,6 +142,21 @@ func (s *Session) Run(ctx context.Context) error {
 	wg.Wait()
 	s.handlers.Wait() // their streams have failed, so they are ending
 	return s.Err()
+}
+
+// drain waits up to grace for the streams being served to finish, or for
+// the session to end.
+func (s *Session) drain(grace time.Duration) {
+	deadline := time.Now().Add(grace)
+	for s.serving.Load() > 0 && time.Now().Before(deadline) {
+		t := time.NewTimer(20 * time.Millisecond)
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close ends the session with a WebSocket close code and reason the peer sees.
@@ -232,8 +259,10 @@ func (s *Session) dispatch(f Frame) {
 			st.pushData(nil, true)
 		}
 		s.handlers.Add(1)
+		s.serving.Add(1)
 		go func() {
 			defer s.handlers.Done()
+			defer s.serving.Add(-1)
 			s.accept(st, head)
 		}()
 		return
