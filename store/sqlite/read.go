@@ -102,7 +102,9 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]store.Attemp
 
 // statusExpr derives an event's status from its deliveries: those to
 // target only, when target is set (a channel's view of an event that
-// went to several).
+// went to several). A dead delivery that a later one to the same target
+// (a replay) followed does not make the event dead: the replay's status
+// counts.
 func statusExpr(target string) (string, []any) {
 	scope, args := "", []any(nil)
 	if target != "" {
@@ -112,7 +114,8 @@ func statusExpr(target string) (string, []any) {
 	return `CASE
 	WHEN e.duplicate_of != '' THEN 'duplicate'
 	WHEN NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id` + scope + `) THEN 'unrouted'
-	WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'dead'` + scope + `) THEN 'dead'
+	WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'dead'` + scope + `
+		AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.event_id = e.id AND r.target = d.target AND r.seq > d.seq)) THEN 'dead'
 	WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending'` + scope + `) THEN 'pending'
 	ELSE 'delivered' END`, args
 }

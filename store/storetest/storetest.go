@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T, opts Options) store.Events) {
 		{"QueueLimits", testQueueLimits},
 		{"StoreFull", testStoreFull},
 		{"Enqueue", testEnqueue},
+		{"ReplayOfDead", testReplayOfDead},
 		{"List", testList},
 		{"ListPaging", testListPaging},
 		{"ListChannelStatus", testListChannelStatus},
@@ -931,6 +932,52 @@ func testStoreFull(t *testing.T, open func(*testing.T, Options) store.Events) {
 	h.accept(h.event(nil), "tunnel:c")
 	if err := h.s.Accept(ctx, h.event(nil), deliveries("tunnel:d")); !errors.Is(err, store.ErrStoreFull) {
 		t.Errorf("Accept over MaxBytes again = %v, want ErrStoreFull", err)
+	}
+}
+
+// A dead delivery replayed to its target leaves the dead letters: the
+// event's status is the replay's, dead again only if the replay dies.
+func testReplayOfDead(t *testing.T, open func(*testing.T, Options) store.Events) {
+	h := newHarness(t, open, Options{})
+	ctx := t.Context()
+	ev := h.event(nil)
+	h.accept(ev, "tunnel:alice")
+	h.finish(h.next("tunnel:alice"), store.Dead)
+	status := func() string {
+		t.Helper()
+		list, err := h.s.List(ctx, store.Filter{})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("List = %+v, %v", list, err)
+		}
+		return list[0].Status
+	}
+	steps := []struct {
+		name, want string
+		do         func()
+	}{
+		{"dead", store.Dead, func() {}},
+		{"replayed", store.Pending, func() {
+			if err := h.s.Enqueue(ctx, []*store.Delivery{{ID: newID(), EventID: ev.ID, Target: "tunnel:alice"}}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"the replay delivered", store.Delivered, func() { h.finish(h.next("tunnel:alice"), store.Delivered) }},
+		{"replayed again, and dead", store.Dead, func() {
+			if err := h.s.Enqueue(ctx, []*store.Delivery{{ID: newID(), EventID: ev.ID, Target: "tunnel:alice"}}); err != nil {
+				t.Fatal(err)
+			}
+			h.finish(h.next("tunnel:alice"), store.Dead)
+		}},
+	}
+	for _, st := range steps {
+		st.do()
+		if got := status(); got != st.want {
+			t.Fatalf("%s: status %s, want %s", st.name, got, st.want)
+		}
+		list, err := h.s.List(ctx, store.Filter{Status: store.Dead})
+		if err != nil || (len(list) == 1) != (st.want == store.Dead) {
+			t.Fatalf("%s: dead letters %+v, %v", st.name, list, err)
+		}
 	}
 }
 
