@@ -82,7 +82,12 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 				}
 			}
 			if !stale && len(inflight) > 0 {
-				stale = !e.wait(ctx, w, done, apply, time.Hour) || stale
+				// Nothing new to read; but a cached retry may be due first.
+				wait := time.Hour
+				if !due.IsZero() {
+					wait = max(0, due.Sub(now))
+				}
+				stale = !e.wait(ctx, w, done, apply, wait) || stale
 				continue
 			}
 			limit := len(inflight) + 4*parallel
@@ -219,7 +224,16 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 	if d.Started == d.Attempts+1 {
 		// Its start was recorded, its end never was: the server died while
 		// it ran. Counted (how long it ran is not known), so that the next
-		// attempt is the next.
+		// attempt is the next; in flight meanwhile, so that a Cancel now
+		// is recorded instead, not undone by this record.
+		if !e.startRunning(d, &runningAttempt{since: d.StartedAt, stop: func(error) {}}) {
+			return false // cancelled since the read above
+		}
+		defer e.stopRunning(d.ID)
+		if c := e.answered(d.ID); c != nil {
+			e.recordCancelled(ctx, d, d.StartedAt, nil, c)
+			return true
+		}
 		return e.recordAt(ctx, d, d.StartedAt, 0, nil, ErrCrashed) != store.Pending
 	}
 	ev, err := e.q.Event(ctx, d.EventID)
@@ -290,7 +304,15 @@ func (e *Engine) attempt(ctx context.Context, s Sender, name string, d *store.De
 	}
 	answered()
 	if errors.Is(err, ErrNotReady) || (err != nil && ctx.Err() != nil && !limits.FinishOnStop) {
-		return false // not an attempt: the client left, or the server is stopping
+		// Not an attempt: the client left, the plugin is being restarted,
+		// or the server is stopping. Its recorded start is taken back, or
+		// the next start would count it as cut short by a crash.
+		if limits.RecordStart {
+			if err := e.q.ClearStarted(context.WithoutCancel(ctx), d.ID, d.Attempts+1); err != nil {
+				e.log.Error("taking back an attempt's recorded start", "delivery_id", d.ID, "err", err)
+			}
+		}
+		return false
 	}
 	return e.record(ctx, d, start, a, err) != store.Pending
 }

@@ -23,6 +23,7 @@ type Queue interface {
 	Delivery(ctx context.Context, id string) (*store.Delivery, error)
 	RequestCancel(ctx context.Context, id, by string, attempts int) (*store.Delivery, error)
 	MarkStarted(ctx context.Context, id string, attempt int, at time.Time) (bool, error)
+	ClearStarted(ctx context.Context, id string, attempt int) error
 }
 
 // Engine drains the queues. It is safe for concurrent use.

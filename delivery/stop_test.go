@@ -2,11 +2,14 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/store/sqlite"
 )
 
 // stopSender's one attempt goes on until the engine begins to stop, then
@@ -138,5 +141,138 @@ func TestEngineFinalAnswerIsDeadAtOnce(t *testing.T) {
 	got := r.waitStatus(t, d.ID, store.Dead)
 	if got.Attempts != 1 || got.LastError != "route gone" {
 		t.Errorf("dead after %d attempts, last error %q; want 1, route gone", got.Attempts, got.LastError)
+	}
+}
+
+// A failed delivery of a parallel queue is retried when its backoff ends,
+// even while another attempt of the queue runs on.
+func TestEngineRetryDueWhileOthersRun(t *testing.T) {
+	st := openStore(t)
+	s := newFakeSender()
+	s.setReady("job", true)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	failed := false
+	s.answer = func(_ string, ev *store.Event, _ *store.Delivery) (*Answer, error) {
+		switch string(ev.Body) {
+		case "long":
+			<-release
+		case "fails":
+			mu.Lock()
+			defer mu.Unlock()
+			if !failed {
+				failed = true
+				return &Answer{Failed: "first try fails"}, nil
+			}
+		case "quick":
+			time.Sleep(100 * time.Millisecond)
+		}
+		return &Answer{}, nil
+	}
+	defer close(release)
+	p := fastPolicy()
+	p.MinBackoff, p.MaxBackoff = 300*time.Millisecond, 300*time.Millisecond
+	r := &engineRig{store: st, sender: s, engine: New(st, map[string]Sender{"exec": parallelSender{s}}, p, nil)}
+	runEngine(t, r.engine)
+	r.accept(t, "exec:job", "long")
+	f := r.accept(t, "exec:job", "fails")
+	r.accept(t, "exec:job", "quick")
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if d, _ := st.Delivery(t.Context(), f.ID); d.Status == store.Delivered {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	d, _ := st.Delivery(t.Context(), f.ID)
+	t.Fatalf("retry due 300ms after its failure not attempted after 5s: %s, %d attempts, next_at in %v; attempts %v",
+		d.Status, d.Attempts, time.Until(d.NextAt), s.attempts())
+}
+
+// notReadyOnceSender records starts and is not ready at its first send (a
+// plugin restarting between Ready and Handle).
+type notReadyOnceSender struct {
+	*fakeSender
+	mu   sync.Mutex
+	sent int
+}
+
+func (*notReadyOnceSender) Limits(string) Limits {
+	return Limits{RecordStart: true, FinishOnStop: true}
+}
+
+func (s *notReadyOnceSender) Send(ctx context.Context, name string, ev *store.Event, d *store.Delivery) (*Answer, error) {
+	s.mu.Lock()
+	s.sent++
+	first := s.sent == 1
+	s.mu.Unlock()
+	if first {
+		return nil, errors.Join(ErrNotReady, errors.New("plugin restarting"))
+	}
+	return s.fakeSender.Send(ctx, name, ev, d)
+}
+
+// A send that was not an attempt (ErrNotReady) counts no attempt.
+func TestEngineNotReadyAfterRecordedStartCountsNoAttempt(t *testing.T) {
+	st := openStore(t)
+	fs := newFakeSender()
+	fs.setReady("job", true)
+	s := &notReadyOnceSender{fakeSender: fs}
+	r := &engineRig{store: st, sender: fs, engine: New(st, map[string]Sender{"exec": s}, fastPolicy(), nil)}
+	runEngine(t, r.engine)
+	d := r.accept(t, "exec:job", "x")
+	r.waitStatus(t, d.ID, store.Delivered)
+	as, _ := st.Attempts(t.Context(), d.ID)
+	if len(as) != 1 {
+		for _, a := range as {
+			t.Logf("attempt: %s %q", a.Outcome, a.Error)
+		}
+		t.Fatalf("%d attempts recorded, want 1; sends made %v", len(as), fs.attempts())
+	}
+}
+
+// crashHoldQueue holds the Finish that records a crash until release.
+type crashHoldQueue struct {
+	*sqlite.Store
+	held, release chan struct{}
+}
+
+func (q *crashHoldQueue) Finish(ctx context.Context, d *store.Delivery, o store.Outcome) error {
+	if strings.HasPrefix(o.Attempt.Error, "interrupted: the server stopped without") {
+		close(q.held)
+		<-q.release
+	}
+	return q.Store.Finish(ctx, d, o)
+}
+
+// A cancel that succeeds while a crashed attempt is being counted leaves
+// the delivery dead, and it never runs again.
+func TestEngineCancelDuringCrashRecovery(t *testing.T) {
+	st := openStore(t)
+	fs := newFakeSender()
+	fs.setReady("job", true)
+	q := &crashHoldQueue{Store: st, held: make(chan struct{}), release: make(chan struct{})}
+	r := &engineRig{store: st, sender: fs, engine: New(q, map[string]Sender{"exec": recordingSender{fs}}, fastPolicy(), nil)}
+	d := r.accept(t, "exec:job", "x")
+	if ok, err := st.MarkStarted(t.Context(), d.ID, 1, time.Now()); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	runEngine(t, r.engine)
+	<-q.held
+	// The crash is being recorded: the cancel comes too late (as for an
+	// attempt that has answered), or it wins; either way, never both.
+	err := r.engine.Cancel(t.Context(), d.ID, "admin")
+	close(q.release)
+	if err != nil {
+		if !errors.Is(err, ErrEnding) {
+			t.Fatalf("Cancel: %v, want nil or ErrEnding", err)
+		}
+		r.waitStatus(t, d.ID, store.Delivered) // refused: the task goes on
+		return
+	}
+	time.Sleep(500 * time.Millisecond)
+	got, _ := st.Delivery(t.Context(), d.ID)
+	if got.Status != store.Dead || len(fs.attempts()) != 0 {
+		t.Fatalf("after a successful cancel: %s, %d attempts, sends %v; want dead, none sent", got.Status, got.Attempts, fs.attempts())
 	}
 }

@@ -54,10 +54,15 @@ func (t TunnelSender) Send(ctx context.Context, channel string, ev *store.Event,
 	defer rb.Close()
 	stop := context.AfterFunc(ctx, func() { rb.Close() }) // the timeout bounds the body too
 	defer stop()
-	a := ReadAnswer(rh, rb)
+	return AnswerOf(rh, rb)
+}
+
+// AnswerOf is ReadAnswer, but an answer the client made because it could
+// not reach the app (tunnel.HeaderClientError) is no answer: an error
+// that says why, as the client put it.
+func AnswerOf(rh *tunnel.ResponseHead, body io.Reader) (*Answer, error) {
+	a := ReadAnswer(rh, body)
 	if rh.Header.Get(tunnel.HeaderClientError) != "" {
-		// Not the app's answer but the client's, which could not reach
-		// it: no answer, and the client says why.
 		return nil, errors.New(clientError(a.Body))
 	}
 	return a, nil

@@ -252,6 +252,9 @@ type Events interface {
 	// it reports whether the delivery was marked. Finish and Retry clear
 	// the mark.
 	MarkStarted(ctx context.Context, deliveryID string, attempt int, at time.Time) (bool, error)
+	// ClearStarted takes back MarkStarted's record of attempt, for an
+	// attempt that was not made after all (the target went away first).
+	ClearStarted(ctx context.Context, deliveryID string, attempt int) error
 	// Targets lists the targets with pending deliveries.
 	Targets(ctx context.Context) ([]string, error)
 	// Event returns a stored event with its body.

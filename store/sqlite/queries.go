@@ -12,14 +12,15 @@ const (
 	sqlInsertDelivery = `INSERT INTO deliveries(id, event_id, route, target, status, attempts, next_at, created_at, size)
 		VALUES(?,?,?,?,?,?,?,?,?)`
 
-	sqlDeliveryState  = `SELECT status, attempts FROM deliveries WHERE id = ?`
-	sqlInsertAttempt  = `INSERT INTO attempts(delivery_id, n, at, duration, outcome, status, error, response) VALUES(?,?,?,?,?,?,?,?)`
-	sqlFinishDelivery = `UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ?, started = 0, started_at = 0 WHERE id = ?`
-	sqlRetryDelivery  = `UPDATE deliveries SET status = 'pending', next_at = ?, created_at = ?, retried_after = attempts, cancel_by = '', started = 0, started_at = 0 WHERE id = ?`
-	sqlStartDelivery  = `UPDATE deliveries SET started = ?, started_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?`
-	sqlCancelDelivery = `UPDATE deliveries SET cancel_by = ? WHERE id = ? AND status = 'pending' AND attempts = ?`
-	sqlTargets        = `SELECT DISTINCT target FROM deliveries WHERE status = 'pending'`
-	sqlPending        = `SELECT ` + deliveryCols + ` FROM deliveries WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT ?`
+	sqlDeliveryState   = `SELECT status, attempts FROM deliveries WHERE id = ?`
+	sqlInsertAttempt   = `INSERT INTO attempts(delivery_id, n, at, duration, outcome, status, error, response) VALUES(?,?,?,?,?,?,?,?)`
+	sqlFinishDelivery  = `UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ?, started = 0, started_at = 0 WHERE id = ?`
+	sqlRetryDelivery   = `UPDATE deliveries SET status = 'pending', next_at = ?, created_at = ?, retried_after = attempts, cancel_by = '', started = 0, started_at = 0 WHERE id = ?`
+	sqlStartDelivery   = `UPDATE deliveries SET started = ?, started_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?`
+	sqlUnstartDelivery = `UPDATE deliveries SET started = 0, started_at = 0 WHERE id = ? AND started = ?`
+	sqlCancelDelivery  = `UPDATE deliveries SET cancel_by = ? WHERE id = ? AND status = 'pending' AND attempts = ?`
+	sqlTargets         = `SELECT DISTINCT target FROM deliveries WHERE status = 'pending'`
+	sqlPending         = `SELECT ` + deliveryCols + ` FROM deliveries WHERE target = ? AND status = 'pending' ORDER BY seq LIMIT ?`
 
 	sqlEventByID         = `SELECT ` + eventCols + `, coalesce(b.body, x'') FROM events e LEFT JOIN bodies b ON b.seq = e.seq WHERE e.id = ?`
 	sqlDeliveryByID      = `SELECT ` + deliveryCols + ` FROM deliveries WHERE id = ?`

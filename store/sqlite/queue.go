@@ -138,6 +138,17 @@ func (s *Store) MarkStarted(ctx context.Context, id string, attempt int, at time
 	return marked, err
 }
 
+// ClearStarted takes back MarkStarted's record of attempt of delivery id,
+// if it is still there.
+func (s *Store) ClearStarted(ctx context.Context, id string, attempt int) error {
+	return s.write(ctx, func(tx *txn) (func(), error) {
+		if _, err := tx.Exec(sqlUnstartDelivery, id, attempt); err != nil {
+			return nil, fmt.Errorf("taking back the start of %s: %w", id, err)
+		}
+		return nil, nil
+	})
+}
+
 // Targets lists the targets with pending deliveries.
 func (s *Store) Targets(ctx context.Context) ([]string, error) {
 	rows, err := s.query(ctx, sqlTargets)

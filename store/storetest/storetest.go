@@ -684,6 +684,9 @@ func testMarkStarted(t *testing.T, open func(*testing.T, Options) store.Events) 
 		{"the first attempt", func() (bool, error) { return h.s.MarkStarted(ctx, d.ID, 1, at) }, true, 1},
 		{"its end recorded", func() (bool, error) { h.finish(h.next(target), store.Pending); return true, nil }, true, 0},
 		{"the second attempt", func() (bool, error) { return h.s.MarkStarted(ctx, d.ID, 2, at) }, true, 2},
+		{"taken back for another attempt: kept", func() (bool, error) { return true, h.s.ClearStarted(ctx, d.ID, 3) }, true, 2},
+		{"taken back", func() (bool, error) { return true, h.s.ClearStarted(ctx, d.ID, 2) }, true, 0},
+		{"the second attempt again", func() (bool, error) { return h.s.MarkStarted(ctx, d.ID, 2, at) }, true, 2},
 		{"a retry by hand", func() (bool, error) { _, err := h.s.Retry(ctx, d.ID); return err == nil, err }, true, 0},
 		{"a delivery ended", func() (bool, error) {
 			h.finish(h.next(target), store.Delivered)
