@@ -124,9 +124,16 @@ func Load(path string, opts LoadOptions) (*Config, error) {
 }
 
 // Parse compiles a hooks file's contents; path names it in errors and
-// anchors relative secret_file paths.
+// anchors relative paths (secret_file, a plugin's path, an exec route's
+// dir and program), which come out absolute.
 func Parse(path string, data []byte, opts LoadOptions) (*Config, error) {
 	d := &decoder{file: path, lookup: opts.LookupEnv, allowPlugins: opts.Plugins}
+	// Absolute, so that a path joined to it keeps a slash: "hooks.yaml"
+	// and "./deploy.sh" would make "deploy.sh", a name looked up in PATH.
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		dir = filepath.Dir(path)
+	}
 	cfg := &Config{File: path, Sources: map[string]*Source{}, Plugins: map[string]*Plugin{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -138,12 +145,12 @@ func Parse(path string, data []byte, opts LoadOptions) (*Config, error) {
 	var routes *yaml.Node
 	d.mapping(doc.Content[0], "hooks file",
 		field{"server", func(v *yaml.Node) { d.server(v, &cfg.Server) }},
-		field{"sources", func(v *yaml.Node) { d.sources(v, filepath.Dir(path), opts.Providers, cfg.Sources) }},
-		field{"plugins", func(v *yaml.Node) { d.plugins(v, filepath.Dir(path), cfg.Plugins) }},
+		field{"sources", func(v *yaml.Node) { d.sources(v, dir, opts.Providers, cfg.Sources) }},
+		field{"plugins", func(v *yaml.Node) { d.plugins(v, dir, cfg.Plugins) }},
 		field{"routes", func(v *yaml.Node) { routes = v }},
 	)
 	if routes != nil { // after sources and plugins, so routes can refer to them
-		cfg.Routes = d.routes(routes, filepath.Dir(path), cfg.Sources, cfg.Plugins)
+		cfg.Routes = d.routes(routes, dir, cfg.Sources, cfg.Plugins)
 	}
 	if len(d.problems) > 0 {
 		sort.SliceStable(d.problems, func(i, j int) bool {

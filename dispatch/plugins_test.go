@@ -3,6 +3,8 @@ package dispatch
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -229,5 +231,25 @@ func TestExecPathsRelativeToHooksFile(t *testing.T) {
 				t.Errorf("program %q, dir %q; want %q, %q", x.Command[0].Src, x.Dir, tt.wantProg, tt.wantDr)
 			}
 		})
+	}
+}
+
+// A hooks file named without a directory (--config hooks.yaml) anchors
+// paths at the working directory, and a program path keeps its slash: it
+// is never turned into a bare name that PATH would find.
+func TestExecPathsOfAHooksFileInTheWorkingDirectory(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse("hooks.yaml", []byte("plugins:\n  p: { path: ./p }\nroutes:\n  - name: r\n    when: true\n    to: exec\n    with: { command: [./deploy.sh] }\n"), pluginOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.Routes[0].Exec.Command[0].Src, filepath.Join(wd, "deploy.sh"); got != want {
+		t.Errorf("program %q, want %q", got, want)
+	}
+	if got, want := cfg.Plugins["p"].Path, filepath.Join(wd, "p"); got != want {
+		t.Errorf("plugin path %q, want %q", got, want)
 	}
 }

@@ -264,10 +264,16 @@ func TestDuplicateGitHubDeliveryIsDeliveredOnce(t *testing.T) {
 // When the client cannot reach the local app, the attempt is recorded as
 // that, not as the 502 the client answered in the app's place.
 func TestUnreachableAppIsRecordedAsSuch(t *testing.T) {
+	for _, mode := range []string{"async", "auto"} { // auto: the first attempt is the request's own
+		t.Run(mode, func(t *testing.T) { testUnreachableApp(t, mode) })
+	}
+}
+
+func testUnreachableApp(t *testing.T, mode string) {
 	down := newApp(t, func(http.ResponseWriter, *http.Request, []byte) {})
 	down.Close() // nothing listens there any more
 	srv := startServer(t, "", "--retry-min", "50ms", "--retry-max", "100ms", "--retry-attempts", "2")
-	c := startClient(t, t.TempDir(), srv.url, down.URL, "--channel", "away", "--mode", "async")
+	c := startClient(t, t.TempDir(), srv.url, down.URL, "--channel", "away", "--mode", mode)
 	c.connected(1)
 	q := sendQueued(t, srv.url+"/webhook/away", []byte(`{}`), nil)
 	want := `msg="delivery dead: out of attempts" delivery_id=` + q.Deliveries[0]
@@ -276,5 +282,8 @@ func TestUnreachableAppIsRecordedAsSuch(t *testing.T) {
 	line = line[:strings.IndexByte(line, '\n')]
 	if !strings.Contains(line, `err="hookrelay client could not reach the local app"`) {
 		t.Errorf("the dead delivery's error: %s; want the client's reason", line)
+	}
+	if strings.Contains(srv.stderr(), "the target answered 502") {
+		t.Errorf("an attempt was recorded as the app's 502:\n%s", srv.stderr())
 	}
 }

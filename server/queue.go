@@ -262,7 +262,7 @@ func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery,
 			// The attempt's timeout bounds the answer's body too: a stalled
 			// body must not hold the head of the queue.
 			stop := context.AfterFunc(xctx, func() { x.body.Close() })
-			a = delivery.ReadAnswer(x.rh, x.body)
+			a, x.err = delivery.AnswerOf(x.rh, x.body)
 			stop()
 			x.body.Close()
 		}
