@@ -380,3 +380,23 @@ func TestDefaultChannelCannotBeTakenOver(t *testing.T) {
 	}
 	expectEcho(t, url+"/still-mine", "mine")
 }
+
+// A second server on a data directory in use refuses to start, saying
+// so: two would deliver the same queues twice.
+func TestSecondServerOnTheSameDataRefuses(t *testing.T) {
+	first := startServer(t, "")
+	second := start(t, "server", nil, "server", "--listen", "127.0.0.1:0", "--data", first.data)
+	if code := second.wait(10 * time.Second); code != 1 {
+		t.Fatalf("second server exit code %d, want 1", code)
+	}
+	if !strings.Contains(second.stderr(), "in use by another hookrelay server (pid ") {
+		t.Errorf("second server said: %s", second.stderr())
+	}
+	first.signal(syscall.SIGTERM)
+	if code := first.wait(15 * time.Second); code != 0 {
+		t.Fatalf("first server exit code %d", code)
+	}
+	again := startServer(t, first.data) // the lock died with the first
+	again.signal(syscall.SIGTERM)
+	again.wait(15 * time.Second)
+}

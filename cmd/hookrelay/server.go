@@ -127,6 +127,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		log.Info("hooks file loaded", "file", *config, "sources", len(cfg.Sources), "routes", len(cfg.Routes))
 	}
 
+	// One server per data directory: two would run the same queues.
+	unlock, err := store.LockDir(*data)
+	if err != nil {
+		fmt.Fprintln(stderr, "hookrelay server:", err)
+		return exitError
+	}
+	defer unlock()
 	channels, err := store.OpenChannels(filepath.Join(*data, "channels.json"))
 	if err != nil {
 		fmt.Fprintln(stderr, "hookrelay server:", err)
