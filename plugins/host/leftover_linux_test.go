@@ -27,7 +27,9 @@ type session struct {
 func startSession(t *testing.T) *session {
 	t.Helper()
 	dir := t.TempDir()
-	leader := exec.Command("sh", "-c", `sleep 60 & a=$!; sleep 60 & echo "$a $!" > "$0/pids.tmp"; mv "$0/pids.tmp" "$0/pids"; exec sleep 60`, dir)
+	// The shell's builtins only: an mv run here could still be exiting,
+	// one process too many in the session, when the test counts them.
+	leader := exec.Command("sh", "-c", `sleep 60 & a=$!; sleep 60 & echo "$a $!" > "$0/pids"; exec sleep 60`, dir)
 	leader.SysProcAttr = sessionAttr()
 	if err := leader.Start(); err != nil {
 		t.Fatal(err)
@@ -44,7 +46,7 @@ func startSession(t *testing.T) *session {
 	waitUntil(t, "the session's processes to start", func() bool {
 		var err error
 		b, err = os.ReadFile(filepath.Join(dir, "pids"))
-		return err == nil
+		return err == nil && len(strings.Fields(string(b))) == 2 // written whole
 	})
 	for _, f := range strings.Fields(string(b)) {
 		pid, err := strconv.Atoi(f)
