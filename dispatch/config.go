@@ -74,8 +74,31 @@ type Route struct {
 	// With is the `with:` of a plugin route, as JSON, given to the plugin
 	// with every event.
 	With json.RawMessage
+	// Tasks are a plugin route's own delivery settings (an exec route's
+	// are in Exec); nil keeps the server's.
+	Tasks *TaskLimits
 	// Line is where the route starts in the file.
 	Line int
+}
+
+// TaskLimits are a plugin route's `retries`, `concurrency` and `timeout`;
+// zero values keep the server's (retries: the --retry-attempts policy;
+// concurrency: 1, in order).
+type TaskLimits struct {
+	// Retries is how many times a failed task is tried again; -1: unset.
+	Retries     int
+	Concurrency int
+	Timeout     time.Duration
+}
+
+// Queue is the delivery target of the route's events: its tunnel, exec
+// route, or, for a plugin route, plugin:NAME/ROUTE, so that each route of
+// a plugin has a queue of its own.
+func (r *Route) Queue() string {
+	if r.To.Kind == TargetPlugin {
+		return r.To.String() + "/" + r.Name
+	}
+	return r.To.String()
 }
 
 // TargetKind says where a route sends events.
@@ -289,7 +312,20 @@ func (d *decoder) routes(n *yaml.Node, dir string, sources map[string]*Source, p
 			}
 		}
 		var whenNode, toNode, withNode *yaml.Node
+		var taskNodes []*yaml.Node // retries, concurrency, timeout: plugin routes only
+		tasks := &TaskLimits{Retries: -1}
 		d.mapping(rn, ctx,
+			field{"retries", func(v *yaml.Node) { taskNodes = append(taskNodes, v); tasks.Retries = d.count(v, ctx+": retries", 0) }},
+			field{"concurrency", func(v *yaml.Node) {
+				taskNodes = append(taskNodes, v)
+				tasks.Concurrency = d.count(v, ctx+": concurrency", 1)
+			}},
+			field{"timeout", func(v *yaml.Node) {
+				taskNodes = append(taskNodes, v)
+				if tasks.Timeout = d.duration(v, ctx+": timeout"); tasks.Timeout <= 0 {
+					d.addf(v, "%s: timeout must be more than 0", ctx)
+				}
+			}},
 			field{"name", func(v *yaml.Node) {
 				if len(r.Name) > 64 || strings.ContainsFunc(r.Name, unicode.IsControl) {
 					d.addf(v, "%s: a route name is at most 64 printable characters", ctx)
@@ -336,9 +372,21 @@ func (d *decoder) routes(n *yaml.Node, dir string, sources map[string]*Source, p
 			if withNode != nil {
 				r.With = d.json(withNode, ctx+": with")
 			}
+			if len(taskNodes) > 0 {
+				r.Tasks = tasks
+			}
 		default:
 			if withNode != nil {
 				d.addf(withNode, "%s: with: is for exec and plugin targets", ctx)
+			}
+		}
+		if r.To.Kind != TargetPlugin {
+			for _, v := range taskNodes {
+				where := "an exec route sets it in with:"
+				if r.To.Kind != TargetExec {
+					where = "a tunnel's deliveries follow the server's --retry-* and --attempt-timeout"
+				}
+				d.addf(v, "%s: retries, concurrency and timeout are for a plugin route here; %s", ctx, where)
 			}
 		}
 		if r.Respond == RespondPassthrough && r.To.Kind != TargetTunnel {

@@ -172,6 +172,12 @@ func TestPluginProblems(t *testing.T) {
 			[]string{`hooks.yaml:7:14: route "r": with: env: "A=B" is not a variable name`, `hooks.yaml:7:24: route "r": with: env: "MY VAR" is not a variable name`, `hooks.yaml:7:46: route "r": with: env: "1X" is not a variable name`}},
 		{"plugin env name", "plugins:\n  p: { path: ./p, env: { \"A=B\": x } }\n",
 			[]string{`hooks.yaml:2:26: plugin "p": env: "A=B" is not a variable name`}},
+		{"task settings on a tunnel route", "routes:\n  - name: r\n    when: true\n    to: tunnel:a\n    retries: 2\n",
+			[]string{`hooks.yaml:5:14: route "r": retries, concurrency and timeout are for a plugin route here; a tunnel's deliveries follow`}},
+		{"task settings on an exec route", "routes:\n  - name: r\n    when: true\n    to: exec\n    concurrency: 2\n    with: { command: [x] }\n",
+			[]string{`hooks.yaml:5:18: route "r": retries, concurrency and timeout are for a plugin route here; an exec route sets it in with:`}},
+		{"bad task settings on a plugin route", "plugins:\n  p: { path: ./p }\nroutes:\n  - name: r\n    when: true\n    to: plugin:p\n    retries: -1\n    concurrency: 0\n    timeout: 0s\n",
+			[]string{`hooks.yaml:7:14: route "r": retries: want a whole number from 0`, `hooks.yaml:8:18: route "r": concurrency: want a whole number from 1`, `hooks.yaml:9:14: route "r": timeout must be more than 0`}},
 		{"with on a tunnel", "routes:\n  - name: r\n    when: true\n    to: tunnel:a\n    with: { x: 1 }\n",
 			[]string{`hooks.yaml:5:11: route "r": with: is for exec and plugin targets`}},
 		{"plugin without path, bad sum", "plugins:\n  p: { sha256: abc }\n",
@@ -251,5 +257,38 @@ func TestExecPathsOfAHooksFileInTheWorkingDirectory(t *testing.T) {
 	}
 	if got, want := cfg.Plugins["p"].Path, filepath.Join(wd, "p"); got != want {
 		t.Errorf("plugin path %q, want %q", got, want)
+	}
+}
+
+// A plugin route's own retries, concurrency and timeout, and its queue,
+// one per route.
+func TestPluginRouteTasks(t *testing.T) {
+	cfg, err := Parse("/etc/hooks/hooks.yaml", []byte(`plugins:
+  notify: { path: ./notify }
+routes:
+  - { name: tell, when: true, to: plugin:notify, retries: 3, concurrency: 4, timeout: 20s }
+  - { name: tell-ops, when: true, to: plugin:notify }
+  - { name: laptop, when: true, to: tunnel:alice }
+`), pluginOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		route     int
+		wantQueue string
+		wantTasks *TaskLimits
+	}{
+		{0, "plugin:notify/tell", &TaskLimits{Retries: 3, Concurrency: 4, Timeout: 20 * time.Second}},
+		{1, "plugin:notify/tell-ops", nil},
+		{2, "tunnel:alice", nil},
+	}
+	for _, tt := range tests {
+		r := cfg.Routes[tt.route]
+		if got := r.Queue(); got != tt.wantQueue {
+			t.Errorf("route %s: queue %q, want %q", r.Name, got, tt.wantQueue)
+		}
+		if (r.Tasks == nil) != (tt.wantTasks == nil) || (r.Tasks != nil && *r.Tasks != *tt.wantTasks) {
+			t.Errorf("route %s: tasks %+v, want %+v", r.Name, r.Tasks, tt.wantTasks)
+		}
 	}
 }

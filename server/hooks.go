@@ -109,7 +109,7 @@ func (s *Server) hook(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		ds = append(ds, &store.Delivery{ID: did, EventID: ev.ID, Route: rt.Name, Target: rt.To.String()})
+		ds = append(ds, &store.Delivery{ID: did, EventID: ev.ID, Route: rt.Name, Target: rt.Queue()})
 		q.Deliveries = append(q.Deliveries, did)
 		if rt.To.Kind != dispatch.TargetTunnel {
 			q.Tasks = append(q.Tasks, did)

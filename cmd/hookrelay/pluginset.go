@@ -303,10 +303,11 @@ func (s *pluginSet) close() {
 }
 
 // runners are the plugins that may run target's tasks (the script runner
-// for exec:ROUTE, the named plugin for plugin:NAME): a plugin a reload is
-// stopping finishes its own, so it comes first.
+// for exec:ROUTE, the named plugin for plugin:NAME/ROUTE and plugin:NAME):
+// a plugin a reload is stopping finishes its own, so it comes first.
 func (s *pluginSet) runners(target string) []*host.Plugin {
 	kind, name, _ := strings.Cut(target, ":")
+	name, _, _ = strings.Cut(name, "/")
 	var ps []*host.Plugin
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -3,6 +3,7 @@ package targets
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/dispatch"
@@ -90,5 +91,42 @@ routes:
 				t.Errorf("exit code given: %v, want %v (%+v)", got, tt.wantCode, a)
 			}
 		})
+	}
+}
+
+// A plugin route's queue (plugin:NAME/ROUTE) has the route's retries,
+// concurrency and timeout; a queue from before routes had their own
+// (plugin:NAME) keeps the server's.
+func TestPluginRouteLimits(t *testing.T) {
+	cfg, err := dispatch.Parse("hooks.yaml", []byte(`sources:
+  github: { provider: github, secret: s3cret }
+plugins:
+  notify: { path: /bin/true }
+routes:
+  - { name: tell, source: github, when: "true", to: plugin:notify, retries: 3, concurrency: 4, timeout: 20s }
+  - { name: tell-ops, source: github, when: "true", to: plugin:notify }
+`), dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Plugins{Rules: staticRules{cfg}, Hosts: fakeHosts{fakeRunner{}}}
+	tests := []struct {
+		target             string
+		attempts, parallel int
+		timeout            time.Duration
+	}{
+		{"notify/tell", 4, 4, 20 * time.Second},
+		{"notify/tell-ops", 0, 0, 0},
+		{"notify", 0, 0, 0},
+		{"notify/removed", 0, 0, 0},
+	}
+	for _, tt := range tests {
+		l := p.Limits(tt.target)
+		if l.MaxAttempts != tt.attempts || l.Parallel != tt.parallel || l.Timeout != tt.timeout || !l.RecordStart {
+			t.Errorf("Limits(%s) = %+v, want %d attempts, %d at once, timeout %v", tt.target, l, tt.attempts, tt.parallel, tt.timeout)
+		}
+		if !p.Ready(tt.target) {
+			t.Errorf("Ready(%s) = false: the plugin is running", tt.target)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package targets
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/store"
@@ -28,17 +29,41 @@ var (
 	_ delivery.Limited = (*Plugins)(nil)
 )
 
-// Limits are the policy's, but a plugin that is down is looked at again
-// every readyPoll.
-func (p *Plugins) Limits(string) delivery.Limits {
-	return delivery.Limits{ReadyPoll: readyPoll, FinishOnStop: true, RecordStart: true}
+// Limits are the route's retries, concurrency and timeout, where it sets
+// them, else the policy's; a plugin that is down is looked at again every
+// readyPoll. Target names are NAME/ROUTE (one queue per route), or NAME
+// for the deliveries queued before routes had queues of their own.
+func (p *Plugins) Limits(name string) delivery.Limits {
+	l := delivery.Limits{ReadyPoll: readyPoll, FinishOnStop: true, RecordStart: true}
+	_, route, ok := strings.Cut(name, "/")
+	if !ok {
+		return l
+	}
+	if cfg := p.Rules.Current(); cfg != nil {
+		for _, rt := range cfg.Routes {
+			if rt.Name == route && rt.Tasks != nil {
+				if rt.Tasks.Retries >= 0 {
+					l.MaxAttempts = rt.Tasks.Retries + 1
+				}
+				l.Parallel, l.Timeout = rt.Tasks.Concurrency, rt.Tasks.Timeout
+			}
+		}
+	}
+	return l
+}
+
+// pluginOf is the plugin of a target name, NAME/ROUTE or NAME.
+func pluginOf(name string) string {
+	plugin, _, _ := strings.Cut(name, "/")
+	return plugin
 }
 
 // Ready reports whether the plugin is there and not down for good.
-func (p *Plugins) Ready(name string) bool { return usable(p.Hosts.Runner(name)) }
+func (p *Plugins) Ready(name string) bool { return usable(p.Hosts.Runner(pluginOf(name))) }
 
 // Send gives the event to the plugin as one task.
 func (p *Plugins) Send(ctx context.Context, name string, ev *store.Event, d *store.Delivery) (*delivery.Answer, error) {
+	name = pluginOf(name)
 	r := p.Hosts.Runner(name)
 	if r == nil {
 		// Removed by a reload since Ready: the task waits, as for a plugin that is down.
