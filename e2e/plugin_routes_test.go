@@ -15,11 +15,7 @@ import (
 // route of the same plugin.
 func TestPluginRoutesHaveTheirOwnQueues(t *testing.T) {
 	dir := t.TempDir()
-	notify := filepath.Join(dir, "hookrelay-notify")
-	build := exec.CommandContext(ctx(t), "go", "build", "-o", notify, "../examples/plugins/notify")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the notify plugin: %v\n%s", err, out)
-	}
+	notify := buildNotify(t, dir)
 	slack := newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		if strings.HasSuffix(r.URL.Path, "/fail") {
 			http.Error(w, "no_service", http.StatusInternalServerError)
@@ -61,4 +57,15 @@ func taskIDs(t *testing.T, resp *http.Response, body []byte) []string {
 		t.Fatalf("hooks: %d %s", resp.StatusCode, body)
 	}
 	return a.Tasks
+}
+
+// buildNotify builds the notify example plugin into dir and returns its path.
+func buildNotify(t *testing.T, dir string) string {
+	t.Helper()
+	notify := filepath.Join(dir, "hookrelay-notify")
+	build := exec.CommandContext(ctx(t), "go", "build", "-o", notify, "../examples/plugins/notify")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the notify plugin: %v\n%s", err, out)
+	}
+	return notify
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,11 +20,7 @@ import (
 // fixes it starts it and delivers them.
 func TestReloadStartsStopsAndRestartsPlugins(t *testing.T) {
 	dir := t.TempDir()
-	notify := filepath.Join(dir, "hookrelay-notify")
-	build := exec.CommandContext(ctx(t), "go", "build", "-o", notify, "../examples/plugins/notify")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the notify plugin: %v\n%s", err, out)
-	}
+	notify := buildNotify(t, dir)
 	bin, err := os.ReadFile(notify)
 	if err != nil {
 		t.Fatal(err)
