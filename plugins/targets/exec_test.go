@@ -130,3 +130,33 @@ routes:
 		}
 	}
 }
+
+// A task queued for a plugin route that a reload removed fails for good,
+// as an exec route's does; one queued before routes had queues of their
+// own (plugin:NAME) is still given to the plugin.
+func TestPluginRouteGoneIsFinal(t *testing.T) {
+	cfg, err := dispatch.Parse("hooks.yaml", []byte(`plugins:
+  notify: { path: /bin/true }
+routes:
+  - { name: tell, when: "true", to: plugin:notify }
+`), dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Plugins{Rules: staticRules{cfg}, Hosts: fakeHosts{fakeRunner{host.Result{Output: "posted"}}}}
+	ev := &store.Event{ID: "e1", Normalized: []byte(`{}`)}
+	tests := []struct {
+		target, route string
+		wantFinal     bool
+	}{
+		{"notify/tell", "tell", false},
+		{"notify/gone", "gone", true},
+		{"notify", "gone", false},
+	}
+	for _, tt := range tests {
+		a, err := p.Send(t.Context(), tt.target, ev, &store.Delivery{ID: "d1", Route: tt.route})
+		if err != nil || a.Final != tt.wantFinal {
+			t.Errorf("Send(%s) = %+v, %v; want final %v", tt.target, a, err, tt.wantFinal)
+		}
+	}
+}

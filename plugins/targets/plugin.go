@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hookrelay/hookrelay/delivery"
+	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/store"
 )
 
@@ -63,19 +64,25 @@ func (p *Plugins) Ready(name string) bool { return usable(p.Hosts.Runner(pluginO
 
 // Send gives the event to the plugin as one task.
 func (p *Plugins) Send(ctx context.Context, name string, ev *store.Event, d *store.Delivery) (*delivery.Answer, error) {
-	name = pluginOf(name)
+	name, route, perRoute := strings.Cut(name, "/")
 	r := p.Hosts.Runner(name)
 	if r == nil {
 		// Removed by a reload since Ready: the task waits, as for a plugin that is down.
 		return nil, fmt.Errorf("plugin %q: the hooks file in force does not declare it under plugins: %w", name, delivery.ErrNotReady)
 	}
 	var config []byte
+	found := false
 	if cfg := p.Rules.Current(); cfg != nil {
 		for _, rt := range cfg.Routes {
-			if rt.Name == d.Route {
-				config = rt.With
+			if rt.Name == d.Route && rt.To.Kind == dispatch.TargetPlugin && rt.To.Name == name {
+				config, found = rt.With, true
 			}
 		}
+	}
+	if perRoute && !found {
+		// The route's queue outlived the route: gone for good, as an exec
+		// route's tasks are. A retry by hand runs it, should it be back.
+		return &delivery.Answer{Failed: fmt.Sprintf("route %q no longer sends to plugin:%s in the hooks file", route, name), Final: true}, nil
 	}
 	return handle(ctx, r, ev, d, d.Route, config, false)
 }
