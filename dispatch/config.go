@@ -81,14 +81,15 @@ type Route struct {
 	Line int
 }
 
-// TaskLimits are a plugin route's `retries`, `concurrency` and `timeout`;
-// zero values keep the server's (retries: the --retry-attempts policy;
-// concurrency: 1, in order).
+// TaskLimits are a plugin route's `retries`, `concurrency` and `timeout`.
 type TaskLimits struct {
-	// Retries is how many times a failed task is tried again; -1: unset.
-	Retries     int
+	// Retries is how many times a failed task is tried again; -1, unset,
+	// keeps the server's --retry-attempts.
+	Retries int
+	// Concurrency is tasks at once; 0, unset, is 1: in order.
 	Concurrency int
-	Timeout     time.Duration
+	// Timeout bounds one attempt; 0, unset, keeps --attempt-timeout.
+	Timeout time.Duration
 }
 
 // Queue is the delivery target of the route's events: its tunnel, exec

@@ -17,7 +17,7 @@ func TestPluginRoutesHaveTheirOwnQueues(t *testing.T) {
 	dir := t.TempDir()
 	notify := buildNotify(t, dir)
 	slack := newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
-		if strings.HasSuffix(r.URL.Path, "/fail") {
+		if strings.Contains(string(body), `"#fail"`) {
 			http.Error(w, "no_service", http.StatusInternalServerError)
 			return
 		}
@@ -26,7 +26,7 @@ func TestPluginRoutesHaveTheirOwnQueues(t *testing.T) {
 	y := "sources:\n  github: { provider: github, secret: \"${E2E_GH_SECRET}\" }\n" +
 		"plugins:\n  notify: { path: " + notify + ", config: { url: \"" + slack.URL + "/ok\" } }\n" +
 		"routes:\n" +
-		"  - { name: tell, when: event.type == \"push\", to: plugin:notify, retries: 1, with: { url: \"" + slack.URL + "/fail\" } }\n" +
+		"  - { name: tell, when: event.type == \"push\", to: plugin:notify, retries: 1, with: { channel: \"#fail\" } }\n" +
 		"  - { name: tell-ops, when: event.type == \"push\", to: plugin:notify }\n"
 	config := filepath.Join(dir, "hooks.yaml")
 	if err := os.WriteFile(config, []byte(y), 0o600); err != nil {
@@ -44,8 +44,9 @@ func TestPluginRoutesHaveTheirOwnQueues(t *testing.T) {
 	if task := waitTask(t, srv, failing, "failed"); len(task.History) != 1 {
 		t.Fatalf("the failing route's task when the other succeeded: %+v; want its first attempt failed, waiting for its retry", task)
 	}
-	if task := waitTask(t, srv, failing, "dead"); len(task.History) != 2 {
-		t.Errorf("the failing route's task died after %d attempts, want 2 (retries: 1)", len(task.History))
+	task := waitTask(t, srv, failing, "dead")
+	if len(task.History) != 2 || !strings.Contains(task.History[0].Error, "500") {
+		t.Errorf("the failing route's task died after %+v; want 2 attempts (retries: 1), each refused by the webhook URL", task.History)
 	}
 }
 

@@ -69,7 +69,9 @@ type Delivery struct {
 	// Route is the route that chose the target; empty for /webhook and
 	// for replays to a target given by hand.
 	Route string `json:"route,omitempty"`
-	// Target is "tunnel:NAME" or "plugin:NAME".
+	// Target is the delivery's queue: "tunnel:CHANNEL", "exec:ROUTE",
+	// "plugin:NAME/ROUTE", or "plugin:NAME" for a plugin delivery queued
+	// before each plugin route had a queue of its own.
 	Target string `json:"target"`
 	// Seq orders a target's queue.
 	Seq      int64     `json:"-"`

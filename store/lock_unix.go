@@ -16,6 +16,10 @@ import (
 // holds.
 var ErrDirInUse = errors.New("the data directory is in use by another hookrelay server")
 
+// ErrNoLock is returned, with an unlock that does nothing, by LockDir on a
+// filesystem that keeps no locks: the server may go on, unguarded.
+var ErrNoLock = errors.New("the data directory's filesystem keeps no locks")
+
 // LockDir makes dir (mode 0700) and takes the lock of its file "lock",
 // held until unlock is called or the process ends (a killed server holds
 // nothing): one server per data directory, since two would deliver the
@@ -32,6 +36,9 @@ func LockDir(dir string) (unlock func(), err error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(path)
 		f.Close()
+		if errors.Is(err, syscall.ENOLCK) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOTSUP) {
+			return func() {}, fmt.Errorf("%w: %s: %w", ErrNoLock, dir, err)
+		}
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			if pid := strings.TrimSpace(string(holder)); pid != "" {
 				return nil, fmt.Errorf("%w (pid %s): %s", ErrDirInUse, pid, dir)

@@ -27,8 +27,12 @@ type pluginSet struct {
 	log    *slog.Logger
 	script *host.Plugin
 	// drain is how long a plugin that a reload stops may take to finish
-	// its tasks in flight before it is closed.
+	// its tasks in flight before it is closed, at least: a route to it
+	// with a longer timeout gets that (drainOf).
 	drain time.Duration
+	// cfg is the hooks file last applied, whose routes' timeouts the tasks
+	// in flight may have.
+	cfg *dispatch.Config
 	// sessions is where each plugin's host records its session, for the
 	// next server should this one be killed (host.Config.SessionDir).
 	sessions string
@@ -64,7 +68,7 @@ func startPlugins(ctx context.Context, cfg *dispatch.Config, drain time.Duration
 	if err != nil {
 		return nil, fmt.Errorf("finding this executable for the script runner: %w", err)
 	}
-	s := &pluginSet{log: log, drain: drain, sessions: sessions, named: map[string]*declared{}, stopping: map[string]*runner{}}
+	s := &pluginSet{log: log, drain: drain, cfg: cfg, sessions: sessions, named: map[string]*declared{}, stopping: map[string]*runner{}}
 	// The runner's scripts get their own minimal environment (plugins/script);
 	// the runner itself needs none of the server's. Scripts are background
 	// work: the runner, and so every script, runs niced like any plugin.
@@ -112,6 +116,8 @@ func (s *pluginSet) Run(ctx context.Context, rules *dispatch.Live) error {
 // apply makes the running plugins those cfg declares.
 func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 	s.mu.Lock()
+	old := s.cfg
+	s.cfg = cfg
 	have := make(map[string]pluginHave, len(s.named))
 	for name, d := range s.named {
 		have[name] = pluginHave{decl: d.decl, bin: d.binary(), down: d.down()}
@@ -158,7 +164,7 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 	var wg sync.WaitGroup
 	for name, r := range stopping {
 		wg.Go(func() {
-			r.stop(ctx, s.drain, s.log)
+			r.stop(ctx, s.drainOf(name, old, cfg), s.log)
 			s.mu.Lock()
 			delete(s.stopping, name)
 			s.mu.Unlock()
@@ -182,6 +188,24 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 		s.named[name] = d
 	}
 	s.mu.Unlock()
+}
+
+// drainOf is how long plugin name's tasks in flight may take to finish
+// when a reload stops it: s.drain, or the longest timeout of a route to it
+// in cfgs.
+func (s *pluginSet) drainOf(name string, cfgs ...*dispatch.Config) time.Duration {
+	d := s.drain
+	for _, cfg := range cfgs {
+		if cfg == nil {
+			continue
+		}
+		for _, rt := range cfg.Routes {
+			if rt.To.Kind == dispatch.TargetPlugin && rt.To.Name == name && rt.Tasks != nil {
+				d = max(d, rt.Tasks.Timeout)
+			}
+		}
+	}
+	return d
 }
 
 // startable returns those of names whose declaration in cfg passes

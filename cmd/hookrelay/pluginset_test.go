@@ -348,3 +348,35 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// A reload gives a plugin's tasks in flight the longest timeout of the
+// routes to it, old or new, before it stops the plugin: at least drain.
+func TestPluginSetDrainOf(t *testing.T) {
+	parse := func(routes string) *dispatch.Config {
+		t.Helper()
+		cfg, err := dispatch.Parse("hooks.yaml", []byte("plugins:\n  notify: { path: /bin/true }\n  audit: { path: /bin/true }\nroutes:\n"+routes),
+			dispatch.LoadOptions{Plugins: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	long := parse("  - { name: a, when: 'true', to: plugin:notify, timeout: 10m }\n  - { name: b, when: 'true', to: plugin:audit, timeout: 1h }\n")
+	none := parse("  - { name: a, when: 'true', to: plugin:notify }\n")
+	s := &pluginSet{drain: 30 * time.Second}
+	tests := []struct {
+		name string
+		cfgs []*dispatch.Config
+		want time.Duration
+	}{
+		{"no route sets one", []*dispatch.Config{none}, 30 * time.Second},
+		{"a route's longer timeout", []*dispatch.Config{none, long}, 10 * time.Minute},
+		{"the old file's route", []*dispatch.Config{long, none}, 10 * time.Minute},
+		{"no file", []*dispatch.Config{nil}, 30 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := s.drainOf("notify", tt.cfgs...); got != tt.want {
+			t.Errorf("%s: drainOf = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -129,7 +130,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	// One server per data directory: two would run the same queues.
 	unlock, err := store.LockDir(*data)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNoLock):
+		log.Warn("starting without the data directory's lock: a second server on it would not be refused", "err", err)
+	case err != nil:
 		fmt.Fprintln(stderr, "hookrelay server:", err)
 		return exitError
 	}

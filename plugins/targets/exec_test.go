@@ -160,3 +160,45 @@ routes:
 		}
 	}
 }
+
+// blockingRunner answers when its ctx ends, with the ctx's error, as the
+// host does for a plugin that does not answer in time.
+type blockingRunner struct{}
+
+func (blockingRunner) Handle(ctx context.Context, _ *host.Task) (host.Result, error) {
+	<-ctx.Done()
+	return host.Result{}, ctx.Err()
+}
+func (blockingRunner) State() host.Status { return host.Status{State: host.StateRunning} }
+
+// A queue's route that now sends to another plugin is not this plugin's:
+// neither its settings nor its with: apply, and its queued tasks end. A
+// plugin that does not answer within the attempt's timeout fails the
+// attempt, within the route's retries (not as a plugin that went away).
+func TestPluginRouteMovedAndTimeout(t *testing.T) {
+	cfg, err := dispatch.Parse("hooks.yaml", []byte(`plugins:
+  notify: { path: /bin/true }
+  audit: { path: /bin/true }
+routes:
+  - { name: tell, when: "true", to: plugin:audit, retries: 5, with: { secret: x } }
+`), dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &store.Event{ID: "e1", Normalized: []byte(`{}`)}
+	p := &Plugins{Rules: staticRules{cfg}, Hosts: fakeHosts{fakeRunner{}}}
+	if l := p.Limits("notify/tell"); l.MaxAttempts != 0 {
+		t.Errorf("Limits(notify/tell) took audit's route's retries: %+v", l)
+	}
+	if a, err := p.Send(t.Context(), "notify/tell", ev, &store.Delivery{ID: "d1", Route: "tell"}); err != nil || !a.Final {
+		t.Errorf("Send(notify/tell) = %+v, %v; want a final failure: the route sends to audit now", a, err)
+	}
+
+	slow := &Plugins{Rules: staticRules{cfg}, Hosts: fakeHosts{blockingRunner{}}}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	a, err := slow.Send(ctx, "notify", ev, &store.Delivery{ID: "d2", Route: "old"})
+	if err != nil || a == nil || a.Failed == "" || a.Final {
+		t.Errorf("Send past the timeout = %+v, %v; want a failed answer", a, err)
+	}
+}

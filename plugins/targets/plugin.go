@@ -2,6 +2,7 @@ package targets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,21 +37,33 @@ var (
 // for the deliveries queued before routes had queues of their own.
 func (p *Plugins) Limits(name string) delivery.Limits {
 	l := delivery.Limits{ReadyPoll: readyPoll, FinishOnStop: true, RecordStart: true}
-	_, route, ok := strings.Cut(name, "/")
+	plugin, route, ok := strings.Cut(name, "/")
 	if !ok {
 		return l
 	}
-	if cfg := p.Rules.Current(); cfg != nil {
-		for _, rt := range cfg.Routes {
-			if rt.Name == route && rt.Tasks != nil {
-				if rt.Tasks.Retries >= 0 {
-					l.MaxAttempts = rt.Tasks.Retries + 1
-				}
-				l.Parallel, l.Timeout = rt.Tasks.Concurrency, rt.Tasks.Timeout
-			}
+	if rt := p.route(plugin, route); rt != nil && rt.Tasks != nil {
+		if rt.Tasks.Retries >= 0 {
+			l.MaxAttempts = rt.Tasks.Retries + 1
 		}
+		l.Parallel, l.Timeout = rt.Tasks.Concurrency, rt.Tasks.Timeout
 	}
 	return l
+}
+
+// route is the route named route that sends to plugin in the hooks file in
+// force; nil if there is none (removed, or now sending elsewhere: its
+// settings and with: are not this plugin's).
+func (p *Plugins) route(plugin, route string) *dispatch.Route {
+	cfg := p.Rules.Current()
+	if cfg == nil {
+		return nil
+	}
+	for _, rt := range cfg.Routes {
+		if rt.Name == route && rt.To.Kind == dispatch.TargetPlugin && rt.To.Name == plugin {
+			return rt
+		}
+	}
+	return nil
 }
 
 // pluginOf is the plugin of a target name, NAME/ROUTE or NAME.
@@ -70,19 +83,24 @@ func (p *Plugins) Send(ctx context.Context, name string, ev *store.Event, d *sto
 		// Removed by a reload since Ready: the task waits, as for a plugin that is down.
 		return nil, fmt.Errorf("plugin %q: the hooks file in force does not declare it under plugins: %w", name, delivery.ErrNotReady)
 	}
-	var config []byte
-	found := false
-	if cfg := p.Rules.Current(); cfg != nil {
-		for _, rt := range cfg.Routes {
-			if rt.Name == d.Route && rt.To.Kind == dispatch.TargetPlugin && rt.To.Name == name {
-				config, found = rt.With, true
-			}
-		}
+	if !perRoute {
+		route = d.Route // queued as plugin:NAME, before routes had queues
 	}
-	if perRoute && !found {
+	rt := p.route(name, route)
+	if rt == nil && perRoute {
 		// The route's queue outlived the route: gone for good, as an exec
 		// route's tasks are. A retry by hand runs it, should it be back.
 		return &delivery.Answer{Failed: fmt.Sprintf("route %q no longer sends to plugin:%s in the hooks file", route, name), Final: true}, nil
 	}
-	return handle(ctx, r, ev, d, d.Route, config, false)
+	var config []byte
+	if rt != nil {
+		config = rt.With
+	}
+	a, err := handle(ctx, r, ev, d, d.Route, config, false)
+	if err != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		// The plugin's failure to answer in time, not a lost plugin: a
+		// failed attempt, within the route's retries.
+		return &delivery.Answer{Failed: "the plugin did not answer within the attempt's timeout"}, nil
+	}
+	return a, err
 }
