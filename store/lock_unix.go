@@ -12,14 +12,6 @@ import (
 	"syscall"
 )
 
-// ErrDirInUse is returned by LockDir for a data directory another process
-// holds.
-var ErrDirInUse = errors.New("the data directory is in use by another hookrelay server")
-
-// ErrNoLock is returned, with an unlock that does nothing, by LockDir on a
-// filesystem that keeps no locks: the server may go on, unguarded.
-var ErrNoLock = errors.New("the data directory's filesystem keeps no locks")
-
 // LockDir makes dir (mode 0700) and takes the lock of its file "lock",
 // held until unlock is called or the process ends (a killed server holds
 // nothing): one server per data directory, since two would deliver the
