@@ -45,6 +45,13 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 			stale = stale || full || !m.left
 		}
 	}
+	// nap waits as e.wait does; a wake that is no news of an attempt (a
+	// kick, the time) may mean the queue changed.
+	nap := func(d time.Duration) {
+		if !e.wait(ctx, w, done, apply, d) {
+			stale = true
+		}
+	}
 	defer func() { // a worker ends only with its attempts
 		for len(inflight) > 0 {
 			apply(<-done)
@@ -87,7 +94,7 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 				if !due.IsZero() {
 					wait = max(0, due.Sub(now))
 				}
-				stale = !e.wait(ctx, w, done, apply, wait) || stale
+				nap(wait)
 				continue
 			}
 			limit := len(inflight) + 4*parallel
@@ -96,14 +103,14 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 				if ctx.Err() == nil {
 					e.log.Error("reading queue", "target", target, "err", err)
 				}
-				stale = !e.wait(ctx, w, done, apply, 5*time.Second) || stale
+				nap(5 * time.Second)
 				continue
 			}
 			stale, full = false, len(ds) == limit
 			cached = slices.DeleteFunc(ds, func(d *store.Delivery) bool { return inflight[d.ID] })
 			if len(cached) == 0 {
 				if len(inflight) > 0 {
-					stale = !e.wait(ctx, w, done, apply, time.Hour) || stale
+					nap(time.Hour)
 					continue
 				}
 				if e.retire(target, w) {
@@ -117,7 +124,7 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 		started := func() { cached = slices.DeleteFunc(cached, func(c *store.Delivery) bool { return c == d }) }
 		switch {
 		case d == nil:
-			stale = !e.wait(ctx, w, done, apply, due.Sub(now)) || stale // nothing due yet
+			nap(due.Sub(now)) // nothing due yet
 		case now.Sub(d.CreatedAt) >= e.policy.MaxAge:
 			started()
 			e.expire(ctx, d, now)
@@ -128,7 +135,7 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 			if poll := e.limits(target).ReadyPoll; poll > 0 {
 				wait = min(wait, poll)
 			}
-			stale = !e.wait(ctx, w, done, apply, wait) || stale
+			nap(wait)
 		default:
 			started()
 			inflight[d.ID] = true

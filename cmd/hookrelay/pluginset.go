@@ -331,7 +331,7 @@ func (s *pluginSet) close() {
 // a plugin a reload is stopping finishes its own, so it comes first.
 func (s *pluginSet) runners(target string) []*host.Plugin {
 	kind, name, _ := strings.Cut(target, ":")
-	name, _, _ = strings.Cut(name, "/")
+	name = targets.PluginOf(name)
 	var ps []*host.Plugin
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -66,14 +66,14 @@ func (p *Plugins) route(plugin, route string) *dispatch.Route {
 	return nil
 }
 
-// pluginOf is the plugin of a target name, NAME/ROUTE or NAME.
-func pluginOf(name string) string {
+// PluginOf is the plugin of a plugin target's name, NAME/ROUTE or NAME.
+func PluginOf(name string) string {
 	plugin, _, _ := strings.Cut(name, "/")
 	return plugin
 }
 
 // Ready reports whether the plugin is there and not down for good.
-func (p *Plugins) Ready(name string) bool { return usable(p.Hosts.Runner(pluginOf(name))) }
+func (p *Plugins) Ready(name string) bool { return usable(p.Hosts.Runner(PluginOf(name))) }
 
 // Send gives the event to the plugin as one task.
 func (p *Plugins) Send(ctx context.Context, name string, ev *store.Event, d *store.Delivery) (*delivery.Answer, error) {
