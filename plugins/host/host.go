@@ -87,10 +87,16 @@ type Config struct {
 	// BackoffMax caps the wait between restarts: 30s.
 	BackoffMax time.Duration
 	// CrashLimit crashes (including failed restarts) within CrashWindow
-	// put the plugin in the failed state, where it stays: 5.
+	// put the plugin in the failed state for Cooldown: 5.
 	CrashLimit int
 	// CrashWindow: 1m.
 	CrashWindow time.Duration
+	// Cooldown is how long a plugin that crash-looped stays failed before
+	// it is started again, its crashes forgotten: 1m. So an event that
+	// crashes its plugin uses up its own attempts (each crash is one) and
+	// goes dead, instead of holding every other task until a reload.
+	// Negative: failed for good.
+	Cooldown time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -105,6 +111,9 @@ func (c *Config) setDefaults() {
 	def(&c.BackoffMin, 500*time.Millisecond)
 	def(&c.BackoffMax, 30*time.Second)
 	def(&c.CrashWindow, time.Minute)
+	if c.Cooldown == 0 {
+		c.Cooldown = time.Minute
+	}
 	if c.CrashLimit <= 0 {
 		c.CrashLimit = 5
 	}
@@ -117,8 +126,9 @@ func (c *Config) setDefaults() {
 type State string
 
 // The states of a plugin. A plugin goes starting → running, and on a crash
-// running → restarting → running; too many crashes, or a failed first
-// start, lead to failed, and Close to stopped. Failed and stopped are final.
+// running → restarting → running. A failed first start leads to failed for
+// good; too many crashes to failed until Config.Cooldown has passed, then
+// to restarting again. Close leads to stopped, which is final.
 // A Plugin itself never reports StateStopping: its owner does, for a
 // running plugin it has told to finish its tasks in flight and stop.
 const (
@@ -139,6 +149,9 @@ type Status struct {
 	Restarts int `json:"restarts"`
 	// LastError is the last crash, failed start or health report.
 	LastError string `json:"last_error,omitempty"`
+	// RetryAt is when a plugin failed by a crash loop is started again;
+	// zero for a plugin failed for good, or not failed.
+	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
 // Plugin supervises one plugin process. Its methods are safe for
@@ -157,6 +170,7 @@ type Plugin struct {
 	restarts int
 	lastErr  string
 	crashes  []time.Time // within CrashWindow
+	retryAt  time.Time   // the end of a crash loop's cool-down
 	started  bool
 	closed   bool
 	stop     context.CancelFunc // stops the supervisor
@@ -273,7 +287,7 @@ func (p *Plugin) serving(taskID string) (*instance, error) {
 func (p *Plugin) State() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := Status{State: p.state, Restarts: p.restarts, LastError: p.lastErr}
+	s := Status{State: p.state, Restarts: p.restarts, LastError: p.lastErr, RetryAt: p.retryAt}
 	if p.inst != nil {
 		s.PID = p.inst.pid
 	}
@@ -308,7 +322,7 @@ func (p *Plugin) Close() error {
 	}
 	p.mu.Lock()
 	inst := p.inst
-	p.inst, p.state = nil, StateStopped
+	p.inst, p.state, p.retryAt = nil, StateStopped, time.Time{}
 	p.mu.Unlock()
 	if inst != nil {
 		inst.kill()

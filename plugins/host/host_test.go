@@ -488,15 +488,61 @@ func TestCrashLoopFails(t *testing.T) {
 	cfg, _ := testConfig(t, "crashy")
 	cfg.Args = []string{"-crash-on-health"}
 	cfg.CrashLimit = 3
+	cfg.Cooldown = -1 // failed for good
 	p := start(t, cfg)
 
 	waitFor(t, 60*time.Second, "the failed state", func() bool { return p.State().State == StateFailed })
 	s := p.State()
-	if s.Restarts != 2 || s.PID != 0 || !strings.Contains(s.LastError, "3 crashes") || !strings.Contains(s.LastError, "exit status 3") {
-		t.Errorf("status %+v, want 2 restarts, no process, 3 crashes, exit status 3", s)
+	if s.Restarts != 2 || s.PID != 0 || !strings.Contains(s.LastError, "3 crashes") || !strings.Contains(s.LastError, "exit status 3") ||
+		!strings.Contains(s.LastError, "giving up") || !s.RetryAt.IsZero() {
+		t.Errorf("status %+v, want 2 restarts, no process, 3 crashes, exit status 3, giving up, no retry time", s)
 	}
 	if _, err := p.Handle(t.Context(), &Task{TaskID: "t"}); !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "crashy") {
 		t.Errorf("Handle: %v, want ErrNotRunning naming the plugin", err)
+	}
+}
+
+// TestCrashLoopCoolsDown: a plugin failed by a crash loop is started again
+// once its cool-down has passed, and then runs if it no longer crashes.
+func TestCrashLoopCoolsDown(t *testing.T) {
+	t.Parallel()
+	cfg, logs := testConfig(t, "cooling")
+	crash := filepath.Join(t.TempDir(), "crash")
+	if err := os.WriteFile(crash, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Args = []string{"-crash-while", crash}
+	cfg.CrashLimit = 3
+	cfg.Cooldown = 2 * time.Second
+	p := start(t, cfg)
+
+	waitFor(t, 60*time.Second, "the failed state", func() bool { return p.State().State == StateFailed })
+	failedAt := time.Now()
+	s := p.State()
+	if s.PID != 0 || !strings.Contains(s.LastError, "3 crashes") || !strings.Contains(s.LastError, "starting it again in 2s") ||
+		s.RetryAt.Before(failedAt.Add(-cfg.Cooldown)) || s.RetryAt.After(failedAt.Add(cfg.Cooldown)) {
+		t.Errorf("status %+v, want failed with no process, 3 crashes, a retry time within the cool-down", s)
+	}
+	if _, err := p.Handle(t.Context(), &Task{TaskID: "t"}); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Handle while cooling down: %v, want ErrNotRunning", err)
+	}
+	if err := os.Remove(crash); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "the restart after the cool-down", func() bool { return p.State().State == StateRunning })
+	if time.Now().Before(s.RetryAt) {
+		t.Errorf("running again at %s, before the cool-down's end %s", time.Now(), s.RetryAt)
+	}
+	s = p.State()
+	if s.PID == 0 || !s.RetryAt.IsZero() || s.Restarts != 3 {
+		t.Errorf("status %+v, want running with a process, no retry time, 3 restarts", s)
+	}
+	res, err := p.Handle(t.Context(), &Task{TaskID: "t", Route: "echo"})
+	if err != nil || res.Failed {
+		t.Fatalf("Handle after the cool-down: %+v, %v", res, err)
+	}
+	if !strings.Contains(logs.String(), "cool-down over") {
+		t.Errorf("logs do not say the cool-down is over:\n%s", logs)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 
 // supervise health-checks the running process every HealthInterval (or
 // when Handle saw a call fail) and restarts it when it is gone or does not
-// answer. It returns when ctx ends or the plugin has failed.
+// answer. It returns when ctx ends or the plugin has failed for good.
 func (p *Plugin) supervise(ctx context.Context) {
 	defer close(p.done)
 	tick := time.NewTicker(p.cfg.HealthInterval)
@@ -39,7 +39,10 @@ func (p *Plugin) supervise(ctx context.Context) {
 		// as an attempt ("connection is closing") instead of waiting.
 		again := p.crashed(ctx, err)
 		inst.kill()
-		if !again || !p.restart(ctx) {
+		if !again && !p.rest(ctx) {
+			return
+		}
+		if !p.restart(ctx) {
 			return
 		}
 	}
@@ -59,7 +62,8 @@ func (p *Plugin) reportHealth(ctx context.Context, unhealthy string) {
 }
 
 // crashed records a crash or a failed restart and says whether to try
-// again: false once CrashLimit crashes fell within CrashWindow.
+// again now: false once CrashLimit crashes fell within CrashWindow (then
+// rest says whether to try again later).
 func (p *Plugin) crashed(ctx context.Context, err error) bool {
 	now := time.Now()
 	p.mu.Lock()
@@ -74,8 +78,14 @@ func (p *Plugin) crashed(ctx context.Context, err error) bool {
 	p.inst, p.lastErr = nil, err.Error()
 	if len(p.crashes) >= p.cfg.CrashLimit {
 		p.state = StateFailed
-		p.lastErr = fmt.Sprintf("%d crashes within %s, giving up; last: %s", len(p.crashes), p.cfg.CrashWindow, err)
-		p.log.ErrorContext(ctx, "plugin failed", "crashes", len(p.crashes), "window", p.cfg.CrashWindow, "error", err)
+		if p.cfg.Cooldown < 0 {
+			p.lastErr = fmt.Sprintf("%d crashes within %s, giving up; last: %s", len(p.crashes), p.cfg.CrashWindow, err)
+			p.log.ErrorContext(ctx, "plugin failed", "crashes", len(p.crashes), "window", p.cfg.CrashWindow, "error", err)
+			return false
+		}
+		p.retryAt = now.Add(p.cfg.Cooldown)
+		p.lastErr = fmt.Sprintf("%d crashes within %s, starting it again in %s; last: %s", len(p.crashes), p.cfg.CrashWindow, p.cfg.Cooldown, err)
+		p.log.ErrorContext(ctx, "plugin failed", "crashes", len(p.crashes), "window", p.cfg.CrashWindow, "error", err, "retry_at", p.retryAt)
 		return false
 	}
 	p.state = StateRestarting
@@ -117,10 +127,34 @@ func (p *Plugin) restart(ctx context.Context) bool {
 			p.log.InfoContext(ctx, "plugin started", "pid", inst.pid, "restart", n)
 			return true
 		}
-		if !p.crashed(ctx, err) {
+		if !p.crashed(ctx, err) && !p.rest(ctx) {
 			return false
 		}
 	}
+}
+
+// rest waits out the cool-down of a plugin that crash-looped, then
+// forgets its crashes so that restart may start it again. It reports
+// false when ctx ended first or the plugin is failed for good.
+func (p *Plugin) rest(ctx context.Context) bool {
+	p.mu.Lock()
+	until := p.retryAt
+	p.mu.Unlock()
+	if until.IsZero() {
+		return false
+	}
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	}
+	p.mu.Lock()
+	p.crashes, p.retryAt, p.state = p.crashes[:0], time.Time{}, StateRestarting
+	p.mu.Unlock()
+	p.log.InfoContext(ctx, "plugin cool-down over, starting it again")
+	return true
 }
 
 // backoff is the wait before a restart after n crashes in the window:

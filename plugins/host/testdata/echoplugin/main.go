@@ -9,7 +9,8 @@
 //	       "waiting on MARK", and its live log "blocking on MARK\n", to
 //	       which it adds "stopped\n" when cancelled
 //
-// With -crash-on-health it exits with status 3 at the first health check.
+// With -crash-on-health it exits with status 3 at the first health check;
+// with -crash-while FILE, at a health check while FILE exists.
 // A plugin config {"fail": true} makes Configure fail.
 package main
 
@@ -30,6 +31,7 @@ import (
 
 type echo struct {
 	crashOnHealth bool
+	crashWhile    string
 
 	mu         sync.Mutex
 	configured json.RawMessage
@@ -72,6 +74,11 @@ func (e *echo) Configure(_ context.Context, config json.RawMessage) error {
 func (e *echo) Health(context.Context) error {
 	if e.crashOnHealth {
 		os.Exit(3)
+	}
+	if e.crashWhile != "" {
+		if _, err := os.Stat(e.crashWhile); err == nil {
+			os.Exit(3)
+		}
 	}
 	return nil
 }
@@ -126,6 +133,7 @@ func (e *echo) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 func main() {
 	e := &echo{}
 	flag.BoolVar(&e.crashOnHealth, "crash-on-health", false, "exit with status 3 at the first health check")
+	flag.StringVar(&e.crashWhile, "crash-while", "", "exit with status 3 at a health check while this file exists")
 	flag.Parse()
 	sdk.Serve(e)
 }
