@@ -14,19 +14,13 @@ import (
 )
 
 // Headers added to every delivery, so an app can tell retries apart from
-// new events.
+// new events; the tunnel protocol defines them.
 const (
-	// HeaderEventID is hookrelay's id of the event.
-	HeaderEventID = "X-Hookrelay-Event-Id"
-	// HeaderDeliveryID is stable across the attempts of one delivery:
-	// apps dedupe on it.
-	HeaderDeliveryID = "X-Hookrelay-Delivery-Id"
-	// HeaderAttempt counts attempts from 1.
-	HeaderAttempt = "X-Hookrelay-Attempt"
-	// HeaderRoute names the route that chose the target.
-	HeaderRoute = "X-Hookrelay-Route"
-	// HeaderEdited is set on edited replays.
-	HeaderEdited = "X-Hookrelay-Edited-From"
+	HeaderEventID    = tunnel.HeaderEventID
+	HeaderDeliveryID = tunnel.HeaderDeliveryID
+	HeaderAttempt    = tunnel.HeaderAttempt
+	HeaderRoute      = tunnel.HeaderRoute
+	HeaderEdited     = tunnel.HeaderEdited
 )
 
 // Hub is the part of the tunnel hub the tunnel sender uses.

@@ -106,7 +106,10 @@ func TestSignedDeliveryReachesTheRightTunnel(t *testing.T) {
 	if len(routes) != 1 || routes[0] != "alice-branches" {
 		t.Fatalf("routes %v", routes)
 	}
-	ca.waitLine("POST /webhook/alice  200", 0, 10*time.Second)
+	// The client's line: the local path, then which route and event.
+	if line, _ := ca.waitLine("POST /gh  200", 0, 10*time.Second); !strings.Contains(line, "  route alice-branches  event "+id) {
+		t.Errorf("client line %q does not name the route and event %s", line, id)
+	}
 	r := alice.last(t)
 	if !bytes.Equal(r.Body, body) || r.Path != "/gh" || r.Header.Get("X-Hookrelay-Event-Id") != id {
 		t.Fatalf("alice's app got %q at %s, event id %q", r.Body, r.Path, r.Header.Get("X-Hookrelay-Event-Id"))

@@ -270,7 +270,7 @@ func (c *Client) dial(ctx context.Context, channel, token string) (*Session, str
 		return nil, "", fmt.Errorf("%w: the server does not speak %s", ErrRefused, Subprotocol)
 	}
 	sess := NewSession(conn, c.cfg.Session, c.cfg.Log, func(st *Stream, head *RequestHead) {
-		c.serve(st, head, channel)
+		c.serve(st, head)
 	})
 	return sess, resp.Header.Get(HeaderToken), nil
 }

@@ -19,7 +19,7 @@ func (b bodyReader) Read(p []byte) (int, error) { return b.st.Read(p) }
 
 // serve replays one tunnelled request against the local app and streams
 // the answer back. It runs in the stream's own goroutine.
-func (c *Client) serve(st *Stream, head *RequestHead, channel string) {
+func (c *Client) serve(st *Stream, head *RequestHead) {
 	defer st.Close()
 	start := time.Now()
 	select {
@@ -32,16 +32,24 @@ func (c *Client) serve(st *Stream, head *RequestHead, channel string) {
 	if c.cfg.Quiet {
 		return
 	}
-	path := "/webhook/" + channel + head.Target
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i] // query strings may hold secrets
-	}
-	d := time.Since(start)
+	line := fmt.Sprintf("%s %s %s  %d  %s%s", clock(), head.Method, c.localPath(head), status, fmtDuration(time.Since(start)), deliveryNote(head.Header))
 	if err != nil {
-		c.printf("%s %s %s  %d  %s  (%v)", clock(), head.Method, path, status, fmtDuration(d), err)
-		return
+		line += fmt.Sprintf("  (%v)", err)
 	}
-	c.printf("%s %s %s  %d  %s", clock(), head.Method, path, status, fmtDuration(d))
+	c.printf("%s", line)
+}
+
+// localPath is the path of the local app's URL a request goes to, without
+// its query (query strings may hold secrets).
+func (c *Client) localPath(head *RequestHead) string {
+	p := strings.TrimSuffix(c.cfg.Target.EscapedPath(), "/") + head.Target
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	return p
 }
 
 // forward does the local request; it returns the status the sender got.
