@@ -72,7 +72,9 @@ func startPlugins(ctx context.Context, cfg *dispatch.Config, drain time.Duration
 	// The runner's scripts get their own minimal environment (plugins/script);
 	// the runner itself needs none of the server's. Scripts are background
 	// work: the runner, and so every script, runs niced like any plugin.
-	runner := &dispatch.Plugin{Name: "script", Path: self, Args: []string{"plugin", "script"}, Nice: dispatch.DefaultPluginNice}
+	// It is named "exec" everywhere (logs, errors, GET /api/plugins), as
+	// the routes that use it say `to: exec`.
+	runner := &dispatch.Plugin{Name: "exec", Path: self, Args: []string{"plugin", "script"}, Nice: dispatch.DefaultPluginNice}
 	if sessions != "" {
 		// Its own directory for event files, which it clears when it
 		// starts: a run killed with it leaves its file behind.

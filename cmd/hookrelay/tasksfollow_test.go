@@ -145,7 +145,7 @@ func TestFollowTaskEnds(t *testing.T) {
 	t.Run("the plugin not answering once", func(t *testing.T) {
 		task, f, out, errOut, queries := followScripted(t, time.Minute,
 			server.TaskLog{Task: running, LogID: "a", Attempt: 1, Data: []byte("ab"), Next: 2},
-			server.TaskLog{Task: running, LogError: "plugin script: deadline exceeded"},
+			server.TaskLog{Task: running, LogError: "plugin exec: deadline exceeded"},
 			server.TaskLog{Task: server.Task{ID: "t1", Status: server.TaskSucceeded, Attempts: 1}, LogID: "a", Attempt: 1, Data: []byte("c"), Start: 2, Next: 3, Ended: true},
 		)
 		if task.Status != server.TaskSucceeded || out != "abc" || f.lost || errOut != "" {
