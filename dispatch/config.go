@@ -323,9 +323,7 @@ func (d *decoder) routes(n *yaml.Node, dir string, sources map[string]*Source, p
 			}},
 			field{"timeout", func(v *yaml.Node) {
 				taskNodes = append(taskNodes, v)
-				if tasks.Timeout = d.duration(v, ctx+": timeout"); tasks.Timeout <= 0 {
-					d.addf(v, "%s: timeout must be more than 0", ctx)
-				}
+				tasks.Timeout = d.positiveDuration(v, ctx+": timeout")
 			}},
 			field{"name", func(v *yaml.Node) {
 				if len(r.Name) > 64 || strings.ContainsFunc(r.Name, unicode.IsControl) {

@@ -161,9 +161,7 @@ func (d *decoder) exec(n *yaml.Node, dir, ctx string) *Exec {
 			}
 		}},
 		field{"timeout", func(v *yaml.Node) {
-			if x.Timeout = d.duration(v, ctx+": timeout"); x.Timeout == 0 {
-				d.addf(v, "%s: timeout must be more than 0", ctx)
-			}
+			x.Timeout = d.positiveDuration(v, ctx+": timeout")
 		}},
 		field{"concurrency", func(v *yaml.Node) { x.Concurrency = d.count(v, ctx+": concurrency", 1) }},
 		field{"retries", func(v *yaml.Node) { x.Retries = d.count(v, ctx+": retries", 0) }},

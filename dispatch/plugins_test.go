@@ -210,6 +210,31 @@ func TestPluginProblems(t *testing.T) {
 	}
 }
 
+// A timeout that is no duration gets one error, not also "must be more
+// than 0".
+func TestTimeoutNotADuration(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"exec route", "routes:\n  - name: r\n    when: true\n    to: exec\n    with: { command: [x], timeout: soon }\n",
+			`hooks.yaml:5:36: route "r": with: timeout: want a duration such as 5m or 30s, got "soon"`},
+		{"plugin route", "plugins:\n  p: { path: ./p }\nroutes:\n  - name: r\n    when: true\n    to: plugin:p\n    timeout: soon\n",
+			`hooks.yaml:7:14: route "r": timeout: want a duration such as 5m or 30s, got "soon"`},
+		{"negative", "routes:\n  - name: r\n    when: true\n    to: exec\n    with: { command: [x], timeout: -1s }\n",
+			`hooks.yaml:5:36: route "r": with: timeout: want a duration such as 5m or 30s, got "-1s"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("hooks.yaml", []byte(tt.yaml), pluginOpts())
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("err = %v, want Problems", err)
+			}
+			if len(ps) != 1 || ps[0].Error() != tt.want {
+				t.Errorf("problems:\n%v\nwant only %s", err, tt.want)
+			}
+		})
+	}
+}
+
 // Paths in an exec route are relative to the hooks file, as a plugin's
 // path is, whatever the server's working directory: a relative dir:, and
 // a relative program when there is no dir: (with one, exec finds the

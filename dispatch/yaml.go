@@ -126,10 +126,27 @@ func (d *decoder) boolean(n *yaml.Node, ctx string) bool {
 }
 
 func (d *decoder) duration(n *yaml.Node, ctx string) time.Duration {
+	v, _ := d.parseDuration(n, ctx)
+	return v
+}
+
+// parseDuration is duration that also reports whether n held one.
+func (d *decoder) parseDuration(n *yaml.Node, ctx string) (time.Duration, bool) {
 	s := d.str(n, ctx)
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
 		d.addf(n, "%s: want a duration such as 5m or 30s, got %s", ctx, kindName(n))
+		return v, false
+	}
+	return v, true
+}
+
+// positiveDuration is duration for a value that must be more than 0; one
+// error, not two, for a value that is no duration at all.
+func (d *decoder) positiveDuration(n *yaml.Node, ctx string) time.Duration {
+	v, ok := d.parseDuration(n, ctx)
+	if ok && v <= 0 {
+		d.addf(n, "%s must be more than 0", ctx)
 	}
 	return v
 }
