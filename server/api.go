@@ -36,6 +36,7 @@ func (s *Server) routesAPI(e *echo.Echo) {
 	g.POST("/events/:id/replay", a.auth(a.replay))
 	g.POST("/deliveries/:id/retry", a.auth(a.retry))
 	g.GET("/channels", a.auth(a.listChannels))
+	g.DELETE("/channels/:name", a.auth(a.releaseChannel))
 	g.GET("/tasks", a.auth(a.listTasks))
 	g.GET("/tasks/:id", a.auth(a.showTask))
 	g.GET("/tasks/:id/log", a.auth(a.taskLog))

@@ -587,3 +587,43 @@ func TestAPIChannels(t *testing.T) {
 		t.Fatalf("owner: %d %s", code, b)
 	}
 }
+
+// DELETE /api/channels/{name}: the admin or the channel's own token
+// releases it; another channel's token is refused; the name is free after.
+func TestAPIReleaseChannel(t *testing.T) {
+	r := newAPIRig(t)
+	tests := []struct {
+		name, path, token, channel string
+		want                       int
+	}{
+		{"another channel's token", "/api/channels/other", benchToken, "bench", http.StatusForbidden},
+		{"no token", "/api/channels/other", "", "", http.StatusUnauthorized},
+		{"unknown channel", "/api/channels/nobody", adminToken, "", http.StatusNotFound},
+		{"its own token, while away", "/api/channels/other", otherToken, "other", http.StatusOK},
+		{"released already", "/api/channels/other", adminToken, "", http.StatusNotFound},
+		{"the admin, while connected", "/api/channels/bench", adminToken, "", http.StatusOK},
+	}
+	for _, tt := range tests {
+		var out ChannelReleased
+		code, b := r.call("DELETE", tt.path, tt.token, tt.channel, nil, &out)
+		if code != tt.want {
+			t.Fatalf("%s: %d %s, want %d", tt.name, code, b, tt.want)
+		}
+		if tt.want != http.StatusOK {
+			continue
+		}
+		name := strings.TrimPrefix(tt.path, "/api/channels/")
+		if out.Name != name || out.Disconnected != (name == "bench") || (name == "other" && out.Queued.Events != 1) {
+			t.Errorf("%s: %+v", tt.name, out)
+		}
+		if r.srv.channels.Exists(name) {
+			t.Errorf("%s: channel %s still registered", tt.name, name)
+		}
+	}
+	if r.srv.hub.Connected("bench") {
+		t.Error("bench's client is still attached after its release")
+	}
+	if _, err := r.srv.channels.Claim("other", benchToken); err != nil {
+		t.Errorf("claiming the released name with a new token: %v", err)
+	}
+}

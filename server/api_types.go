@@ -72,6 +72,15 @@ type ChannelStatus struct {
 	Queued    QueueLength `json:"queued"`
 }
 
+// ChannelReleased is the answer to DELETE /api/channels/{name}: the
+// channel's client, if one was connected, was told to stop, and its queue
+// waits for the next client to claim the name.
+type ChannelReleased struct {
+	Name         string      `json:"name"`
+	Disconnected bool        `json:"disconnected"`
+	Queued       QueueLength `json:"queued"`
+}
+
 // QueueLength is the number and size of a queue's pending deliveries.
 type QueueLength struct {
 	Events int64 `json:"events"`

@@ -44,6 +44,8 @@ type Channels interface {
 	Verify(name, token string) error
 	// List describes every channel.
 	List() []store.ChannelInfo
+	// Release forgets a channel and its owner's token.
+	Release(name string) error
 }
 
 // Events is the event store as the server uses it.

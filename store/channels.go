@@ -267,6 +267,25 @@ func (c *Channels) Exists(name string) bool {
 	return ok
 }
 
+// Release forgets channel name and the token that owned it, persisting
+// the registry, so that the next client to claim the name owns it: the
+// admin's way to take back a name someone else claimed. ErrNotFound if
+// there is no such channel; on a write error nothing changes.
+func (c *Channels) Release(name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rec, ok := c.channels[name]
+	if !ok {
+		return fmt.Errorf("releasing channel %.64q: %w", name, ErrNotFound)
+	}
+	delete(c.channels, name)
+	if err := c.saveLocked(); err != nil {
+		c.channels[name] = rec
+		return fmt.Errorf("releasing channel %q: %w", name, err)
+	}
+	return nil
+}
+
 // addLocked registers a channel and persists the registry, undoing the
 // change in memory if the write fails so that nothing is half accepted.
 // c.mu must be held for writing.

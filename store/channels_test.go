@@ -260,6 +260,36 @@ func TestClaimExistingDoesNotWrite(t *testing.T) {
 	}
 }
 
+// TestRelease: a released name is forgotten on disk too, and the next
+// claim owns it with its own token; the old token no longer works.
+func TestRelease(t *testing.T) {
+	c, path := openTemp(t)
+	old, err := c.Claim("alice", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Release("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Release("alice"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("releasing it again: %v, want ErrNotFound", err)
+	}
+	reopened, err := OpenChannels(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reopened.Exists("alice") {
+		t.Fatal("a released channel is back after a restart")
+	}
+	mine := mustToken(t)
+	if _, err := reopened.Claim("alice", mine); err != nil {
+		t.Fatalf("claiming the released name: %v", err)
+	}
+	if _, err := reopened.Claim("alice", old); !errors.Is(err, ErrWrongToken) {
+		t.Errorf("the released owner's token: %v, want ErrWrongToken", err)
+	}
+}
+
 func TestFailedWriteRollsBack(t *testing.T) {
 	c, path := openTemp(t)
 	if _, err := c.Claim("alice", ""); err != nil {
@@ -299,6 +329,9 @@ func TestFailedWriteRollsBack(t *testing.T) {
 	}
 	if !c.Exists("alice") {
 		t.Error("rollback removed an existing channel")
+	}
+	if err := c.Release("alice"); err == nil || !c.Exists("alice") {
+		t.Errorf("release on an unusable disk: %v, channel kept: %v; want an error and the channel kept", err, c.Exists("alice"))
 	}
 
 	// Once the disk is usable again the same claim succeeds.

@@ -189,6 +189,13 @@ func (c *Client) Run(ctx context.Context) error {
 			if errors.As(err, &ce) && ce.Code == CloseReplaced {
 				return fmt.Errorf("%w: another client took over channel %s", ErrRefused, channel)
 			}
+			if errors.As(err, &ce) && ce.Code == CloseReleased {
+				if c.cfg.Tokens != nil {
+					// Its token owns nothing any more.
+					_ = c.cfg.Tokens.Put(c.serverKey(), channel, "")
+				}
+				return fmt.Errorf("%w: channel %s was released (by the server's admin or its own token); the name is free for the next client to claim", ErrRefused, channel)
+			}
 			c.printf("%s disconnected: %v", clock(), err)
 			if time.Since(start) > 10*time.Second {
 				attempt = 0

@@ -9,9 +9,16 @@ import (
 	"sync"
 )
 
-// CloseReplaced is the WebSocket close code sent to a client whose channel
-// was taken over by a newer connection presenting the same token.
-const CloseReplaced = 4001
+// WebSocket close codes that tell a client to stop rather than reconnect.
+const (
+	// CloseReplaced is sent to a client whose channel was taken over by a
+	// newer connection presenting the same token.
+	CloseReplaced = 4001
+	// CloseReleased is sent to a client whose channel was released (by the
+	// server's admin, or with the channel's token): the name is free for
+	// the next claim.
+	CloseReleased = 4002
+)
 
 // ErrNotConnected means no client is connected to the channel.
 var ErrNotConnected = errors.New("no client connected to the channel")
@@ -103,6 +110,20 @@ func (h *Hub) Exchange(ctx context.Context, channel string, head *RequestHead, b
 		return nil, nil, fmt.Errorf("channel %s: %w", channel, ErrNotConnected)
 	}
 	return c.Exchange(ctx, head, body)
+}
+
+// Drop closes channel's connection, if it has one, telling the client
+// why. It reports whether there was one.
+func (h *Hub) Drop(channel string, code int, reason string) bool {
+	h.mu.Lock()
+	c := h.conns[channel]
+	delete(h.conns, channel)
+	h.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	c.Close(code, reason)
+	return true
 }
 
 // CloseAll closes every connection, telling clients why.

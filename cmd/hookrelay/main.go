@@ -34,6 +34,8 @@ Usage:
                              deliver a stored event again, or an edited copy of it
   hookrelay tasks list|show|retry|cancel [TASK_ID]
                              the runs of exec and plugin routes: their status; run one again, or stop it
+  hookrelay channels list|release [NAME]
+                             the tunnel channels: who is connected, what is queued; free a claimed name
   hookrelay version          print the version
 
 Run "hookrelay COMMAND -h" for the flags of a command.
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runReplay(ctx, args[1:], stdout, stderr)
 	case "tasks":
 		return runTasks(ctx, args[1:], stdout, stderr)
+	case "channels":
+		return runChannels(ctx, args[1:], stdout, stderr)
 	case "plugin":
 		return runPlugin(args[1:], stderr)
 	case "version", "--version":

@@ -234,12 +234,20 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	go func() { engineDone <- engine.Run(bgCtx) }()
 	pruneDone := make(chan struct{})
 	go func() { defer close(pruneDone); events.PruneEvery(bgCtx, 10*time.Minute) }()
+	warnDone := make(chan struct{})
+	go func() {
+		defer close(warnDone)
+		if rules != nil {
+			server.WarnUnclaimed(bgCtx, rules, channels, *clientKey == "", log)
+		}
+	}()
 	defer func() {
 		stopBg()
 		if err := <-engineDone; err != nil {
 			log.Error("delivery engine", "err", err)
 		}
 		<-pruneDone
+		<-warnDone
 	}()
 	fmt.Fprintf(stdout, "hookrelay: listening on http://%s\n", ln.Addr())
 	log.Info("server started", "addr", ln.Addr().String(), "data", *data, "client_key_required", *clientKey != "")
