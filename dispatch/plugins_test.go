@@ -220,6 +220,10 @@ func TestTimeoutNotADuration(t *testing.T) {
 			`hooks.yaml:7:14: route "r": timeout: want a duration such as 5m or 30s, got "soon"`},
 		{"negative", "routes:\n  - name: r\n    when: true\n    to: exec\n    with: { command: [x], timeout: -1s }\n",
 			`hooks.yaml:5:36: route "r": with: timeout: want a duration such as 5m or 30s, got "-1s"`},
+		{"a list", "plugins:\n  p: { path: ./p }\nroutes:\n  - name: r\n    when: true\n    to: plugin:p\n    timeout: [1]\n",
+			`hooks.yaml:7:14: route "r": timeout: want a string, got a list`},
+		{"an unset variable", "plugins:\n  p: { path: ./p }\nroutes:\n  - name: r\n    when: true\n    to: plugin:p\n    timeout: ${HOOKRELAY_TEST_UNSET}\n",
+			`hooks.yaml:7:14: route "r": timeout: environment variable HOOKRELAY_TEST_UNSET is not set`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -132,7 +132,11 @@ func (d *decoder) duration(n *yaml.Node, ctx string) time.Duration {
 
 // parseDuration is duration that also reports whether n held one.
 func (d *decoder) parseDuration(n *yaml.Node, ctx string) (time.Duration, bool) {
+	before := len(d.problems)
 	s := d.str(n, ctx)
+	if len(d.problems) > before {
+		return 0, false // no string, or an unset ${VAR}: already said
+	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
 		d.addf(n, "%s: want a duration such as 5m or 30s, got %s", ctx, kindName(n))

@@ -64,7 +64,7 @@ echo "run $n"
 		t.Fatal("the script's child still runs beside the next server")
 	}
 	if log := next.stderr(); !strings.Contains(log, "killed processes a plugin of an earlier server left running") ||
-		!strings.Contains(log, "script") {
+		!strings.Contains(log, "plugin=exec") {
 		t.Errorf("the next server does not log what it killed:\n%s", log)
 	}
 

@@ -267,8 +267,10 @@ func (d *declared) binary() os.FileInfo {
 	return d.run.Binary()
 }
 
-// down reports whether the plugin is down for good: it never started, or
-// its supervisor gave up on it.
+// down reports whether the plugin is down: it never started, its
+// supervisor gave up on it, or it is failed by a crash loop and waits for
+// its cool-down. A reload starts such a plugin again at once (the reload
+// may be the fix), its crashes forgotten.
 func (d *declared) down() bool {
 	if d.run == nil {
 		return true

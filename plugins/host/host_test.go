@@ -517,14 +517,18 @@ func TestCrashLoopCoolsDown(t *testing.T) {
 	p := start(t, cfg)
 
 	waitFor(t, 60*time.Second, "the failed state", func() bool { return p.State().State == StateFailed })
-	failedAt := time.Now()
+	failedAt := time.Now() // the failure came at most a poll (10 ms) before
 	s := p.State()
 	if s.PID != 0 || !strings.Contains(s.LastError, "3 crashes") || !strings.Contains(s.LastError, "starting it again in 2s") ||
-		s.RetryAt.Before(failedAt.Add(-cfg.Cooldown)) || s.RetryAt.After(failedAt.Add(cfg.Cooldown)) {
-		t.Errorf("status %+v, want failed with no process, 3 crashes, a retry time within the cool-down", s)
+		s.RetryAt.Before(failedAt.Add(cfg.Cooldown-500*time.Millisecond)) || s.RetryAt.After(failedAt.Add(cfg.Cooldown)) {
+		t.Errorf("status %+v, want failed with no process, 3 crashes, a retry time the cool-down after the failure (%s)", s, failedAt)
 	}
 	if _, err := p.Handle(t.Context(), &Task{TaskID: "t"}); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Handle while cooling down: %v, want ErrNotRunning", err)
+	}
+	time.Sleep(time.Second)
+	if s := p.State(); s.State != StateFailed || s.PID != 0 {
+		t.Errorf("status %+v a second into a 2s cool-down, want still failed", s)
 	}
 	if err := os.Remove(crash); err != nil {
 		t.Fatal(err)

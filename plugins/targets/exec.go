@@ -51,7 +51,8 @@ var (
 	_ delivery.Limited = (*Exec)(nil)
 )
 
-// Ready is false only while the runner is down for good (crash loop).
+// Ready is false while the runner is not running (restarting, or failed
+// by a crash loop until its cool-down ends).
 func (x *Exec) Ready(string) bool { return usable(x.Runner) }
 
 // Limits are the route's: 1 + retries attempts, each up to its timeout,

@@ -72,7 +72,7 @@ func PluginOf(name string) string {
 	return plugin
 }
 
-// Ready reports whether the plugin is there and not down for good.
+// Ready reports whether the plugin is there and running.
 func (p *Plugins) Ready(name string) bool { return usable(p.Hosts.Runner(PluginOf(name))) }
 
 // Send gives the event to the plugin as one task.
