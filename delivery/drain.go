@@ -22,137 +22,186 @@ func (e *Engine) drain(ctx context.Context, target string, w *worker) {
 		e.retire(target, w)
 		return
 	}
+	r := &drainer{e: e, ctx: ctx, target: target, name: name, sender: sender, w: w,
+		inflight: map[string]bool{}, stale: true, done: make(chan ended)}
+	defer r.finish() // a worker ends only with its attempts
+	for ctx.Err() == nil {
+		if !r.step() {
+			return
+		}
+	}
+}
+
+// drainer is a worker's state while it drains one target's queue.
+type drainer struct {
+	e      *Engine
+	ctx    context.Context
+	target string // kind:name
+	name   string
+	sender Sender
+	w      *worker
+
 	// inflight holds the attempts not yet recorded, which a read of the
 	// queue still returns; running counts those that hold one of the
 	// target's parallel slots. A parallel queue frees an attempt's slot as
 	// soon as the target has answered, while the outcome is being written:
 	// the limit is on runs at once, not on disk syncs. A strict queue
 	// starts its next attempt only once the last is recorded.
-	inflight := map[string]bool{}
-	running := 0
+	inflight map[string]bool
+	running  int
 	// stale is false while the last read saw the whole queue and found
 	// nothing to start that was not in flight: reading again finds the
 	// same until a kick, a timer, or an attempt that leaves its delivery
 	// queued (to retry), or ends one when the read was cut at its limit.
-	stale, full := true, false
-	done := make(chan ended)
-	apply := func(m ended) {
-		if m.slot {
-			running--
-		}
-		if m.final {
-			delete(inflight, m.id)
-			stale = stale || full || !m.left
-		}
-	}
-	// nap waits as e.wait does; a wake that is no news of an attempt (a
-	// kick, the time) may mean the queue changed.
-	nap := func(d time.Duration) {
-		if !e.wait(ctx, w, done, apply, d) {
-			stale = true
-		}
-	}
-	defer func() { // a worker ends only with its attempts
-		for len(inflight) > 0 {
-			apply(<-done)
-		}
-	}()
+	stale, full bool
 	// cached holds deliveries read from the queue and not yet started, so
 	// that a parallel queue starts many attempts from one read instead of
 	// reading the queue again for each; a failed one that becomes due again
 	// meanwhile waits for the next read, behind at most 4×parallel others.
 	// A strictly ordered queue reads its head afresh every time.
-	var cached []*store.Delivery
-	for ctx.Err() == nil {
-		parallel := max(1, e.limits(target).Parallel)
-		// A strict queue waits for its last outcome to be recorded, even
-		// one of the attempts it made before a reload made it strict.
-		if running >= parallel || (parallel == 1 && len(inflight) > 0) {
-			apply(<-done)
-			continue
+	cached []*store.Delivery
+	// done brings news of the attempts in flight.
+	done chan ended
+}
+
+// apply takes in news of an attempt.
+func (r *drainer) apply(m ended) {
+	if m.slot {
+		r.running--
+	}
+	if m.final {
+		delete(r.inflight, m.id)
+		r.stale = r.stale || r.full || !m.left
+	}
+}
+
+// nap waits as Engine.wait does; a wake that is no news of an attempt (a
+// kick, the time) may mean the queue changed.
+func (r *drainer) nap(d time.Duration) {
+	if !r.e.wait(r.ctx, r.w, r.done, r.apply, d) {
+		r.stale = true
+	}
+}
+
+// finish waits for the attempts still in flight.
+func (r *drainer) finish() {
+	for len(r.inflight) > 0 {
+		r.apply(<-r.done)
+	}
+}
+
+// step starts, expires or waits for the next delivery, reading the queue
+// when it must. It reports false once the worker has retired.
+func (r *drainer) step() bool {
+	parallel := max(1, r.e.limits(r.target).Parallel)
+	// A strict queue waits for its last outcome to be recorded, even
+	// one of the attempts it made before a reload made it strict.
+	if r.running >= parallel || (parallel == 1 && len(r.inflight) > 0) {
+		r.apply(<-r.done)
+		return true
+	}
+	now := time.Now()
+	var d *store.Delivery
+	var due time.Time
+	if parallel > 1 {
+		d, due = r.e.pick(r.cached, parallel, now)
+	}
+	if d == nil {
+		read, retired := r.read(parallel, due, now)
+		if !read {
+			return !retired
 		}
-		now := time.Now()
-		var d *store.Delivery
-		var due time.Time
-		if parallel > 1 {
-			d, due = e.pick(cached, parallel, now)
-		}
-		if d == nil {
-			// News of attempts that has come in first: the read leaves out
-			// the attempts in flight, and one recorded since is not.
-			for drained := false; !drained; {
-				select {
-				case m := <-done:
-					apply(m)
-				default:
-					drained = true
-				}
-			}
-			if !stale && len(inflight) > 0 {
-				// Nothing new to read; but a cached retry may be due first.
-				wait := time.Hour
-				if !due.IsZero() {
-					wait = max(0, due.Sub(now))
-				}
-				nap(wait)
-				continue
-			}
-			limit := len(inflight) + 4*parallel
-			ds, err := e.q.Pending(ctx, target, limit)
-			if err != nil {
-				if ctx.Err() == nil {
-					e.log.Error("reading queue", "target", target, "err", err)
-				}
-				nap(5 * time.Second)
-				continue
-			}
-			stale, full = false, len(ds) == limit
-			cached = slices.DeleteFunc(ds, func(d *store.Delivery) bool { return inflight[d.ID] })
-			if len(cached) == 0 {
-				if len(inflight) > 0 {
-					nap(time.Hour)
-					continue
-				}
-				if e.retire(target, w) {
-					return
-				}
-				continue
-			}
-			now = time.Now()
-			d, due = e.pick(cached, parallel, now)
-		}
-		started := func() { cached = slices.DeleteFunc(cached, func(c *store.Delivery) bool { return c == d }) }
-		switch {
-		case d == nil:
-			nap(due.Sub(now)) // nothing due yet
-		case now.Sub(d.CreatedAt) >= e.policy.MaxAge:
-			started()
-			e.expire(ctx, d, now)
-		case !sender.Ready(name):
-			// The client is away; attaching kicks the queue again. Until
-			// then, the head dies at MaxAge even if nothing else happens.
-			wait := d.CreatedAt.Add(e.policy.MaxAge).Sub(now)
-			if poll := e.limits(target).ReadyPoll; poll > 0 {
-				wait = min(wait, poll)
-			}
-			nap(wait)
+		now = time.Now()
+		d, due = r.e.pick(r.cached, parallel, now)
+	}
+	r.handle(d, due, now, parallel)
+	return true
+}
+
+// read fills cached from the queue, unless nothing new can be there: then
+// it waits, until a cached retry is due at the latest. It reports whether
+// it read deliveries to pick from, and whether the worker has retired
+// (nothing queued, nothing in flight).
+func (r *drainer) read(parallel int, due, now time.Time) (read, retired bool) {
+	// News of attempts that has come in first: the read leaves out the
+	// attempts in flight, and one recorded since is not.
+	for drained := false; !drained; {
+		select {
+		case m := <-r.done:
+			r.apply(m)
 		default:
-			started()
-			inflight[d.ID] = true
-			running++
-			early := parallel > 1
-			go func() {
-				answered := false
-				left := e.attempt(ctx, sender, name, d, func() {
-					if early {
-						answered = true
-						done <- ended{id: d.ID, slot: true}
-					}
-				})
-				done <- ended{id: d.ID, slot: !answered, final: true, left: left}
-			}()
+			drained = true
 		}
 	}
+	if !r.stale && len(r.inflight) > 0 {
+		// Nothing new to read; but a cached retry may be due first.
+		wait := time.Hour
+		if !due.IsZero() {
+			wait = max(0, due.Sub(now))
+		}
+		r.nap(wait)
+		return false, false
+	}
+	limit := len(r.inflight) + 4*parallel
+	ds, err := r.e.q.Pending(r.ctx, r.target, limit)
+	if err != nil {
+		if r.ctx.Err() == nil {
+			r.e.log.Error("reading queue", "target", r.target, "err", err)
+		}
+		r.nap(5 * time.Second)
+		return false, false
+	}
+	r.stale, r.full = false, len(ds) == limit
+	r.cached = slices.DeleteFunc(ds, func(d *store.Delivery) bool { return r.inflight[d.ID] })
+	if len(r.cached) > 0 {
+		return true, false
+	}
+	if len(r.inflight) > 0 {
+		r.nap(time.Hour)
+		return false, false
+	}
+	return false, r.e.retire(r.target, r.w)
+}
+
+// handle acts on the delivery pick chose: waits while none is due or the
+// target is not ready, expires one too old, or starts its attempt.
+func (r *drainer) handle(d *store.Delivery, due, now time.Time, parallel int) {
+	started := func() { r.cached = slices.DeleteFunc(r.cached, func(c *store.Delivery) bool { return c == d }) }
+	switch {
+	case d == nil:
+		r.nap(due.Sub(now)) // nothing due yet
+	case now.Sub(d.CreatedAt) >= r.e.policy.MaxAge:
+		started()
+		r.e.expire(r.ctx, d, now)
+	case !r.sender.Ready(r.name):
+		// The client is away; attaching kicks the queue again. Until
+		// then, the head dies at MaxAge even if nothing else happens.
+		wait := d.CreatedAt.Add(r.e.policy.MaxAge).Sub(now)
+		if poll := r.e.limits(r.target).ReadyPoll; poll > 0 {
+			wait = min(wait, poll)
+		}
+		r.nap(wait)
+	default:
+		started()
+		r.start(d, parallel > 1)
+	}
+}
+
+// start runs d's attempt in a goroutine of its own. With early, its slot
+// is freed as soon as the target has answered.
+func (r *drainer) start(d *store.Delivery, early bool) {
+	r.inflight[d.ID] = true
+	r.running++
+	go func() {
+		answered := false
+		left := r.e.attempt(r.ctx, r.sender, r.name, d, func() {
+			if early {
+				answered = true
+				r.done <- ended{id: d.ID, slot: true}
+			}
+		})
+		r.done <- ended{id: d.ID, slot: !answered, final: true, left: left}
+	}()
 }
 
 // pick chooses the delivery to attempt next among a queue's pending ones,
