@@ -270,3 +270,30 @@ func TestPluginChecksumMismatchRefusesToStart(t *testing.T) {
 		t.Fatalf("stderr does not say which plugin and which sum:\n%s", msg)
 	}
 }
+
+// With a relative --data (the default is ./hookrelay-data), a script
+// whose dir: is elsewhere still finds its event file: the path handed to
+// it is absolute.
+func TestRelativeDataDirEventFile(t *testing.T) {
+	work, other := t.TempDir(), t.TempDir()
+	out := filepath.Join(other, "event.json")
+	script := filepath.Join(other, "show.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nset -e\ncase \"$HOOKRELAY_EVENT_FILE\" in /*) ;; *) echo \"relative: $HOOKRELAY_EVENT_FILE\" >&2; exit 1;; esac\ncp \"$HOOKRELAY_EVENT_FILE\" "+out+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	config := hooksFile(t, work, "  - name: show\n    when: true\n    to: exec\n    with: { command: [\""+script+"\"], dir: "+other+" }\n")
+	t.Setenv("E2E_GH_SECRET", ghSecret)
+	p := startIn(t, work, "server", nil, "server", "--listen", "127.0.0.1:0", "--data", "./data", "--config", config)
+	line, _ := p.waitLine("listening on ", 0, 20*time.Second)
+	url := strings.TrimSpace(line[strings.Index(line, "http://"):])
+	body := prBody("main")
+	resp, got := send(t, "POST", url+"/hooks/github", body, githubDelivery("pull_request", body, ghSecret))
+	accepted(t, resp, got, http.StatusAccepted)
+	waitFor(t, "the script's copy of its event file", 20*time.Second, func() bool {
+		b, err := os.ReadFile(out)
+		return err == nil && json.Valid(b) && len(b) > 0
+	})
+	if _, err := os.Stat(filepath.Join(work, "data", "events.db")); err != nil {
+		t.Errorf("the data directory is not where --data ./data says: %v", err)
+	}
+}

@@ -60,8 +60,15 @@ type proc struct {
 // start runs hookrelay with args; the process is killed at test end.
 func start(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Helper()
+	return startIn(t, "", name, env, args...)
+}
+
+// startIn is start in working directory dir ("": the test's).
+func startIn(t *testing.T, dir, name string, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir = dir
 	p := &proc{t: t, name: name, cmd: cmd, done: make(chan struct{})}
 	p.cond = sync.NewCond(&p.mu)
 	out, err := cmd.StdoutPipe()

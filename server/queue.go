@@ -116,7 +116,8 @@ func answerStored(c echo.Context, err error, q queued) error {
 	c.Response().Header().Set(delivery.HeaderEventID, q.EventID)
 	var dup *store.DuplicateError
 	if errors.As(err, &dup) {
-		q.Status, q.DuplicateOf, q.Deliveries = "duplicate", dup.Original, []string{}
+		// Nothing was stored: no delivery, no task to look up.
+		q.Status, q.DuplicateOf, q.Deliveries, q.Tasks = "duplicate", dup.Original, []string{}, nil
 		return c.JSON(http.StatusOK, q)
 	}
 	if err != nil {

@@ -128,6 +128,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		log.Info("hooks file loaded", "file", *config, "sources", len(cfg.Sources), "routes", len(cfg.Routes))
 	}
 
+	// Absolute: paths under it reach scripts that run in other
+	// directories (HOOKRELAY_EVENT_FILE) and plugins.
+	if *data, err = filepath.Abs(*data); err != nil {
+		fmt.Fprintln(stderr, "hookrelay server: --data:", err)
+		return exitError
+	}
 	// One server per data directory: two would run the same queues.
 	unlock, err := store.LockDir(*data)
 	switch {
