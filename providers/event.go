@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -98,6 +99,19 @@ func RedactHeader(h http.Header, redact ...string) http.Header {
 type Stored struct {
 	*Event
 	Redacted []string `json:"redacted_headers,omitempty"`
+}
+
+// StoredRedacted returns the names of the headers a stored event's
+// provider redacted (Stored.Redacted), from store.Event.Normalized; none
+// when it has none or cannot be read.
+func StoredRedacted(normalized []byte) []string {
+	var st struct {
+		Redacted []string `json:"redacted_headers"`
+	}
+	if len(normalized) == 0 || json.Unmarshal(normalized, &st) != nil {
+		return nil
+	}
+	return st.Redacted
 }
 
 // RedactedNames lists the headers of an Event.Headers that read

@@ -39,3 +39,20 @@ func TestRedactedNames(t *testing.T) {
 		t.Errorf("RedactedNames = %v, want %v", got, want)
 	}
 }
+
+func TestStoredRedacted(t *testing.T) {
+	tests := []struct {
+		name, normalized string
+		want             []string
+	}{
+		{"none stored", `{"type":"push"}`, nil},
+		{"names", `{"type":"push","redacted_headers":["X-Deploy-Key","X-Token"]}`, []string{"X-Deploy-Key", "X-Token"}},
+		{"empty", ``, nil},
+		{"not JSON", `{"type":`, nil},
+	}
+	for _, tt := range tests {
+		if got := StoredRedacted([]byte(tt.normalized)); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/store"
 )
 
@@ -184,6 +185,7 @@ func (a *api) listEvents(c echo.Context, p principal) error {
 	}
 	for i := range out.Events {
 		e := &out.Events[i]
+		redact(&e.Event)
 		// Each target once, though replays add deliveries to it; for a
 		// channel's owner, only its own: other channels' names are theirs.
 		seen := map[string]bool{}
@@ -255,6 +257,15 @@ func (a *api) visibleEvent(c echo.Context, p principal) (*store.Event, []*store.
 	return ev, ds, nil
 }
 
+// redact hides the credentials in a stored event's header, as plugins and
+// scripts see it: a source's token (X-Gitlab-Token, a token source's own
+// header) would let whoever reads it forge deliveries to /hooks. The body
+// and the header stay whole in the store, and replays send them as they
+// came.
+func redact(ev *store.Event) {
+	ev.Header = providers.RedactHeader(ev.Header, providers.StoredRedacted(ev.Normalized)...)
+}
+
 // showEvent answers GET /api/events/{id}. A channel's owner sees only the
 // deliveries to its channel: the answers of other channels' apps are
 // theirs.
@@ -263,6 +274,7 @@ func (a *api) showEvent(c echo.Context, p principal) error {
 	if err != nil {
 		return err
 	}
+	redact(ev)
 	out := EventDetail{Event: ev, Deliveries: []DeliveryDetail{}}
 	for _, d := range ds {
 		if !p.mayTarget(d.Target) {

@@ -31,6 +31,8 @@ const (
 
 const apiHooksYAML = `sources:
   github: { provider: github, secret: gh-secret }
+  gitlab: { provider: gitlab, token: gl-secret-token }
+  deploy: { provider: token, header: X-Deploy-Key, secret: deploy-secret-key }
 routes:
   - name: pushes
     source: github
@@ -625,5 +627,49 @@ func TestAPIReleaseChannel(t *testing.T) {
 	}
 	if _, err := r.srv.channels.Claim("other", benchToken); err != nil {
 		t.Errorf("claiming the released name with a new token: %v", err)
+	}
+}
+
+// The inspection API shows a source's credentials as [redacted], as
+// plugins see them: the GitLab token and a token source's own header
+// would let whoever reads them forge deliveries. The store keeps them.
+func TestAPIRedactsCredentials(t *testing.T) {
+	r := newAPIRig(t)
+	gl := r.send("/hooks/gitlab", map[string]string{"X-Gitlab-Token": "gl-secret-token", "X-Gitlab-Event": "Push Hook", "Content-Type": "application/json"}, `{"object_kind":"push"}`)
+	dep := r.send("/hooks/deploy", map[string]string{"X-Deploy-Key": "deploy-secret-key", "Authorization": "Bearer bearer-secret", "Content-Type": "application/json"}, `{"x":1}`)
+	secrets := []string{"gl-secret-token", "deploy-secret-key", "bearer-secret"}
+	check := func(what string, b string) {
+		t.Helper()
+		for _, sec := range secrets {
+			if strings.Contains(b, sec) {
+				t.Errorf("%s shows %s:\n%s", what, sec, b)
+			}
+		}
+	}
+	var l EventList
+	code, b := r.call("GET", "/api/events?limit=50", adminToken, "", nil, &l)
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, b)
+	}
+	check("GET /api/events", b)
+	for _, id := range []string{gl, dep} {
+		var d EventDetail
+		code, b := r.call("GET", "/api/events/"+id, adminToken, "", nil, &d)
+		if code != http.StatusOK {
+			t.Fatalf("%d %s", code, b)
+		}
+		check("GET /api/events/"+id, b)
+		if d.Event.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("event %s: other headers lost: %v", id, d.Event.Header)
+		}
+	}
+	var d EventDetail
+	r.call("GET", "/api/events/"+dep, adminToken, "", nil, &d)
+	if d.Event.Header.Get("X-Deploy-Key") != "[redacted]" || d.Event.Header.Get("Authorization") != "[redacted]" {
+		t.Errorf("deploy event's header %v, want its key and authorization [redacted]", d.Event.Header)
+	}
+	stored, err := r.srv.cfg.Events.Event(t.Context(), gl)
+	if err != nil || stored.Header.Get("X-Gitlab-Token") != "gl-secret-token" {
+		t.Errorf("the store lost the token it replays with: %v %v", stored, err)
 	}
 }
