@@ -1,6 +1,9 @@
 package dispatch
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // notifier wakes the subscribers of a Live after each reload.
 type notifier struct {
@@ -38,6 +41,23 @@ func (n *notifier) notify() {
 		select {
 		case ch <- struct{}{}:
 		default: // one is pending: the subscriber will read the latest
+		}
+	}
+}
+
+// EachLoad calls fn with the Config in force now, and again with the one
+// in force after each reload (reloads during a call fold into one), until
+// ctx ends. For checks that are no reason to refuse a file but worth a
+// log line each time it is loaded.
+func (l *Live) EachLoad(ctx context.Context, fn func(*Config)) {
+	changed, stop := l.Subscribe()
+	defer stop()
+	for {
+		fn(l.Current())
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
 		}
 	}
 }

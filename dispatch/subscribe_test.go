@@ -1,10 +1,12 @@
 package dispatch
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestSubscribeWakesAfterEachGoodReload(t *testing.T) {
@@ -71,5 +73,63 @@ func TestSubscribeWakesAfterEachGoodReload(t *testing.T) {
 	}
 	if pending() {
 		t.Fatal("woken after the subscription ended")
+	}
+}
+
+// EachLoad sees the file in force, then each reloaded one, not a broken
+// one, and returns when its context ends.
+func TestEachLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hooks.yaml")
+	write := func(route string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte("routes:\n  - name: "+route+"\n    when: true\n    to: tunnel:a\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("first")
+	opts := testOpts(nil)
+	cfg, err := Load(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLive(path, cfg, opts, slog.New(slog.DiscardHandler))
+	seen := make(chan string)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.EachLoad(ctx, func(c *Config) { seen <- c.Routes[0].Name })
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case name := <-seen:
+			return name
+		case <-time.After(10 * time.Second):
+			t.Fatal("EachLoad did not call back")
+			return ""
+		}
+	}
+	if got := next(); got != "first" {
+		t.Fatalf("first call saw %q, want the file in force", got)
+	}
+	if err := os.WriteFile(path, []byte("routes: ["), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if l.Reload() == nil {
+		t.Fatal("a broken file reloaded")
+	}
+	write("second")
+	if err := l.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(); got != "second" {
+		t.Fatalf("after the reload it saw %q, want second", got)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("EachLoad did not return when its context ended")
 	}
 }

@@ -272,6 +272,9 @@ func TestValidateChecksPlugins(t *testing.T) {
 		{"pinned and matching", `{ path: ./notify, sha256: "` + good + `" }`, 0, "ok, 0 sources, 0 routes"},
 		{"wrong pin", `{ path: ./notify, sha256: "` + wrong + `" }`, 1, `hooks.yaml:2: plugin notify: ` + exe + `: checksum mismatch: sha256 is ` + good},
 		{"missing file", `{ path: ./nope }`, 1, `hooks.yaml:2: plugin notify: exec: "` + filepath.Join(dir, "nope") + `": stat`},
+		{"missing exec script", "{ path: ./notify }\nroutes:\n  - { name: deploy, when: true, to: exec, with: { command: [./deploy.sh] } }", 1,
+			`hooks.yaml:4: route "deploy": script: program "` + filepath.Join(dir, "deploy.sh") + `": stat`},
+		{"exec program in PATH", "{ path: ./notify }\nroutes:\n  - { name: deploy, when: true, to: exec, with: { command: [true] } }", 0, "ok, 0 sources, 1 routes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,36 +1,15 @@
 package server
 
 import (
-	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/providers/builtin"
 	"github.com/hookrelay/hookrelay/store"
 )
-
-// reloads is a hooks file in force that the test reloads by hand.
-type reloads struct {
-	cur     atomic.Pointer[dispatch.Config]
-	changed chan struct{}
-}
-
-func (r *reloads) Current() *dispatch.Config            { return r.cur.Load() }
-func (r *reloads) Subscribe() (<-chan struct{}, func()) { return r.changed, func() {} }
-func (r *reloads) load(t *testing.T, routes string) {
-	t.Helper()
-	cfg, err := dispatch.Parse("hooks.yaml", []byte("sources:\n  gh: { provider: github, secret: s }\nroutes:\n"+routes),
-		dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.cur.Store(cfg)
-}
 
 func TestWarnUnclaimed(t *testing.T) {
 	channels, err := store.OpenChannels(filepath.Join(t.TempDir(), "channels.json"))
@@ -40,40 +19,35 @@ func TestWarnUnclaimed(t *testing.T) {
 	if _, err := channels.Claim("bob", ""); err != nil {
 		t.Fatal(err)
 	}
-	for _, open := range []bool{true, false} {
-		r := &reloads{changed: make(chan struct{})}
-		r.load(t, "  - { name: to-alice, when: 'true', to: 'tunnel:alice' }\n  - { name: to-bob, when: 'true', to: 'tunnel:bob' }\n  - { name: run, when: 'true', to: exec, with: { command: [x] } }\n")
-		logs := &lockedBuffer{}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			WarnUnclaimed(ctx, r, channels, open, slog.New(slog.NewTextHandler(logs, nil)))
-		}()
-		waitLog := func(want string) {
-			t.Helper()
-			deadline := time.Now().Add(5 * time.Second)
-			for !strings.Contains(logs.String(), want) {
-				if time.Now().After(deadline) {
-					t.Fatalf("open %v: the log has no %q:\n%s", open, want, logs)
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-		}
-		level := "level=INFO"
-		if open {
-			level = "level=WARN"
-		}
-		waitLog(level + ` msg="route sends to a channel nobody has claimed`)
-		waitLog("route=to-alice channel=alice")
-		if strings.Contains(logs.String(), "bob") || strings.Contains(logs.String(), "route=run") {
-			t.Errorf("open %v: a claimed channel or an exec route logged:\n%s", open, logs)
-		}
-		// A reload that adds a route to another unclaimed channel.
-		r.load(t, "  - { name: to-carol, when: 'true', to: 'tunnel:carol' }\n")
-		r.changed <- struct{}{}
-		waitLog("route=to-carol channel=carol")
-		cancel()
-		<-done
+	cfg, err := dispatch.Parse("hooks.yaml", []byte(`sources:
+  gh: { provider: github, secret: s }
+routes:
+  - { name: to-alice, when: 'true', to: 'tunnel:alice' }
+  - { name: to-bob, when: 'true', to: 'tunnel:bob' }
+  - { name: run, when: 'true', to: exec, with: { command: [x] } }
+`), dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
+	if err != nil {
+		t.Fatal(err)
 	}
+	tests := []struct {
+		open bool
+		want string
+	}{
+		{true, `level=WARN msg="route sends to a channel nobody has claimed; the first client to connect to it will own it and get its events, and without --client-key anyone can: claim it now, or set --client-key" route=to-alice channel=alice` + "\n"},
+		{false, `level=INFO msg="route sends to a channel nobody has claimed yet; its events wait for the first client to claim it" route=to-alice channel=alice` + "\n"},
+	}
+	for _, tt := range tests {
+		var logs strings.Builder
+		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+		WarnUnclaimed(t.Context(), cfg, channels, tt.open, log)
+		if logs.String() != tt.want {
+			t.Errorf("open %v: logged\n%s\nwant only\n%s", tt.open, logs.String(), tt.want)
+		}
+	}
+	WarnUnclaimed(t.Context(), nil, channels, true, slog.New(slog.DiscardHandler)) // no hooks file: nothing
 }

@@ -242,9 +242,17 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	warnDone := make(chan struct{})
 	go func() {
 		defer close(warnDone)
-		if rules != nil {
-			server.WarnUnclaimed(bgCtx, rules, channels, *clientKey == "", log)
+		if rules == nil {
+			return
 		}
+		// What is no reason to refuse a hooks file, but worth a line each
+		// time one is loaded.
+		rules.EachLoad(bgCtx, func(cfg *dispatch.Config) {
+			server.WarnUnclaimed(bgCtx, cfg, channels, *clientKey == "", log)
+			for _, err := range targets.CheckExec(cfg) {
+				log.Warn("an exec route's program cannot be started now; its tasks fail until it can", "err", err)
+			}
+		})
 	}()
 	defer func() {
 		stopBg()

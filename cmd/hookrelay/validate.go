@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/plugins/host"
+	"github.com/hookrelay/hookrelay/plugins/targets"
 	"github.com/hookrelay/hookrelay/providers/builtin"
 )
 
@@ -40,6 +41,13 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintf(stderr, "%s:%d: %v\n", cfg.File, decl.Line, err) // err names the plugin
 			failed = true
 		}
+	}
+	// What the script runner needs to start each exec route's program,
+	// short of running it. The server only warns: a script may be
+	// installed after it starts.
+	for _, err := range targets.CheckExec(cfg) {
+		fmt.Fprintln(stderr, err)
+		failed = true
 	}
 	if failed {
 		return exitError

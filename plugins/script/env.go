@@ -112,6 +112,21 @@ func resolveProgram(name, dir, pathEnv string) (string, error) {
 	return "", fmt.Errorf("script: program %q not found in the script's PATH: %w", name, exec.ErrNotFound)
 }
 
+// Check reports, before any run, whether a command's program could be
+// started as Run would start it: dir ("" for none) is a directory, and
+// name an executable file, relative to dir, or found in pathEnv (""
+// stands for DefaultPath).
+func Check(name, dir, pathEnv string) error {
+	if err := checkDir(dir); err != nil {
+		return err
+	}
+	if pathEnv == "" {
+		pathEnv = DefaultPath
+	}
+	_, err := resolveProgram(name, dir, pathEnv)
+	return err
+}
+
 // unwrapExec drops exec.Error's own "exec: name:" prefix, which would repeat
 // the program name.
 func unwrapExec(err error) error {
