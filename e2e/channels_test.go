@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,10 @@ func TestReleaseChannel(t *testing.T) {
 	body := prBody("main")
 	resp, got := send(t, "POST", srv.url+"/hooks/github", body, githubDelivery("pull_request", body, ghSecret))
 	id, _ := accepted(t, resp, got, http.StatusAccepted)
+	out, errOut, code = cli(t, nil, append([]string{"channels", "list"}, admin...)...)
+	if code != 0 || !regexp.MustCompile(`(?m)^alice +- +no +1 +[0-9]+ +unclaimed`).MatchString(out) {
+		t.Fatalf("channels list does not show alice unclaimed with its event: exit %d\n%s%s", code, out, errOut)
+	}
 	owner := echoApp(t)
 	oc := startClient(t, t.TempDir(), srv.url, owner.URL, "--channel", "alice")
 	oc.connected(1)

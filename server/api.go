@@ -306,5 +306,21 @@ func (a *api) listChannels(c echo.Context, p principal) error {
 		n, b := a.s.cfg.Events.QueueLen("tunnel:" + ch.Name)
 		out.Channels = append(out.Channels, ChannelStatus{ChannelInfo: ch, Connected: a.s.hub.Connected(ch.Name), Queued: QueueLength{Events: n, Bytes: b}})
 	}
+	if p.admin {
+		// Names nobody owns, with events waiting for whoever claims them.
+		targets, err := a.s.cfg.Events.Targets(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		for _, t := range targets {
+			name, ok := strings.CutPrefix(t, "tunnel:")
+			if !ok || a.s.channels.Exists(name) {
+				continue
+			}
+			n, b := a.s.cfg.Events.QueueLen(t)
+			out.Channels = append(out.Channels, ChannelStatus{ChannelInfo: store.ChannelInfo{Name: name}, Unclaimed: true, Queued: QueueLength{Events: n, Bytes: b}})
+		}
+		slices.SortFunc(out.Channels, func(x, y ChannelStatus) int { return strings.Compare(x.Name, y.Name) })
+	}
 	return c.JSON(http.StatusOK, out)
 }

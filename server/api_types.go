@@ -70,6 +70,9 @@ type ChannelStatus struct {
 	store.ChannelInfo
 	Connected bool        `json:"connected"`
 	Queued    QueueLength `json:"queued"`
+	// Unclaimed marks a name nobody owns that has events queued: a route
+	// sends to it, or it was released. Only the admin sees these.
+	Unclaimed bool `json:"unclaimed,omitempty"`
 }
 
 // ChannelReleased is the answer to DELETE /api/channels/{name}: the

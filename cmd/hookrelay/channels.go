@@ -65,8 +65,11 @@ func runChannelsList(ctx context.Context, args []string, stdout, stderr io.Write
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHANNEL\tMODE\tCONNECTED\tQUEUED\tBYTES\tCREATED")
 	for _, ch := range l.Channels {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", ch.Name, ch.Mode, yesNo(ch.Connected), ch.Queued.Events,
-			ch.Queued.Bytes, ch.CreatedAt.Local().Format(time.DateTime))
+		mode, created := ch.Mode, ch.CreatedAt.Local().Format(time.DateTime)
+		if ch.Unclaimed {
+			mode, created = "-", "unclaimed: the next client to claim it gets its events"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", ch.Name, mode, yesNo(ch.Connected), ch.Queued.Events, ch.Queued.Bytes, created)
 	}
 	if err := tw.Flush(); err != nil {
 		return fail(stderr, "channels list", err)
