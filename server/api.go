@@ -242,7 +242,9 @@ func (a *api) visibleEvent(c echo.Context, p principal) (*store.Event, []*store.
 	id := c.Param("id")
 	ev, err := a.s.cfg.Events.Event(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, echo.NewHTTPError(http.StatusNotFound, "no event "+id)
+		// An id a client printed may be of a request auto mode answered
+		// directly, which is not stored.
+		return nil, nil, echo.NewHTTPError(http.StatusNotFound, "no event "+id+" (a request an auto-mode channel's app answered in time is not stored, nor are events pruned after --retention)")
 	}
 	if err != nil {
 		return nil, nil, err
