@@ -102,8 +102,9 @@ func (a *api) replayRequest(c echo.Context) (ReplayRequest, error) {
 }
 
 // replayTargets picks where a replay goes: the target named, or the
-// event's own distinct targets (a /webhook event's channel if it has
-// none). A channel's owner replays to its own channel only.
+// event's own distinct targets, those its routes chose (a /webhook
+// event's channel), not those earlier replays were told. A channel's
+// owner replays to its own channel only.
 func (a *api) replayTargets(p principal, to string, ev *store.Event, ds []*store.Delivery) ([]replayTarget, error) {
 	if to != "" {
 		name, ok := strings.CutPrefix(to, "tunnel:")
@@ -121,7 +122,10 @@ func (a *api) replayTargets(p principal, to string, ev *store.Event, ds []*store
 	var out []replayTarget
 	seen := map[string]bool{}
 	for _, d := range ds {
-		if !seen[d.Target] && p.mayTarget(d.Target) {
+		// Its own: where a route sent it, or a /webhook request's channel;
+		// not where a replay by hand sent it.
+		own := d.Route != "" || (ev.Channel != "" && d.Target == "tunnel:"+ev.Channel)
+		if own && !seen[d.Target] && p.mayTarget(d.Target) {
 			seen[d.Target] = true
 			out = append(out, replayTarget{target: d.Target, route: d.Route})
 		}

@@ -533,6 +533,18 @@ func TestAPIReplay(t *testing.T) {
 	if got := r.app.waitFor(t, r.issue, 1)[0]; got.header.Get(delivery.HeaderRoute) != "" {
 		t.Fatalf("a hand-picked target has no route: %+v", got)
 	}
+	// A hand-picked target does not become one of the event's own: a
+	// plain replay goes where its routes sent it, and nowhere for one
+	// that no route took.
+	if code, b := r.call("POST", "/api/events/"+r.push+"/replay", adminToken, "", ReplayRequest{To: "tunnel:other"}, &res); code != http.StatusAccepted {
+		t.Fatalf("replay to other: %d %s", code, b)
+	}
+	if code, b := r.call("POST", "/api/events/"+r.push+"/replay", adminToken, "", ReplayRequest{}, &res); code != http.StatusAccepted || len(res.Deliveries) != 1 {
+		t.Fatalf("plain replay after a hand-picked one: %d %s, want one delivery, to its route's target", code, b)
+	}
+	if code, b := r.call("POST", "/api/events/"+r.issue+"/replay", adminToken, "", ReplayRequest{}, nil); code != http.StatusConflict {
+		t.Fatalf("plain replay of an unrouted event replayed by hand: %d %s, want 409", code, b)
+	}
 }
 
 func TestAPIRetryDeadDelivery(t *testing.T) {
