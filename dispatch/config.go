@@ -216,22 +216,22 @@ func (d *decoder) sources(n *yaml.Node, dir string, factories map[string]provide
 		var o providers.Options
 		var provNode *yaml.Node
 		var secretNodes []*yaml.Node
+		// secretSaid is true once a secret's own problem (an unset ${VAR})
+		// is reported: the provider's "secret is empty" would repeat it.
+		secretSaid := false
+		secret := func(v *yaml.Node, read func() []string) {
+			secretNodes = append(secretNodes, v)
+			before := len(d.problems)
+			for _, s := range read() {
+				o.Secrets = append(o.Secrets, providers.Secret(s))
+			}
+			secretSaid = secretSaid || len(d.problems) > before
+		}
 		d.mapping(v, ctx,
 			field{"provider", func(v *yaml.Node) { provNode = v; src.ProviderName = d.str(v, ctx+": provider") }},
-			field{"secret", func(v *yaml.Node) {
-				secretNodes = append(secretNodes, v)
-				o.Secrets = append(o.Secrets, providers.Secret(d.str(v, ctx+": secret")))
-			}},
-			field{"secrets", func(v *yaml.Node) {
-				secretNodes = append(secretNodes, v)
-				for _, s := range d.strList(v, ctx+": secrets") {
-					o.Secrets = append(o.Secrets, providers.Secret(s))
-				}
-			}},
-			field{"token", func(v *yaml.Node) {
-				secretNodes = append(secretNodes, v)
-				o.Secrets = append(o.Secrets, providers.Secret(d.str(v, ctx+": token")))
-			}},
+			field{"secret", func(v *yaml.Node) { secret(v, func() []string { return []string{d.str(v, ctx+": secret")} }) }},
+			field{"secrets", func(v *yaml.Node) { secret(v, func() []string { return d.strList(v, ctx+": secrets") }) }},
+			field{"token", func(v *yaml.Node) { secret(v, func() []string { return []string{d.str(v, ctx+": token")} }) }},
 			field{"secret_file", func(v *yaml.Node) {
 				secretNodes = append(secretNodes, v)
 				p := d.str(v, ctx+": secret_file")
@@ -262,6 +262,9 @@ func (d *decoder) sources(n *yaml.Node, dir string, factories map[string]provide
 		factory, ok := factories[src.ProviderName]
 		if !ok {
 			d.addf(provNode, "%s: unknown provider %q (known: %s)", ctx, src.ProviderName, strings.Join(providerNames(factories), ", "))
+			continue
+		}
+		if secretSaid {
 			continue
 		}
 		p, err := factory(o)

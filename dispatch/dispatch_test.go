@@ -179,3 +179,18 @@ func TestSecretFile(t *testing.T) {
 		t.Fatalf("secrets %d", len(got.Secrets))
 	}
 }
+
+// An unset ${VAR} in a secret is one problem; the provider's "secret is
+// empty" that would follow from it is not reported as another.
+func TestUnsetSecretIsOneProblem(t *testing.T) {
+	for _, src := range []string{
+		`{ provider: github, secret: "${NOPE}" }`,
+		`{ provider: github, secrets: ["${NOPE}"] }`,
+	} {
+		_, err := Parse("hooks.yaml", []byte("sources:\n  github: "+src+"\n"), testOpts(nil))
+		var ps Problems
+		if !errors.As(err, &ps) || len(ps) != 1 || !strings.Contains(ps[0].Error(), "environment variable NOPE is not set") {
+			t.Errorf("%s: %v, want only the unset variable", src, err)
+		}
+	}
+}

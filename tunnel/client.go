@@ -266,7 +266,10 @@ func (c *Client) dial(ctx context.Context, channel, token string) (*Session, str
 			msg := serverMessage(resp)
 			switch resp.StatusCode {
 			case http.StatusUnauthorized, http.StatusForbidden, http.StatusBadRequest:
-				return nil, "", fmt.Errorf("%w: channel %s: %s (HTTP %d)", ErrRefused, channel, msg, resp.StatusCode)
+				if !strings.Contains(msg, "channel "+channel) {
+					msg = "channel " + channel + ": " + msg
+				}
+				return nil, "", fmt.Errorf("%w: %s (HTTP %d)", ErrRefused, msg, resp.StatusCode)
 			}
 			return nil, "", fmt.Errorf("connecting to %s: %s (HTTP %d)", c.cfg.Server, msg, resp.StatusCode)
 		}
