@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hookrelay/hookrelay/providers"
+	"github.com/hookrelay/hookrelay/providers/builtin"
 )
 
 // fakeProvider accepts everything; its factory wants a secret.
@@ -187,7 +188,8 @@ func TestUnsetSecretIsOneProblem(t *testing.T) {
 		`{ provider: github, secret: "${NOPE}" }`,
 		`{ provider: github, secrets: ["${NOPE}"] }`,
 	} {
-		_, err := Parse("hooks.yaml", []byte("sources:\n  github: "+src+"\n"), testOpts(nil))
+		// The real provider, which refuses an empty secret.
+		_, err := Parse("hooks.yaml", []byte("sources:\n  github: "+src+"\n"), LoadOptions{Providers: builtin.Providers()})
 		var ps Problems
 		if !errors.As(err, &ps) || len(ps) != 1 || !strings.Contains(ps[0].Error(), "environment variable NOPE is not set") {
 			t.Errorf("%s: %v, want only the unset variable", src, err)
