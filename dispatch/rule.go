@@ -73,7 +73,7 @@ func (d *decoder) compileWhen(n *yaml.Node, src, ctx string) *vm.Program {
 	msg := err.Error()
 	var fe *file.Error
 	if errors.As(err, &fe) {
-		msg = fe.Message + fe.Snippet
+		msg = exprMessage(fe.Message) + fe.Snippet
 		switch n.Style {
 		case yaml.LiteralStyle, yaml.FoldedStyle:
 			line, col = n.Line+fe.Line, fe.Column+1

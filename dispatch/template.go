@@ -108,7 +108,7 @@ func (d *decoder) template(n *yaml.Node, ctx string) Template {
 			col := utf8.RuneCountInString(src[:offset+i+2])
 			var fe *file.Error
 			if errors.As(err, &fe) {
-				msg, col = fe.Message, col+fe.Column
+				msg, col = exprMessage(fe.Message), col+fe.Column
 			}
 			d.addAt(n, col, "%s: %s", ctx, msg)
 		} else {
