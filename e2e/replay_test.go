@@ -108,7 +108,7 @@ func TestReplayCommands(t *testing.T) {
 	}
 
 	out, errOut, code = cli(t, nil, append([]string{"events", "show", id}, owner...)...)
-	if code != 0 || !strings.Contains(out, "hello world") || !strings.Contains(out, "POST /gh") ||
+	if code != 0 || !strings.Contains(out, "hello world") || !strings.Contains(out, "POST /webhook/"+channel+"/gh\n") ||
 		!strings.Contains(out, "deliveries (1)") || !strings.Contains(out, "delivered 200") {
 		t.Fatalf("events show: exit %d\n%s%s", code, out, errOut)
 	}

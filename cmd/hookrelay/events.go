@@ -127,6 +127,18 @@ func statusOf(e store.EventSummary) string {
 	return e.Status
 }
 
+// requestPath is the path (and query) an event was sent to, as its
+// sender sent it.
+func requestPath(ev *store.Event) string {
+	switch {
+	case ev.Source != "":
+		return "/hooks/" + ev.Source + ev.Target
+	case ev.Channel != "":
+		return "/webhook/" + ev.Channel + ev.Target
+	}
+	return orDash(ev.Target)
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -181,7 +193,7 @@ func printEvent(w io.Writer, d *server.EventDetail) {
 		fmt.Fprintf(tw, "duplicate of\t%s\n", ev.DuplicateOf)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\n%s %s\n", ev.Method, orDash(ev.Target))
+	fmt.Fprintf(w, "\n%s %s\n", ev.Method, requestPath(ev))
 	if ev.Host != "" {
 		fmt.Fprintf(w, "Host: %s\n", ev.Host)
 	}

@@ -400,3 +400,18 @@ func TestNormalizeMalformed(t *testing.T) {
 		{Body: ""}, {Body: "object_kind=push"}, {Body: `[{"object_kind":"push"}]`}, {Body: `{"object_kind":"push"`}, {Body: "null"},
 	})
 }
+
+// An error about a delivery without X-Gitlab-Event-UUID says which header
+// had no id, not `delivery ""`.
+func TestErrorWithoutEventUUID(t *testing.T) {
+	p := newProvider(t, testToken)
+	r := &providers.Request{Header: http.Header{}, Body: []byte(`{"object_kind":"push"}`), Now: time.Now()}
+	err := p.Verify(r)
+	if err == nil || !strings.Contains(err.Error(), "gitlab: delivery (no X-Gitlab-Event-UUID): ") {
+		t.Errorf("Verify: %v", err)
+	}
+	r.Body = []byte("null")
+	if _, err := p.Normalize(r); err == nil || !strings.Contains(err.Error(), "gitlab: delivery (no X-Gitlab-Event-UUID): ") {
+		t.Errorf("Normalize: %v", err)
+	}
+}

@@ -20,10 +20,10 @@ func (p *Provider) Normalize(r *providers.Request) (*providers.Event, error) {
 	uuid := r.Header.Get(HeaderEventUUID)
 	body, err := providers.DecodeJSON(r.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: delivery %s: %w", Name, providers.QuoteID(uuid), err)
+		return nil, fmt.Errorf("%s: %s: %w", Name, providers.Delivery(uuid, HeaderEventUUID), err)
 	}
 	if body == nil { // DecodeJSON accepts a JSON null
-		return nil, fmt.Errorf("%s: delivery %s: %w: body is null, not a JSON object", Name, providers.QuoteID(uuid), providers.ErrMalformed)
+		return nil, fmt.Errorf("%s: %s: %w: body is null, not a JSON object", Name, providers.Delivery(uuid, HeaderEventUUID), providers.ErrMalformed)
 	}
 	e := &providers.Event{
 		Provider:   Name,

@@ -13,12 +13,12 @@ import (
 // it is both configured and present, so a source with only signing tokens
 // never accepts the replayable plain token.
 func (p *Provider) Verify(r *providers.Request) error {
-	id := providers.QuoteID(r.Header.Get(HeaderEventUUID))
+	id := providers.Delivery(r.Header.Get(HeaderEventUUID), HeaderEventUUID)
 	token := r.Header.Get(HeaderToken)
 	tryToken := len(p.tokens) > 0 && token != ""
 	trySig := len(p.keys) > 0 && standard.Present(r.Header)
 	if !tryToken && !trySig {
-		return fmt.Errorf("%s: delivery %s: %s: %w", Name, id, p.missing(token != "", standard.Present(r.Header)), providers.ErrMissingSignature)
+		return fmt.Errorf("%s: %s: %s: %w", Name, id, p.missing(token != "", standard.Present(r.Header)), providers.ErrMissingSignature)
 	}
 	var tokenErr, sigErr error
 	if tryToken {
@@ -35,11 +35,11 @@ func (p *Provider) Verify(r *providers.Request) error {
 	}
 	switch {
 	case tokenErr != nil && sigErr != nil:
-		return fmt.Errorf("%s: delivery %s: %w; %w", Name, id, tokenErr, sigErr)
+		return fmt.Errorf("%s: %s: %w; %w", Name, id, tokenErr, sigErr)
 	case tokenErr != nil:
-		return fmt.Errorf("%s: delivery %s: %w", Name, id, tokenErr)
+		return fmt.Errorf("%s: %s: %w", Name, id, tokenErr)
 	default:
-		return fmt.Errorf("%s: delivery %s: %w", Name, id, sigErr)
+		return fmt.Errorf("%s: %s: %w", Name, id, sigErr)
 	}
 }
 

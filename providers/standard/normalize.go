@@ -13,10 +13,10 @@ func (p *Provider) Normalize(r *providers.Request) (*providers.Event, error) {
 	id := ID(r.Header)
 	payload, err := providers.DecodeJSON(r.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: delivery %s: %w", Name, providers.QuoteID(id), err)
+		return nil, fmt.Errorf("%s: %s: %w", Name, providers.Delivery(id, HeaderID), err)
 	}
 	if payload == nil { // DecodeJSON accepts a JSON null
-		return nil, fmt.Errorf("%s: delivery %s: %w: body is null, not a JSON object", Name, providers.QuoteID(id), providers.ErrMalformed)
+		return nil, fmt.Errorf("%s: %s: %w: body is null, not a JSON object", Name, providers.Delivery(id, HeaderID), providers.ErrMalformed)
 	}
 	return &providers.Event{
 		Provider:   Name,

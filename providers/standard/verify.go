@@ -16,7 +16,7 @@ import (
 // configured key, then its timestamp against r.Now.
 func (p *Provider) Verify(r *providers.Request) error {
 	if err := VerifyHeaders(r.Header, r.Body, p.keys, r.Now, p.tolerance); err != nil {
-		return fmt.Errorf("%s: delivery %s: %w", Name, providers.QuoteID(ID(r.Header)), err)
+		return fmt.Errorf("%s: %s: %w", Name, providers.Delivery(ID(r.Header), headerNames(r.Header)[0]), err)
 	}
 	return nil
 }
