@@ -38,6 +38,20 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tokensFile, "tokens-file", "", "where hookrelay client stored channel tokens (default: hookrelay/tokens.json in the user config dir)")
 }
 
+// connectAdmin is connect for the commands only the admin token may run
+// (tasks belong to no channel): without it, it says so at once rather
+// than try a channel's token the server would refuse.
+func (f *connFlags) connectAdmin(cmd, why string, stderr io.Writer) (c *apiClient, code int, ok bool) {
+	if f.adminToken == "" {
+		f.adminToken = envOr("HOOKRELAY_ADMIN_TOKEN", "")
+	}
+	if f.adminToken == "" {
+		fmt.Fprintf(stderr, "hookrelay %s: pass --admin-token (or set HOOKRELAY_ADMIN_TOKEN): %s\n", cmd, why)
+		return nil, exitUsage, false
+	}
+	return f.connect(cmd, stderr)
+}
+
 // connect resolves the credentials: the admin token if given, else the
 // channel's token from --token, the environment or the tokens file. Tokens
 // come from the environment only after parsing, so -h never prints one.

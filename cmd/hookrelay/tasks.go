@@ -22,6 +22,9 @@ const tasksUsage = `Usage:
   hookrelay tasks cancel TASK_ID  stop a running task, or drop a queued or failed one: it dies
 `
 
+// tasksAdminOnly is why the tasks commands need the admin token.
+const tasksAdminOnly = "tasks belong to no channel"
+
 // runTasks is "hookrelay tasks": the runs of exec and plugin routes.
 func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -59,7 +62,7 @@ func runTasksList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, code, ok := parseArgs(fs, args, 0, "no arguments", stderr); !ok {
 		return code
 	}
-	c, code, ok := cf.connect("tasks list", stderr)
+	c, code, ok := cf.connectAdmin("tasks list", tasksAdminOnly, stderr)
 	if !ok {
 		return code
 	}
@@ -116,7 +119,7 @@ func runTasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "hookrelay tasks show: --follow prints the output as it comes: not with --wait or --json")
 		return exitUsage
 	}
-	c, code, ok := cf.connect("tasks show", stderr)
+	c, code, ok := cf.connectAdmin("tasks show", tasksAdminOnly, stderr)
 	if !ok {
 		return code
 	}

@@ -25,7 +25,7 @@ func runTasksCancel(ctx context.Context, args []string, stdout, stderr io.Writer
 	if !ok {
 		return code
 	}
-	c, code, ok := cf.connect("tasks cancel", stderr)
+	c, code, ok := cf.connectAdmin("tasks cancel", tasksAdminOnly, stderr)
 	if !ok {
 		return code
 	}

@@ -41,7 +41,7 @@ func runTasksRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "hookrelay tasks retry: --wait or --follow, not both")
 		return exitUsage
 	}
-	c, code, ok := cf.connect("tasks retry", stderr)
+	c, code, ok := cf.connectAdmin("tasks retry", tasksAdminOnly, stderr)
 	if !ok {
 		return code
 	}
