@@ -230,7 +230,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	// Anything still in the group was left behind by the program. The group
 	// id cannot be reused while any member lives; once the group is empty
 	// this gets ESRCH.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	signalGroup(pgid, syscall.SIGKILL)
 
 	deadline := time.Now().Add(drainTimeout)
 	outR.SetReadDeadline(deadline)
@@ -252,7 +252,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 // stopGroup sends SIGTERM to the group, then SIGKILL after grace if the
 // program has not exited, and returns the program's exit state.
 func stopGroup(pgid int, grace time.Duration, exited <-chan *os.ProcessState) *os.ProcessState {
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	signalGroup(pgid, syscall.SIGTERM)
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
@@ -260,7 +260,7 @@ func stopGroup(pgid int, grace time.Duration, exited <-chan *os.ProcessState) *o
 		return st
 	case <-t.C:
 	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	signalGroup(pgid, syscall.SIGKILL)
 	return <-exited
 }
 
@@ -303,48 +303,4 @@ func writeEventFile(dir string, data []byte) (string, error) {
 		return "", fmt.Errorf("script: writing event file: %w", err)
 	}
 	return f.Name(), nil
-}
-
-// signalName gives the conventional name of the signals a script is likely
-// to die of; syscall.Signal.String says "killed", not "SIGKILL".
-func signalName(sig syscall.Signal) string {
-	switch sig {
-	case syscall.SIGHUP:
-		return "SIGHUP"
-	case syscall.SIGINT:
-		return "SIGINT"
-	case syscall.SIGQUIT:
-		return "SIGQUIT"
-	case syscall.SIGILL:
-		return "SIGILL"
-	case syscall.SIGTRAP:
-		return "SIGTRAP"
-	case syscall.SIGABRT:
-		return "SIGABRT"
-	case syscall.SIGBUS:
-		return "SIGBUS"
-	case syscall.SIGFPE:
-		return "SIGFPE"
-	case syscall.SIGKILL:
-		return "SIGKILL"
-	case syscall.SIGUSR1:
-		return "SIGUSR1"
-	case syscall.SIGSEGV:
-		return "SIGSEGV"
-	case syscall.SIGUSR2:
-		return "SIGUSR2"
-	case syscall.SIGPIPE:
-		return "SIGPIPE"
-	case syscall.SIGALRM:
-		return "SIGALRM"
-	case syscall.SIGTERM:
-		return "SIGTERM"
-	case syscall.SIGXCPU:
-		return "SIGXCPU"
-	case syscall.SIGXFSZ:
-		return "SIGXFSZ"
-	case syscall.SIGSYS:
-		return "SIGSYS"
-	}
-	return fmt.Sprintf("signal %d", int(sig))
 }
