@@ -36,6 +36,17 @@ func TestReleaseChannel(t *testing.T) {
 		t.Fatalf("channels list: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// A copy of the squatter's tokens: a second laptop of it, away
+	// during the release.
+	awayTokens := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(squatterTokens, "tokens.json"))
+	if err != nil || !strings.Contains(string(b), `"alice"`) {
+		t.Fatalf("the squatter's tokens file: %s %v", b, err)
+	}
+	if err := os.WriteFile(filepath.Join(awayTokens, "tokens.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	out, errOut, code = cli(t, nil, append([]string{"channels", "release", "alice"}, admin...)...)
 	if code != 0 || !strings.Contains(out, "released channel alice: its client was told to stop; 0 queued event(s)") {
 		t.Fatalf("channels release: exit %d\n%s%s", code, out, errOut)
@@ -48,6 +59,16 @@ func TestReleaseChannel(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(squatterTokens, "tokens.json")); err == nil && strings.Contains(string(b), `"alice"`) {
 		t.Errorf("the released client kept its token for alice:\n%s", b)
+	}
+
+	// The squatter's token cannot take the name back when its other
+	// client comes back.
+	away := startClient(t, awayTokens, srv.url, echoApp(t).URL, "--channel", "alice")
+	if code := away.wait(15 * time.Second); code != 1 || !strings.Contains(away.stderr(), "was released") {
+		t.Errorf("a client with the released token: exit %d, %s; want 1 and why", code, away.stderr())
+	}
+	if b, err := os.ReadFile(filepath.Join(awayTokens, "tokens.json")); err == nil && strings.Contains(string(b), `"alice"`) {
+		t.Errorf("the refused client kept its token for alice:\n%s", b)
 	}
 
 	// Queued while nobody holds the name, delivered to its next owner.

@@ -244,7 +244,7 @@ func (a *api) visibleEvent(c echo.Context, p principal) (*store.Event, []*store.
 	if errors.Is(err, store.ErrNotFound) {
 		// An id a client printed may be of a request auto mode answered
 		// directly, which is not stored.
-		return nil, nil, echo.NewHTTPError(http.StatusNotFound, "no event "+id+" (a request an auto-mode channel's app answered in time is not stored, nor are events pruned after --retention)")
+		return nil, nil, echo.NewHTTPError(http.StatusNotFound, "no event "+id+": it may never have been stored (an auto-mode channel's app answered it at once) or been pruned since (--retention, --store-max)")
 	}
 	if err != nil {
 		return nil, nil, err

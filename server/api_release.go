@@ -19,19 +19,19 @@ func (a *api) releaseChannel(c echo.Context, p principal) error {
 	if !p.admin && p.channel != name {
 		return echo.NewHTTPError(http.StatusForbidden, "a channel's token can release only its own channel; use the admin token")
 	}
-	if !a.s.channels.Exists(name) {
-		return echo.NewHTTPError(http.StatusNotFound, "no channel "+name)
-	}
-	// The client goes first: told why, it stops instead of reconnecting,
-	// which would claim the name again with its token.
-	out := ChannelReleased{Name: name}
-	out.Disconnected = a.s.hub.Drop(name, tunnel.CloseReleased, "the channel was released")
+	// Released first: a reconnect of its client is refused from now on
+	// (store.ErrReleased), and one attaching at this moment finds the name
+	// gone and stops (see connect). Then its connection, if any, is told.
 	err := a.s.channels.Release(name)
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "no channel "+name)
 	}
 	if err != nil {
 		return err
+	}
+	out := ChannelReleased{Name: name}
+	if !a.s.channels.Exists(name) { // not claimed anew already, by another client
+		out.Disconnected = a.s.hub.Drop(name, tunnel.CloseReleased, "the channel was released")
 	}
 	out.Queued.Events, out.Queued.Bytes = a.s.cfg.Events.QueueLen("tunnel:" + name)
 	a.s.cfg.Log.Info("channel released", "channel", name, "by", p.String(), "disconnected", out.Disconnected, "queued", out.Queued.Events)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/store"
 )
 
@@ -71,6 +72,15 @@ func (a *api) replay(c echo.Context, p principal) error {
 		}
 		edited := &store.Event{ID: id, Source: ev.Source, Channel: ev.Channel, Type: ev.Type, ReceivedAt: now,
 			Method: ev.Method, Target: ev.Target, Host: ev.Host, Header: header, Body: *req.Body, EditedFrom: ev.ID}
+		// But the names of the headers its provider redacted go with the
+		// header they describe: the API, plugins and scripts hide them.
+		if names := providers.StoredRedacted(ev.Normalized); len(names) > 0 {
+			if edited.Normalized, err = json.Marshal(struct {
+				Redacted []string `json:"redacted_headers"`
+			}{names}); err != nil {
+				return err
+			}
+		}
 		if err := a.s.store(ctx, edited, nds); err != nil {
 			return err
 		}
@@ -134,7 +144,7 @@ func (a *api) replayTargets(p principal, to string, ev *store.Event, ds []*store
 		out = append(out, replayTarget{target: "tunnel:" + ev.Channel})
 	}
 	if len(out) == 0 {
-		msg := "event " + ev.ID + " went to no target to replay it to: name one with \"to\""
+		msg := "event " + ev.ID + " went to no target of its own to replay it to (where a replay with \"to\" sent it does not count): name one with \"to\""
 		if ev.DuplicateOf != "" {
 			msg = "event " + ev.ID + " is a duplicate of " + ev.DuplicateOf + " and was never delivered: replay that one, or name a target with \"to\""
 		}

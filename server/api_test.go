@@ -680,6 +680,16 @@ func TestAPIRedactsCredentials(t *testing.T) {
 	if d.Event.Header.Get("X-Deploy-Key") != "[redacted]" || d.Event.Header.Get("Authorization") != "[redacted]" {
 		t.Errorf("deploy event's header %v, want its key and authorization [redacted]", d.Event.Header)
 	}
+	// An edited copy of the deploy event hides the same headers.
+	edited := []byte(`{"x":2}`)
+	var res ReplayResult
+	if code, b := r.call("POST", "/api/events/"+dep+"/replay", adminToken, "", ReplayRequest{To: "tunnel:bench", Body: &edited}, &res); code != http.StatusAccepted {
+		t.Fatalf("edited replay: %d %s", code, b)
+	}
+	code, b = r.call("GET", "/api/events/"+res.EventID, adminToken, "", nil, nil)
+	check("GET /api/events/ of an edited copy", b)
+	code, b = r.call("GET", "/api/events?limit=50", adminToken, "", nil, nil)
+	check("GET /api/events after an edited copy", b)
 	stored, err := r.srv.cfg.Events.Event(t.Context(), gl)
 	if err != nil || stored.Header.Get("X-Gitlab-Token") != "gl-secret-token" {
 		t.Errorf("the store lost the token it replays with: %v %v", stored, err)

@@ -72,6 +72,9 @@ func (s *Server) connect(c echo.Context) error {
 			msg = "channel " + channel + " is claimed: present its token (hookrelay client stores it when it claims a channel)"
 		}
 		return echo.NewHTTPError(http.StatusForbidden, msg)
+	case errors.Is(err, store.ErrReleased):
+		s.cfg.Log.Warn("channel connection refused", "channel", channel, "remote", r.RemoteAddr, "reason", "released")
+		return echo.NewHTTPError(http.StatusGone, "channel "+channel+" was released (by the server's admin or its own token) while this client was away: its token no longer owns the name")
 	case errors.Is(err, store.ErrBadName):
 		return echo.NewHTTPError(http.StatusBadRequest, "bad channel name: use 1 to 64 of a-z 0-9 . _ - starting with a letter or digit; clients without a token can only use channels from /new")
 	case errors.Is(err, store.ErrBadToken):
@@ -110,6 +113,12 @@ func (s *Server) connect(c echo.Context) error {
 	defer s.track.done()
 	detach := s.hub.Attach(channel, x)
 	defer detach()
+	// Released between the claim above and the attach: the name is no
+	// longer this client's, and nothing would tell it so.
+	if !s.stillOwns(channel, token, issued) {
+		x.Close(tunnel.CloseReleased, "the channel was released")
+		return nil
+	}
 	if native, ok := x.(*tunnel.Session); ok {
 		// Attached: now the client may say it is connected.
 		_ = native.Hello(s.cfg.Version)
@@ -118,6 +127,18 @@ func (s *Server) connect(c echo.Context) error {
 	err = x.Run(s.ctx)
 	s.cfg.Log.Info("client disconnected", "channel", channel, "reason", err)
 	return nil
+}
+
+// stillOwns reports whether the client that claimed channel with token
+// (or was issued issued) still owns it.
+func (s *Server) stillOwns(channel, token, issued string) bool {
+	if issued != "" {
+		token = issued
+	}
+	if token == "" { // a legacy client on an open channel
+		return s.channels.Exists(channel)
+	}
+	return s.channels.Verify(channel, token) == nil
 }
 
 // responseWriteTimeout bounds writing the local app's answer to the

@@ -31,14 +31,22 @@ var (
 	ErrBadName = errors.New("invalid channel name")
 	// ErrBadToken means a token presented for a new channel fails ValidToken.
 	ErrBadToken = errors.New("malformed token")
+	// ErrReleased means the token owned the channel until it was released
+	// (Release): it may not claim the name back.
+	ErrReleased = errors.New("channel released: this token no longer owns it")
 )
 
 // TokenPrefix starts every token NewToken makes, so leaked-secret scanners
 // can find hookrelay tokens by a fixed pattern.
 const TokenPrefix = "hrt_"
 
-// channelsFileVersion is the format version of the channels file.
-const channelsFileVersion = 1
+// The format versions of the channels file. Version 2 adds released
+// names; a file without any is written as version 1, which older builds
+// read.
+const (
+	channelsFileVersion         = 1
+	channelsFileVersionReleased = 2
+)
 
 // Channels is the server's registry of named channels and the hashed tokens
 // that own them. It is safe for concurrent use.
@@ -51,6 +59,10 @@ type Channels struct {
 
 	mu       sync.RWMutex
 	channels map[string]channelRecord
+	// released holds, for a name released and not claimed since, the hash
+	// of the token that owned it: that token may not claim it back (a
+	// client that was away when it was released would, on reconnecting).
+	released map[string][sha256.Size]byte
 }
 
 // channelRecord is one channel as kept in memory.
@@ -65,6 +77,9 @@ type channelRecord struct {
 type channelsFile struct {
 	Version  int                        `json:"version"`
 	Channels map[string]channelFileItem `json:"channels"`
+	// Released maps a released name to the SHA-256 of its last owner's
+	// token (version 2).
+	Released map[string]string `json:"released,omitempty"`
 }
 
 // channelFileItem is one channel in the channels file. Only the SHA-256 of
@@ -88,7 +103,7 @@ func OpenChannels(path string) (*Channels, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating channels directory: %w", err)
 	}
-	c := &Channels{path: path, channels: map[string]channelRecord{}}
+	c := &Channels{path: path, channels: map[string]channelRecord{}, released: map[string][sha256.Size]byte{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
@@ -114,8 +129,15 @@ func (c *Channels) decode(data []byte) error {
 	if dec.More() {
 		return errors.New("parsing json: trailing data after the object")
 	}
-	if f.Version != channelsFileVersion {
-		return fmt.Errorf("unsupported version %d (want %d)", f.Version, channelsFileVersion)
+	if f.Version != channelsFileVersion && f.Version != channelsFileVersionReleased {
+		return fmt.Errorf("unsupported version %d (want %d or %d)", f.Version, channelsFileVersion, channelsFileVersionReleased)
+	}
+	for name, sum := range f.Released {
+		h, err := hex.DecodeString(sum)
+		if err != nil || len(h) != sha256.Size || !ValidName(name) {
+			return fmt.Errorf("released channel %.64q: not a name and %d hex bytes", name, sha256.Size)
+		}
+		c.released[name] = [sha256.Size]byte(h)
 	}
 	for name, it := range f.Channels {
 		if !ValidName(name) {
@@ -165,6 +187,9 @@ func (c *Channels) Claim(name, token string) (issued string, err error) {
 
 	if token != "" && !ValidToken(token) {
 		return "", fmt.Errorf("claiming channel %q: %w", name, ErrBadToken)
+	}
+	if token != "" && c.wasReleased(name, token) {
+		return "", fmt.Errorf("claiming channel %q: %w", name, ErrReleased)
 	}
 	owner := token
 	if owner == "" {
@@ -269,8 +294,9 @@ func (c *Channels) Exists(name string) bool {
 
 // Release forgets channel name and the token that owned it, persisting
 // the registry, so that the next client to claim the name owns it: the
-// admin's way to take back a name someone else claimed. ErrNotFound if
-// there is no such channel; on a write error nothing changes.
+// admin's way to take back a name someone else claimed. That token may
+// not claim it back (ErrReleased). ErrNotFound if there is no such
+// channel; on a write error nothing changes.
 func (c *Channels) Release(name string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -278,12 +304,28 @@ func (c *Channels) Release(name string) error {
 	if !ok {
 		return fmt.Errorf("releasing channel %.64q: %w", name, ErrNotFound)
 	}
+	prev, had := c.released[name]
 	delete(c.channels, name)
+	c.released[name] = rec.hash
 	if err := c.saveLocked(); err != nil {
 		c.channels[name] = rec
+		if had {
+			c.released[name] = prev
+		} else {
+			delete(c.released, name)
+		}
 		return fmt.Errorf("releasing channel %q: %w", name, err)
 	}
 	return nil
+}
+
+// wasReleased reports whether token owned name until Release.
+func (c *Channels) wasReleased(name, token string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	h, ok := c.released[name]
+	sum := sha256.Sum256([]byte(token))
+	return ok && subtle.ConstantTimeCompare(h[:], sum[:]) == 1
 }
 
 // addLocked registers a channel and persists the registry, undoing the
@@ -294,13 +336,22 @@ func (c *Channels) Release(name string) error {
 // may already hold the channel; it is then owned by a token that was never
 // handed out, which only makes that name unusable, never exposes it.
 func (c *Channels) addLocked(name, token string, open bool) error {
+	hash := sha256.Sum256([]byte(token))
+	if h, ok := c.released[name]; ok && subtle.ConstantTimeCompare(h[:], hash[:]) == 1 {
+		return ErrReleased // released under the read lock's check, just now
+	}
 	c.channels[name] = channelRecord{
-		hash:    sha256.Sum256([]byte(token)),
+		hash:    hash,
 		open:    open,
 		created: time.Now().UTC().Truncate(time.Second),
 	}
+	prev, had := c.released[name]
+	delete(c.released, name) // owned again: the old owner is refused as any other token
 	if err := c.saveLocked(); err != nil {
 		delete(c.channels, name)
+		if had {
+			c.released[name] = prev
+		}
 		return err
 	}
 	return nil
@@ -309,6 +360,12 @@ func (c *Channels) addLocked(name, token string, open bool) error {
 // saveLocked writes the whole registry atomically. c.mu must be held.
 func (c *Channels) saveLocked() error {
 	f := channelsFile{Version: channelsFileVersion, Channels: make(map[string]channelFileItem, len(c.channels))}
+	if len(c.released) > 0 {
+		f.Version, f.Released = channelsFileVersionReleased, make(map[string]string, len(c.released))
+		for name, h := range c.released {
+			f.Released[name] = hex.EncodeToString(h[:])
+		}
+	}
 	for name, rec := range c.channels {
 		f.Channels[name] = channelFileItem{
 			TokenSHA256: hex.EncodeToString(rec.hash[:]),

@@ -281,12 +281,23 @@ func TestRelease(t *testing.T) {
 	if reopened.Exists("alice") {
 		t.Fatal("a released channel is back after a restart")
 	}
+	// The released owner's token may not claim it back (its client was
+	// away and reconnects), also after a restart; another token may.
+	if _, err := reopened.Claim("alice", old); !errors.Is(err, ErrReleased) {
+		t.Errorf("the released owner's token claiming it back: %v, want ErrReleased", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), `"version": 2`) || strings.Contains(string(b), old) {
+		t.Errorf("the file with a released name: %s %v; want version 2 and no token", b, err)
+	}
 	mine := mustToken(t)
 	if _, err := reopened.Claim("alice", mine); err != nil {
 		t.Fatalf("claiming the released name: %v", err)
 	}
 	if _, err := reopened.Claim("alice", old); !errors.Is(err, ErrWrongToken) {
-		t.Errorf("the released owner's token: %v, want ErrWrongToken", err)
+		t.Errorf("the released owner's token once the name is owned again: %v, want ErrWrongToken", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), `"version": 1`) {
+		t.Errorf("the file once nothing is released: %s %v; want version 1, which older builds read", b, err)
 	}
 }
 
@@ -362,7 +373,7 @@ func TestOpenChannelsErrors(t *testing.T) {
 		{"not json", "{not json"},
 		{"empty file", ""},
 		{"json null", "null"},
-		{"wrong version", `{"version":2,"channels":{}}`},
+		{"wrong version", `{"version":3,"channels":{}}`},
 		{"missing version", `{"channels":{}}`},
 		{"bad hash hex", `{"version":1,"channels":{"alice":{"token_sha256":"zz","open":false}}}`},
 		{"short hash", `{"version":1,"channels":{"alice":{"token_sha256":"abcd","open":false}}}`},

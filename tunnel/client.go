@@ -265,6 +265,13 @@ func (c *Client) dial(ctx context.Context, channel, token string) (*Session, str
 			defer resp.Body.Close()
 			msg := serverMessage(resp)
 			switch resp.StatusCode {
+			case http.StatusGone:
+				// Released while this client was away: its token owns
+				// nothing any more, and a new run claims the name anew.
+				if c.cfg.Tokens != nil {
+					_ = c.cfg.Tokens.Put(c.serverKey(), channel, "")
+				}
+				return nil, "", fmt.Errorf("%w: %s; this client's stored token is forgotten, so running it again claims the name anew (HTTP %d)", ErrRefused, msg, resp.StatusCode)
 			case http.StatusUnauthorized, http.StatusForbidden, http.StatusBadRequest:
 				if !strings.Contains(msg, "channel "+channel) {
 					msg = "channel " + channel + ": " + msg

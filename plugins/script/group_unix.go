@@ -4,13 +4,15 @@ package script
 
 import (
 	"fmt"
+	"os"
 	"syscall"
 )
 
-// signalGroup sends sig to the process group pgid: the program and what
-// it started. A group already gone (ESRCH) is no error to report.
-func signalGroup(pgid int, sig syscall.Signal) {
-	_ = syscall.Kill(-pgid, sig)
+// signalGroup sends sig to proc's process group, whose id is its pid: the
+// program and what it started. The group id cannot be reused while any
+// member lives; a group already gone (ESRCH) is no error to report.
+func signalGroup(proc *os.Process, sig syscall.Signal) {
+	_ = syscall.Kill(-proc.Pid, sig)
 }
 
 // signalName gives the conventional name of the signals a script is likely

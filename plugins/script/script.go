@@ -188,7 +188,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		f.Close()
 	}
 	closers = nil
-	pgid := cmd.Process.Pid // Setpgid with Pgid 0: the group id is the pid
+	proc := cmd.Process // its group's id is its pid (Setpgid, Pgid 0)
 
 	stdout, stderr := tail.New(limit), tail.New(limit)
 	if s.Live != nil {
@@ -222,15 +222,15 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	case state = <-exited:
 	case <-timeout:
 		res.TimedOut = true
-		state = stopGroup(pgid, grace, exited)
+		state = stopGroup(proc, grace, exited)
 	case <-ctx.Done():
-		state = stopGroup(pgid, grace, exited)
+		state = stopGroup(proc, grace, exited)
 	}
 	res.Duration = time.Since(res.Started)
 	// Anything still in the group was left behind by the program. The group
 	// id cannot be reused while any member lives; once the group is empty
 	// this gets ESRCH.
-	signalGroup(pgid, syscall.SIGKILL)
+	signalGroup(proc, syscall.SIGKILL)
 
 	deadline := time.Now().Add(drainTimeout)
 	outR.SetReadDeadline(deadline)
@@ -251,8 +251,8 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 
 // stopGroup sends SIGTERM to the group, then SIGKILL after grace if the
 // program has not exited, and returns the program's exit state.
-func stopGroup(pgid int, grace time.Duration, exited <-chan *os.ProcessState) *os.ProcessState {
-	signalGroup(pgid, syscall.SIGTERM)
+func stopGroup(proc *os.Process, grace time.Duration, exited <-chan *os.ProcessState) *os.ProcessState {
+	signalGroup(proc, syscall.SIGTERM)
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
@@ -260,7 +260,7 @@ func stopGroup(pgid int, grace time.Duration, exited <-chan *os.ProcessState) *o
 		return st
 	case <-t.C:
 	}
-	signalGroup(pgid, syscall.SIGKILL)
+	signalGroup(proc, syscall.SIGKILL)
 	return <-exited
 }
 
