@@ -9,9 +9,12 @@ import (
 	"time"
 )
 
-func TestLiveWatchReloadsOnChange(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hooks.yaml")
-	write := func(route string) {
+// liveRoute is a Live on a hooks file of one route, named first, and a
+// function that rewrites the file with one route of another name.
+func liveRoute(t *testing.T) (l *Live, path string, write func(route string)) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "hooks.yaml")
+	write = func(route string) {
 		t.Helper()
 		y := "routes:\n  - name: " + route + "\n    when: true\n    to: tunnel:a\n"
 		if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
@@ -24,7 +27,11 @@ func TestLiveWatchReloadsOnChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewLive(path, cfg, opts, slog.New(slog.DiscardHandler))
+	return NewLive(path, cfg, opts, slog.New(slog.DiscardHandler)), path, write
+}
+
+func TestLiveWatchReloadsOnChange(t *testing.T) {
+	l, path, write := liveRoute(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { defer close(done); l.Watch(ctx, 10*time.Millisecond, nil) }()

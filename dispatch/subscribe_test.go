@@ -79,20 +79,7 @@ func TestSubscribeWakesAfterEachGoodReload(t *testing.T) {
 // EachLoad sees the file in force, then each reloaded one, not a broken
 // one, and returns when its context ends.
 func TestEachLoad(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hooks.yaml")
-	write := func(route string) {
-		t.Helper()
-		if err := os.WriteFile(path, []byte("routes:\n  - name: "+route+"\n    when: true\n    to: tunnel:a\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("first")
-	opts := testOpts(nil)
-	cfg, err := Load(path, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := NewLive(path, cfg, opts, slog.New(slog.DiscardHandler))
+	l, path, write := liveRoute(t)
 	seen := make(chan string)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
