@@ -269,6 +269,14 @@ func (c *Channels) ClaimOpen(name string) error {
 	if _, err := uuid.Parse(name); err != nil || len(name) != 36 || !ValidName(name) {
 		return fmt.Errorf("claiming channel %.64q without a token: %w", name, ErrBadName)
 	}
+	c.mu.RLock()
+	_, released := c.released[name]
+	c.mu.RUnlock()
+	if released {
+		// A released open channel stays released: its legacy client
+		// would otherwise bring it back on its next reconnect.
+		return fmt.Errorf("claiming channel %q without a token: %w", name, ErrReleased)
+	}
 	owner, err := NewToken()
 	if err != nil {
 		return fmt.Errorf("claiming channel %q: %w", name, err)

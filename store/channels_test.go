@@ -301,6 +301,22 @@ func TestRelease(t *testing.T) {
 	}
 }
 
+// A released open channel is not brought back by its legacy client,
+// which reconnects without a token.
+func TestReleasedOpenChannelStaysReleased(t *testing.T) {
+	c, _ := openTemp(t)
+	name, _, err := c.CreateOpen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Release(name); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ClaimOpen(name); !errors.Is(err, ErrReleased) || c.Exists(name) {
+		t.Errorf("a legacy client's reconnect: %v, exists %v; want ErrReleased and no channel", err, c.Exists(name))
+	}
+}
+
 func TestFailedWriteRollsBack(t *testing.T) {
 	c, path := openTemp(t)
 	if _, err := c.Claim("alice", ""); err != nil {

@@ -190,8 +190,8 @@ func (c *Client) Run(ctx context.Context) error {
 				return fmt.Errorf("%w: another client took over channel %s", ErrRefused, channel)
 			}
 			if errors.As(err, &ce) && ce.Code == CloseReleased {
-				if c.cfg.Tokens != nil {
-					// Its token owns nothing any more.
+				if c.cfg.Tokens != nil && c.cfg.Token == "" {
+					// Its stored token owns nothing any more.
 					_ = c.cfg.Tokens.Put(c.serverKey(), channel, "")
 				}
 				return fmt.Errorf("%w: channel %s was released (by the server's admin or its own token); the name is free for the next client to claim", ErrRefused, channel)
@@ -266,9 +266,13 @@ func (c *Client) dial(ctx context.Context, channel, token string) (*Session, str
 			msg := serverMessage(resp)
 			switch resp.StatusCode {
 			case http.StatusGone:
+				if resp.Header.Get(HeaderReleased) == "" {
+					break // not hookrelay's word: a proxy's
+				}
 				// Released while this client was away: its token owns
-				// nothing any more, and a new run claims the name anew.
-				if c.cfg.Tokens != nil {
+				// nothing any more, and a new run claims the name anew. A
+				// token given with --token is not the stored one.
+				if c.cfg.Tokens != nil && c.cfg.Token == "" {
 					_ = c.cfg.Tokens.Put(c.serverKey(), channel, "")
 				}
 				return nil, "", fmt.Errorf("%w: %s; this client's stored token is forgotten, so running it again claims the name anew (HTTP %d)", ErrRefused, msg, resp.StatusCode)

@@ -20,6 +20,12 @@ const (
 	CloseReleased = 4002
 )
 
+// HeaderReleased marks the server's 410 to a token whose channel was
+// released, so that a client forgets that token only when hookrelay (not
+// some proxy on the way) said so.
+const HeaderReleased = "Hookrelay-Released"
+
+
 // ErrNotConnected means no client is connected to the channel.
 var ErrNotConnected = errors.New("no client connected to the channel")
 
