@@ -25,7 +25,6 @@ const (
 // some proxy on the way) said so.
 const HeaderReleased = "Hookrelay-Released"
 
-
 // ErrNotConnected means no client is connected to the channel.
 var ErrNotConnected = errors.New("no client connected to the channel")
 
