@@ -193,12 +193,7 @@ func TestPluginProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("hooks.yaml", []byte(tt.yaml), pluginOpts())
-			var ps Problems
-			if !errors.As(err, &ps) {
-				t.Fatalf("err = %v, want Problems", err)
-			}
-			msg, at := err.Error(), 0
+			msg, at := parsePluginProblems(t, tt.yaml).Error(), 0
 			for _, w := range tt.want {
 				i := strings.Index(msg[at:], w)
 				if i < 0 {
@@ -208,6 +203,17 @@ func TestPluginProblems(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parsePluginProblems parses y, which must have problems, and returns them.
+func parsePluginProblems(t *testing.T, y string) Problems {
+	t.Helper()
+	_, err := Parse("hooks.yaml", []byte(y), pluginOpts())
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("err = %v, want Problems", err)
+	}
+	return ps
 }
 
 // A timeout that is no duration gets one error, not also "must be more
@@ -227,13 +233,8 @@ func TestTimeoutNotADuration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("hooks.yaml", []byte(tt.yaml), pluginOpts())
-			var ps Problems
-			if !errors.As(err, &ps) {
-				t.Fatalf("err = %v, want Problems", err)
-			}
-			if len(ps) != 1 || ps[0].Error() != tt.want {
-				t.Errorf("problems:\n%v\nwant only %s", err, tt.want)
+			if ps := parsePluginProblems(t, tt.yaml); len(ps) != 1 || ps[0].Error() != tt.want {
+				t.Errorf("problems:\n%v\nwant only %s", ps, tt.want)
 			}
 		})
 	}

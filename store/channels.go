@@ -331,9 +331,14 @@ func (c *Channels) Release(name string) error {
 func (c *Channels) wasReleased(name, token string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	return c.releasedFromLocked(name, sha256.Sum256([]byte(token)))
+}
+
+// releasedFromLocked reports whether the token hashed to hash owned name
+// until Release. c.mu must be held.
+func (c *Channels) releasedFromLocked(name string, hash [sha256.Size]byte) bool {
 	h, ok := c.released[name]
-	sum := sha256.Sum256([]byte(token))
-	return ok && subtle.ConstantTimeCompare(h[:], sum[:]) == 1
+	return ok && subtle.ConstantTimeCompare(h[:], hash[:]) == 1
 }
 
 // addLocked registers a channel and persists the registry, undoing the
@@ -345,7 +350,7 @@ func (c *Channels) wasReleased(name, token string) bool {
 // handed out, which only makes that name unusable, never exposes it.
 func (c *Channels) addLocked(name, token string, open bool) error {
 	hash := sha256.Sum256([]byte(token))
-	if h, ok := c.released[name]; ok && subtle.ConstantTimeCompare(h[:], hash[:]) == 1 {
+	if c.releasedFromLocked(name, hash) {
 		return ErrReleased // released under the read lock's check, just now
 	}
 	c.channels[name] = channelRecord{

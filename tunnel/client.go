@@ -190,10 +190,7 @@ func (c *Client) Run(ctx context.Context) error {
 				return fmt.Errorf("%w: another client took over channel %s", ErrRefused, channel)
 			}
 			if errors.As(err, &ce) && ce.Code == CloseReleased {
-				if c.cfg.Tokens != nil && c.cfg.Token == "" {
-					// Its stored token owns nothing any more.
-					_ = c.cfg.Tokens.Put(c.serverKey(), channel, "")
-				}
+				c.forgetStoredToken(channel) // it owns nothing any more
 				return fmt.Errorf("%w: channel %s was released (by the server's admin or its own token); the name is free for the next client to claim", ErrRefused, channel)
 			}
 			c.printf("%s disconnected: %v", clock(), err)
@@ -270,11 +267,8 @@ func (c *Client) dial(ctx context.Context, channel, token string) (*Session, str
 					break // not hookrelay's word: a proxy's
 				}
 				// Released while this client was away: its token owns
-				// nothing any more, and a new run claims the name anew. A
-				// token given with --token is not the stored one.
-				if c.cfg.Tokens != nil && c.cfg.Token == "" {
-					_ = c.cfg.Tokens.Put(c.serverKey(), channel, "")
-				}
+				// nothing any more, and a new run claims the name anew.
+				c.forgetStoredToken(channel)
 				return nil, "", fmt.Errorf("%w: %s; this client's stored token is forgotten, so running it again claims the name anew (HTTP %d)", ErrRefused, msg, resp.StatusCode)
 			case http.StatusUnauthorized, http.StatusForbidden, http.StatusBadRequest:
 				if !strings.Contains(msg, "channel "+channel) {
@@ -337,6 +331,15 @@ func (c *Client) resolveChannel() (string, error) {
 }
 
 func (c *Client) serverKey() string { return c.cfg.Server.String() }
+
+// forgetStoredToken drops channel's token from the tokens file once it
+// owns the channel no more (released). A token given with --token is not
+// the stored one, which is then left alone.
+func (c *Client) forgetStoredToken(channel string) {
+	if c.cfg.Tokens != nil && c.cfg.Token == "" {
+		_ = c.cfg.Tokens.Put(c.serverKey(), channel, "")
+	}
+}
 
 // endpoint is a path under the server's base URL.
 func (c *Client) endpoint(path string) *url.URL {
