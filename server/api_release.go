@@ -21,8 +21,9 @@ func (a *api) releaseChannel(c echo.Context, p principal) error {
 	}
 	// Released first: a reconnect of its client is refused from now on
 	// (store.ErrReleased), and one attaching at this moment finds the name
-	// gone and stops (see connect). Then its connection, if any, is told.
-	err := a.s.channels.Release(name)
+	// gone and stops (see connect). Then its connection, if any, is told;
+	// not one of a next owner who claimed the name meanwhile.
+	owner, err := a.s.channels.Release(name)
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "no channel "+name)
 	}
@@ -30,9 +31,7 @@ func (a *api) releaseChannel(c echo.Context, p principal) error {
 		return err
 	}
 	out := ChannelReleased{Name: name}
-	if !a.s.channels.Exists(name) { // not claimed anew already, by another client
-		out.Disconnected = a.s.hub.Drop(name, tunnel.CloseReleased, "the channel was released")
-	}
+	out.Disconnected = a.s.hub.Drop(name, string(owner), tunnel.CloseReleased, "the channel was released")
 	out.Queued.Events, out.Queued.Bytes = a.s.cfg.Events.QueueLen("tunnel:" + name)
 	a.s.cfg.Log.Info("channel released", "channel", name, "by", p.String(), "disconnected", out.Disconnected, "queued", out.Queued.Events)
 	return c.JSON(http.StatusOK, out)

@@ -134,7 +134,7 @@ func newAPIRig(t *testing.T) *apiRig {
 	cfg := Config{AdminToken: adminToken, DefaultMode: store.ModeAsync, Rules: staticRules{rules},
 		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	r := &apiRig{rig: newRig(t, app.URL, cfg, func(c *tunnel.ClientConfig) { c.Token = benchToken }), t: t, app: app, log: logs}
-	if _, err := r.srv.channels.Claim("other", otherToken); err != nil {
+	if _, _, err := r.srv.channels.Claim("other", otherToken); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -637,7 +637,7 @@ func TestAPIReleaseChannel(t *testing.T) {
 	if r.srv.hub.Connected("bench") {
 		t.Error("bench's client is still attached after its release")
 	}
-	if _, err := r.srv.channels.Claim("other", benchToken); err != nil {
+	if _, _, err := r.srv.channels.Claim("other", benchToken); err != nil {
 		t.Errorf("claiming the released name with a new token: %v", err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // stillOwns is the check a connection makes once attached: a release
-// since its claim means the name is no longer its.
+// since its claim means the name is no longer its, even once claimed anew.
 func TestStillOwns(t *testing.T) {
 	channels, err := store.OpenChannels(filepath.Join(t.TempDir(), "channels.json"))
 	if err != nil {
@@ -19,10 +19,11 @@ func TestStillOwns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := channels.Claim("alice", tok); err != nil {
+	_, alice, err := channels.Claim("alice", tok)
+	if err != nil {
 		t.Fatal(err)
 	}
-	issued, err := channels.Claim("bob", "")
+	_, bob, err := channels.Claim("bob", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,28 +31,47 @@ func TestStillOwns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	legacy, err := channels.ClaimOpen(open)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
-		name, channel, token, issued string
-		want                         bool
+		name, channel string
+		owner         store.Owner
+		want          bool
 	}{
-		{"its token", "alice", tok, "", true},
-		{"a token it was issued", "bob", "", issued, true},
-		{"a legacy client on an open channel", open, "", "", true},
-		{"another token", "alice", issued, "", false},
+		{"its token", "alice", alice, true},
+		{"a token it was issued", "bob", bob, true},
+		{"a legacy client on an open channel", open, legacy, true},
+		{"another owner", "alice", bob, false},
 	}
 	for _, tt := range tests {
-		if got := s.stillOwns(tt.channel, tt.token, tt.issued); got != tt.want {
+		if got := s.stillOwns(tt.channel, tt.owner); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
 	for _, name := range []string{"alice", "bob", open} {
-		if err := channels.Release(name); err != nil {
+		if _, err := channels.Release(name); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, tt := range tests[:3] {
-		if s.stillOwns(tt.channel, tt.token, tt.issued) {
+		if s.stillOwns(tt.channel, tt.owner) {
 			t.Errorf("%s: still owns %s after its release", tt.name, tt.channel)
+		}
+	}
+	// Claimed anew by a stranger's token: the old connections are still
+	// not the owner's, the legacy one included.
+	for _, tt := range tests[:3] {
+		stranger, err := store.NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := channels.Claim(tt.channel, stranger); err != nil {
+			t.Fatal(err)
+		}
+		if s.stillOwns(tt.channel, tt.owner) {
+			t.Errorf("%s: owns %s again once a stranger claimed it", tt.name, tt.channel)
 		}
 	}
 }

@@ -28,14 +28,17 @@ import (
 // Channels is the registry of channels and their owner tokens.
 type Channels interface {
 	// Claim authorises a connection to channel name with token; issued is a
-	// token created for a channel that did not exist before.
-	Claim(name, token string) (issued string, err error)
+	// token created for a channel that did not exist before, and owner who
+	// owns the channel now.
+	Claim(name, token string) (issued string, owner store.Owner, err error)
 	// CreateOpen creates a channel with a random name for legacy clients.
 	CreateOpen() (name, token string, err error)
 	// ClaimOpen authorises a legacy client, which has no token.
-	ClaimOpen(name string) error
+	ClaimOpen(name string) (store.Owner, error)
 	// Exists reports whether a channel is registered.
 	Exists(name string) bool
+	// Owner is who owns a channel now, if it is registered.
+	Owner(name string) (store.Owner, bool)
 	// Mode is the channel's mode (store.ModeAuto, ...); empty if unset.
 	Mode(name string) string
 	// SetMode sets the channel's mode; empty restores the default.
@@ -44,8 +47,9 @@ type Channels interface {
 	Verify(name, token string) error
 	// List describes every channel.
 	List() []store.ChannelInfo
-	// Release forgets a channel and its owner's token.
-	Release(name string) error
+	// Release forgets a channel and its owner's token, and returns that
+	// owner.
+	Release(name string) (store.Owner, error)
 }
 
 // Events is the event store as the server uses it.

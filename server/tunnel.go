@@ -57,12 +57,13 @@ func (s *Server) connect(c echo.Context) error {
 	}
 	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	var issued string
+	var owner store.Owner
 	var err error
 	if token == "" && !slices.Contains(websocket.Subprotocols(r), tunnel.Subprotocol) {
 		// A legacy client: it cannot hold a token.
-		err = s.channels.ClaimOpen(channel)
+		owner, err = s.channels.ClaimOpen(channel)
 	} else {
-		issued, err = s.channels.Claim(channel, token)
+		issued, owner, err = s.channels.Claim(channel, token)
 	}
 	switch {
 	case errors.Is(err, store.ErrWrongToken):
@@ -112,11 +113,11 @@ func (s *Server) connect(c echo.Context) error {
 		return nil
 	}
 	defer s.track.done()
-	detach := s.hub.Attach(channel, x)
+	detach := s.hub.Attach(channel, string(owner), x)
 	defer detach()
 	// Released between the claim above and the attach: the name is no
 	// longer this client's, and nothing would tell it so.
-	if !s.stillOwns(channel, token, issued) {
+	if !s.stillOwns(channel, owner) {
 		x.Close(tunnel.CloseReleased, "the channel was released")
 		return nil
 	}
@@ -130,16 +131,11 @@ func (s *Server) connect(c echo.Context) error {
 	return nil
 }
 
-// stillOwns reports whether the client that claimed channel with token
-// (or was issued issued) still owns it.
-func (s *Server) stillOwns(channel, token, issued string) bool {
-	if issued != "" {
-		token = issued
-	}
-	if token == "" { // a legacy client on an open channel
-		return s.channels.Exists(channel)
-	}
-	return s.channels.Verify(channel, token) == nil
+// stillOwns reports whether owner, who claimed channel, still owns it:
+// not if it was released since, even if claimed anew.
+func (s *Server) stillOwns(channel string, owner store.Owner) bool {
+	now, ok := s.channels.Owner(channel)
+	return ok && now == owner
 }
 
 // responseWriteTimeout bounds writing the local app's answer to the

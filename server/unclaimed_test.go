@@ -16,7 +16,7 @@ func TestWarnUnclaimed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := channels.Claim("bob", ""); err != nil {
+	if _, _, err := channels.Claim("bob", ""); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := dispatch.Parse("hooks.yaml", []byte(`sources:

@@ -172,29 +172,31 @@ func (c *Channels) decode(data []byte) error {
 //   - A known channel requires its token (else ErrWrongToken); a channel
 //     made by CreateOpen also accepts an empty token. issued is empty.
 //
-// A name failing ValidName is ErrBadName. If the new channel cannot be
-// written to disk, it is not created and the write error is returned.
-func (c *Channels) Claim(name, token string) (issued string, err error) {
+// owner is the channel's Owner, whom the connection may serve until a
+// release (see Owner). A name failing ValidName is ErrBadName. If the new
+// channel cannot be written to disk, it is not created and the write error
+// is returned.
+func (c *Channels) Claim(name, token string) (issued string, owner Owner, err error) {
 	if !ValidName(name) {
-		return "", fmt.Errorf("claiming channel %.64q: %w", name, ErrBadName)
+		return "", "", fmt.Errorf("claiming channel %.64q: %w", name, ErrBadName)
 	}
 	c.mu.RLock()
 	rec, ok := c.channels[name]
 	c.mu.RUnlock()
 	if ok {
-		return "", rec.authorise(name, token)
+		return rec.claimedBy(name, token)
 	}
 
 	if token != "" && !ValidToken(token) {
-		return "", fmt.Errorf("claiming channel %q: %w", name, ErrBadToken)
+		return "", "", fmt.Errorf("claiming channel %q: %w", name, ErrBadToken)
 	}
 	if token != "" && c.wasReleased(name, token) {
-		return "", fmt.Errorf("claiming channel %q: %w", name, ErrReleased)
+		return "", "", fmt.Errorf("claiming channel %q: %w", name, ErrReleased)
 	}
-	owner := token
-	if owner == "" {
-		if owner, err = NewToken(); err != nil {
-			return "", fmt.Errorf("claiming channel %q: %w", name, err)
+	tok := token
+	if tok == "" {
+		if tok, err = NewToken(); err != nil {
+			return "", "", fmt.Errorf("claiming channel %q: %w", name, err)
 		}
 	}
 
@@ -203,15 +205,35 @@ func (c *Channels) Claim(name, token string) (issued string, err error) {
 	// Another connection may have created the channel since the read lock
 	// was released; it then owns the channel and this one must match it.
 	if rec, ok := c.channels[name]; ok {
-		return "", rec.authorise(name, token)
+		return rec.claimedBy(name, token)
 	}
-	if err := c.addLocked(name, owner, false); err != nil {
-		return "", fmt.Errorf("claiming channel %q: %w", name, err)
+	if err := c.addLocked(name, tok, false); err != nil {
+		return "", "", fmt.Errorf("claiming channel %q: %w", name, err)
 	}
+	owner = c.channels[name].owner()
 	if token == "" {
-		return owner, nil
+		return tok, owner, nil
 	}
-	return "", nil
+	return "", owner, nil
+}
+
+// Owner identifies one owner of a channel: who claimed it, until it is
+// released. A connection made under one Owner is told apart from one made
+// after a release and a new claim of the same name (Channels.Owner). It is
+// derived from the owner token's hash and is not a secret, but it is not
+// meant for display either.
+type Owner string
+
+// owner is the Owner of r.
+func (r channelRecord) owner() Owner { return Owner(hex.EncodeToString(r.hash[:])) }
+
+// claimedBy is Claim's answer for an existing channel: its Owner if token
+// may connect to it.
+func (r channelRecord) claimedBy(name, token string) (issued string, owner Owner, err error) {
+	if err := r.authorise(name, token); err != nil {
+		return "", "", err
+	}
+	return "", r.owner(), nil
 }
 
 // authorise checks token against an existing channel.
@@ -258,16 +280,18 @@ func (c *Channels) CreateOpen() (name, token string, err error) {
 // channel name: an open channel accepts it, an owned one refuses it with
 // ErrWrongToken, and an unknown name is created open if it is a UUID (the
 // names legacy clients use; its unguessability is the secret), else
-// refused with ErrBadName so that no plain name can be taken without a token.
-func (c *Channels) ClaimOpen(name string) error {
+// refused with ErrBadName so that no plain name can be taken without a
+// token. It returns the channel's Owner, as Claim does.
+func (c *Channels) ClaimOpen(name string) (Owner, error) {
 	c.mu.RLock()
 	rec, ok := c.channels[name]
 	c.mu.RUnlock()
 	if ok {
-		return rec.authorise(name, "")
+		_, owner, err := rec.claimedBy(name, "")
+		return owner, err
 	}
 	if _, err := uuid.Parse(name); err != nil || len(name) != 36 || !ValidName(name) {
-		return fmt.Errorf("claiming channel %.64q without a token: %w", name, ErrBadName)
+		return "", fmt.Errorf("claiming channel %.64q without a token: %w", name, ErrBadName)
 	}
 	c.mu.RLock()
 	_, released := c.released[name]
@@ -275,21 +299,22 @@ func (c *Channels) ClaimOpen(name string) error {
 	if released {
 		// A released open channel stays released: its legacy client
 		// would otherwise bring it back on its next reconnect.
-		return fmt.Errorf("claiming channel %q without a token: %w", name, ErrReleased)
+		return "", fmt.Errorf("claiming channel %q without a token: %w", name, ErrReleased)
 	}
-	owner, err := NewToken()
+	tok, err := NewToken()
 	if err != nil {
-		return fmt.Errorf("claiming channel %q: %w", name, err)
+		return "", fmt.Errorf("claiming channel %q: %w", name, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if rec, ok := c.channels[name]; ok {
-		return rec.authorise(name, "")
+		_, owner, err := rec.claimedBy(name, "")
+		return owner, err
 	}
-	if err := c.addLocked(name, owner, true); err != nil {
-		return fmt.Errorf("claiming channel %q: %w", name, err)
+	if err := c.addLocked(name, tok, true); err != nil {
+		return "", fmt.Errorf("claiming channel %q: %w", name, err)
 	}
-	return nil
+	return c.channels[name].owner(), nil
 }
 
 // Exists reports whether a channel is registered.
@@ -300,17 +325,30 @@ func (c *Channels) Exists(name string) bool {
 	return ok
 }
 
+// Owner returns the Owner of channel name, if it is registered.
+func (c *Channels) Owner(name string) (Owner, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	rec, ok := c.channels[name]
+	if !ok {
+		return "", false
+	}
+	return rec.owner(), true
+}
+
 // Release forgets channel name and the token that owned it, persisting
 // the registry, so that the next client to claim the name owns it: the
 // admin's way to take back a name someone else claimed. That token may
-// not claim it back (ErrReleased). ErrNotFound if there is no such
-// channel; on a write error nothing changes.
-func (c *Channels) Release(name string) error {
+// not claim it back (ErrReleased). It returns the Owner the channel had,
+// so that only that owner's connection is dropped, never one of the next
+// owner's. ErrNotFound if there is no such channel; on a write error
+// nothing changes.
+func (c *Channels) Release(name string) (Owner, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rec, ok := c.channels[name]
 	if !ok {
-		return fmt.Errorf("releasing channel %.64q: %w", name, ErrNotFound)
+		return "", fmt.Errorf("releasing channel %.64q: %w", name, ErrNotFound)
 	}
 	prev, had := c.released[name]
 	delete(c.channels, name)
@@ -322,9 +360,9 @@ func (c *Channels) Release(name string) error {
 		} else {
 			delete(c.released, name)
 		}
-		return fmt.Errorf("releasing channel %q: %w", name, err)
+		return "", fmt.Errorf("releasing channel %q: %w", name, err)
 	}
-	return nil
+	return rec.owner(), nil
 }
 
 // wasReleased reports whether token owned name until Release.

@@ -39,10 +39,10 @@ func TestClaim(t *testing.T) {
 	own := mustToken(t)   // owns "alice", claimed with this token
 	other := mustToken(t) // someone else's valid token
 	c, _ := openTemp(t)
-	if _, err := c.Claim("alice", own); err != nil {
+	if _, _, err := c.Claim("alice", own); err != nil {
 		t.Fatalf("setup claim: %v", err)
 	}
-	issuedBob, err := c.Claim("bob", "")
+	issuedBob, _, err := c.Claim("bob", "")
 	if err != nil || issuedBob == "" {
 		t.Fatalf("setup claim bob: issued %q, %v", issuedBob, err)
 	}
@@ -78,7 +78,7 @@ func TestClaim(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			issued, err := c.Claim(tt.channel, tt.token)
+			issued, _, err := c.Claim(tt.channel, tt.token)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Claim(%q) error = %v, want %v", tt.channel, err, tt.wantErr)
 			}
@@ -104,14 +104,14 @@ func TestClaim(t *testing.T) {
 
 func TestClaimIssuedTokenThenReconnect(t *testing.T) {
 	c, _ := openTemp(t)
-	issued, err := c.Claim("alice", "")
+	issued, _, err := c.Claim("alice", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(issued, TokenPrefix) {
 		t.Errorf("issued %q lacks prefix %q", issued, TokenPrefix)
 	}
-	again, err := c.Claim("alice", issued)
+	again, _, err := c.Claim("alice", issued)
 	if err != nil || again != "" {
 		t.Fatalf("reconnect: issued %q, err %v; want \"\", nil", again, err)
 	}
@@ -119,12 +119,12 @@ func TestClaimIssuedTokenThenReconnect(t *testing.T) {
 
 func TestPersistence(t *testing.T) {
 	c, path := openTemp(t)
-	issued, err := c.Claim("alice", "")
+	issued, _, err := c.Claim("alice", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	adopted := mustToken(t)
-	if _, err := c.Claim("bob", adopted); err != nil {
+	if _, _, err := c.Claim("bob", adopted); err != nil {
 		t.Fatal(err)
 	}
 	openName, openTok, err := c.CreateOpen()
@@ -155,7 +155,7 @@ func TestPersistence(t *testing.T) {
 			if !c2.Exists(tt.channel) {
 				t.Fatalf("channel %q lost across reopen", tt.channel)
 			}
-			issued, err := c2.Claim(tt.channel, tt.token)
+			issued, _, err := c2.Claim(tt.channel, tt.token)
 			if !errors.Is(err, tt.wantErr) || issued != "" {
 				t.Fatalf("Claim(%q) = %q, %v; want \"\", %v", tt.channel, issued, err, tt.wantErr)
 			}
@@ -168,12 +168,12 @@ func TestPersistence(t *testing.T) {
 
 func TestFileHoldsNoPlaintextAndIsPrivate(t *testing.T) {
 	c, path := openTemp(t)
-	issued, err := c.Claim("alice", "")
+	issued, _, err := c.Claim("alice", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	adopted := mustToken(t)
-	if _, err := c.Claim("bob", adopted); err != nil {
+	if _, _, err := c.Claim("bob", adopted); err != nil {
 		t.Fatal(err)
 	}
 	_, openTok, err := c.CreateOpen()
@@ -225,7 +225,7 @@ func TestFileHoldsNoPlaintextAndIsPrivate(t *testing.T) {
 
 func TestClaimExistingDoesNotWrite(t *testing.T) {
 	c, path := openTemp(t)
-	issued, err := c.Claim("alice", "")
+	issued, _, err := c.Claim("alice", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestClaimExistingDoesNotWrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _ = c.Claim(tt.channel, tt.token)
+			_, _, _ = c.Claim(tt.channel, tt.token)
 			after, err := os.Stat(path)
 			if err != nil {
 				t.Fatal(err)
@@ -264,14 +264,14 @@ func TestClaimExistingDoesNotWrite(t *testing.T) {
 // claim owns it with its own token; the old token no longer works.
 func TestRelease(t *testing.T) {
 	c, path := openTemp(t)
-	old, err := c.Claim("alice", "")
+	old, _, err := c.Claim("alice", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Release("alice"); err != nil {
+	if _, err := c.Release("alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Release("alice"); !errors.Is(err, ErrNotFound) {
+	if _, err := c.Release("alice"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("releasing it again: %v, want ErrNotFound", err)
 	}
 	reopened, err := OpenChannels(path)
@@ -283,17 +283,17 @@ func TestRelease(t *testing.T) {
 	}
 	// The released owner's token may not claim it back (its client was
 	// away and reconnects), also after a restart; another token may.
-	if _, err := reopened.Claim("alice", old); !errors.Is(err, ErrReleased) {
+	if _, _, err := reopened.Claim("alice", old); !errors.Is(err, ErrReleased) {
 		t.Errorf("the released owner's token claiming it back: %v, want ErrReleased", err)
 	}
 	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), `"version": 2`) || strings.Contains(string(b), old) {
 		t.Errorf("the file with a released name: %s %v; want version 2 and no token", b, err)
 	}
 	mine := mustToken(t)
-	if _, err := reopened.Claim("alice", mine); err != nil {
+	if _, _, err := reopened.Claim("alice", mine); err != nil {
 		t.Fatalf("claiming the released name: %v", err)
 	}
-	if _, err := reopened.Claim("alice", old); !errors.Is(err, ErrWrongToken) {
+	if _, _, err := reopened.Claim("alice", old); !errors.Is(err, ErrWrongToken) {
 		t.Errorf("the released owner's token once the name is owned again: %v, want ErrWrongToken", err)
 	}
 	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), `"version": 1`) {
@@ -309,17 +309,17 @@ func TestReleasedOpenChannelStaysReleased(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Release(name); err != nil {
+	if _, err := c.Release(name); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.ClaimOpen(name); !errors.Is(err, ErrReleased) || c.Exists(name) {
+	if _, err := c.ClaimOpen(name); !errors.Is(err, ErrReleased) || c.Exists(name) {
 		t.Errorf("a legacy client's reconnect: %v, exists %v; want ErrReleased and no channel", err, c.Exists(name))
 	}
 }
 
 func TestFailedWriteRollsBack(t *testing.T) {
 	c, path := openTemp(t)
-	if _, err := c.Claim("alice", ""); err != nil {
+	if _, _, err := c.Claim("alice", ""); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(path)
@@ -336,8 +336,8 @@ func TestFailedWriteRollsBack(t *testing.T) {
 		name string
 		do   func() error
 	}{
-		{"claim issuing a token", func() error { _, err := c.Claim("bob", ""); return err }},
-		{"claim adopting a token", func() error { _, err := c.Claim("bob", tok); return err }},
+		{"claim issuing a token", func() error { _, _, err := c.Claim("bob", ""); return err }},
+		{"claim adopting a token", func() error { _, _, err := c.Claim("bob", tok); return err }},
 		{"create open", func() error { _, _, err := c.CreateOpen(); return err }},
 	}
 	for _, tt := range tests {
@@ -357,7 +357,7 @@ func TestFailedWriteRollsBack(t *testing.T) {
 	if !c.Exists("alice") {
 		t.Error("rollback removed an existing channel")
 	}
-	if err := c.Release("alice"); err == nil || !c.Exists("alice") {
+	if _, err := c.Release("alice"); err == nil || !c.Exists("alice") {
 		t.Errorf("release on an unusable disk: %v, channel kept: %v; want an error and the channel kept", err, c.Exists("alice"))
 	}
 
@@ -368,7 +368,7 @@ func TestFailedWriteRollsBack(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Claim("bob", tok); err != nil {
+	if _, _, err := c.Claim("bob", tok); err != nil {
 		t.Fatalf("claim after recovery: %v", err)
 	}
 	c2, err := OpenChannels(path)
@@ -425,7 +425,7 @@ func TestOpenChannelsValidFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Claim("alice", tok); err != nil {
+	if _, _, err := c.Claim("alice", tok); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -468,7 +468,7 @@ func TestConcurrentClaims(t *testing.T) {
 		issued := make([]string, n)
 		errs := make([]error, n)
 		for i := range n {
-			wg.Go(func() { issued[i], errs[i] = c.Claim("shared", "") })
+			wg.Go(func() { issued[i], _, errs[i] = c.Claim("shared", "") })
 		}
 		wg.Wait()
 		var won, refused int
@@ -495,7 +495,7 @@ func TestConcurrentClaims(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		for i := range n {
-			wg.Go(func() { _, errs[i] = c.Claim("shared", toks[i]) })
+			wg.Go(func() { _, _, errs[i] = c.Claim("shared", toks[i]) })
 		}
 		wg.Wait()
 		var owner = -1
@@ -512,7 +512,7 @@ func TestConcurrentClaims(t *testing.T) {
 		if owner == -1 {
 			t.Fatal("nobody owns the channel")
 		}
-		if _, err := c.Claim("shared", toks[owner]); err != nil {
+		if _, _, err := c.Claim("shared", toks[owner]); err != nil {
 			t.Errorf("winner cannot reconnect: %v", err)
 		}
 	})
@@ -521,7 +521,7 @@ func TestConcurrentClaims(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2*n)
 		for i := range n {
-			wg.Go(func() { _, errs[i] = c.Claim("ch-"+strconv.Itoa(i), "") })
+			wg.Go(func() { _, _, errs[i] = c.Claim("ch-"+strconv.Itoa(i), "") })
 			wg.Go(func() { _, _, errs[n+i] = c.CreateOpen() })
 		}
 		wg.Wait()
@@ -622,7 +622,7 @@ func FuzzOpenChannels(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if _, err := c.Claim("alice", ""); err != nil {
+	if _, _, err := c.Claim("alice", ""); err != nil {
 		f.Fatal(err)
 	}
 	if _, _, err := c.CreateOpen(); err != nil {
@@ -663,12 +663,12 @@ func FuzzOpenChannels(f *testing.F) {
 			if !ValidName(name) {
 				t.Errorf("accepted invalid name %q", name)
 			}
-			if _, err := c.Claim(name, strings.Repeat("x", 40)); err != nil && !errors.Is(err, ErrWrongToken) {
+			if _, _, err := c.Claim(name, strings.Repeat("x", 40)); err != nil && !errors.Is(err, ErrWrongToken) {
 				t.Errorf("claim of loaded channel %q: %v", name, err)
 			}
 		}
 		if !c.Exists("fuzz-new") {
-			if _, err := c.Claim("fuzz-new", ""); err != nil {
+			if _, _, err := c.Claim("fuzz-new", ""); err != nil {
 				t.Fatalf("claim after load: %v", err)
 			}
 		}
@@ -689,7 +689,7 @@ func TestClaimOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Claim("owned", ""); err != nil {
+	if _, _, err := c.Claim("owned", ""); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -704,13 +704,58 @@ func TestClaimOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := c.ClaimOpen(tt.ch); !errors.Is(err, tt.want) {
+			if _, err := c.ClaimOpen(tt.ch); !errors.Is(err, tt.want) {
 				t.Fatalf("ClaimOpen(%q) = %v, want %v", tt.ch, err, tt.want)
 			}
 		})
 	}
 	// An open channel still accepts its owner... which nobody holds; and an empty token.
-	if _, err := c.Claim("0b9d2c3e-8f1a-4c6e-9b7d-2a1f3e4c5d6b", ""); err != nil {
+	if _, _, err := c.Claim("0b9d2c3e-8f1a-4c6e-9b7d-2a1f3e4c5d6b", ""); err != nil {
 		t.Fatalf("open channel refused an empty token: %v", err)
+	}
+}
+
+// Claim, ClaimOpen, Owner and Release agree on who owns a channel, and a
+// release and a new claim of the name make a new Owner.
+func TestOwner(t *testing.T) {
+	c, err := OpenChannels(filepath.Join(t.TempDir(), "channels.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, first, err := c.Claim("alice", "")
+	if err != nil || first == "" {
+		t.Fatalf("Claim = %q, %v", first, err)
+	}
+	if _, again, err := c.Claim("alice", issued); err != nil || again != first {
+		t.Fatalf("a reconnect's Claim = %q, %v; want %q", again, err, first)
+	}
+	if _, owner, err := c.Claim("alice", ""); !errors.Is(err, ErrWrongToken) || owner != "" {
+		t.Fatalf("a refused Claim = %q, %v; want no owner and ErrWrongToken", owner, err)
+	}
+	if now, ok := c.Owner("alice"); !ok || now != first {
+		t.Fatalf("Owner = %q, %v; want %q", now, ok, first)
+	}
+	released, err := c.Release("alice")
+	if err != nil || released != first {
+		t.Fatalf("Release = %q, %v; want %q", released, err, first)
+	}
+	if now, ok := c.Owner("alice"); ok {
+		t.Fatalf("Owner after the release = %q, want none", now)
+	}
+	_, next, err := c.Claim("alice", "")
+	if err != nil || next == first || next == "" {
+		t.Fatalf("the next Claim = %q, %v; want an owner other than %q", next, err, first)
+	}
+
+	open, _, err := c.CreateOpen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := c.ClaimOpen(open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, native, err := c.Claim(open, ""); err != nil || native != legacy {
+		t.Fatalf("a tokenless native Claim of an open channel = %q, %v; want the legacy client's %q", native, err, legacy)
 	}
 }

@@ -60,34 +60,42 @@ func (s *Session) Exchange(ctx context.Context, head *RequestHead, body io.Reade
 type Hub struct {
 	log   *slog.Logger
 	mu    sync.Mutex
-	conns map[string]Exchanger
+	conns map[string]attached
 	// attached is told of every attach; set before the hub is used.
-	attached func(channel string)
+	onAttach func(channel string)
+}
+
+// attached is a channel's connection and who it was made for.
+type attached struct {
+	c     Exchanger
+	owner string
 }
 
 // NewHub returns an empty hub.
 func NewHub(log *slog.Logger) *Hub {
-	return &Hub{log: log, conns: make(map[string]Exchanger)}
+	return &Hub{log: log, conns: make(map[string]attached)}
 }
 
 // Attach makes c the connection of channel, closing any previous one (a
-// laptop that slept leaves a half-open connection behind). The returned
-// function detaches c, unless a newer connection already replaced it.
-func (h *Hub) Attach(channel string, c Exchanger) (detach func()) {
+// laptop that slept leaves a half-open connection behind). owner says
+// whom c serves (the channel's owner when it connected), so that Drop
+// can tell it from a later owner's connection. The returned function
+// detaches c, unless a newer connection already replaced it.
+func (h *Hub) Attach(channel, owner string, c Exchanger) (detach func()) {
 	h.mu.Lock()
 	old := h.conns[channel]
-	h.conns[channel] = c
+	h.conns[channel] = attached{c: c, owner: owner}
 	h.mu.Unlock()
-	if old != nil {
+	if old.c != nil {
 		h.log.Info("channel connection replaced", "channel", channel)
-		old.Close(CloseReplaced, "replaced by a newer connection for this channel")
+		old.c.Close(CloseReplaced, "replaced by a newer connection for this channel")
 	}
-	if h.attached != nil {
-		h.attached(channel)
+	if h.onAttach != nil {
+		h.onAttach(channel)
 	}
 	return func() {
 		h.mu.Lock()
-		if h.conns[channel] == c {
+		if h.conns[channel].c == c {
 			delete(h.conns, channel)
 		}
 		h.mu.Unlock()
@@ -97,19 +105,19 @@ func (h *Hub) Attach(channel string, c Exchanger) (detach func()) {
 // OnAttach makes fn be called, without blocking, whenever a client attaches
 // to a channel (so queued deliveries can start). Call it before the hub is
 // used.
-func (h *Hub) OnAttach(fn func(channel string)) { h.attached = fn }
+func (h *Hub) OnAttach(fn func(channel string)) { h.onAttach = fn }
 
 // Connected reports whether a client is attached to channel.
 func (h *Hub) Connected(channel string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.conns[channel] != nil
+	return h.conns[channel].c != nil
 }
 
 // Exchange forwards one request to the client of channel.
 func (h *Hub) Exchange(ctx context.Context, channel string, head *RequestHead, body io.Reader) (*ResponseHead, io.ReadCloser, error) {
 	h.mu.Lock()
-	c := h.conns[channel]
+	c := h.conns[channel].c
 	h.mu.Unlock()
 	if c == nil {
 		return nil, nil, fmt.Errorf("channel %s: %w", channel, ErrNotConnected)
@@ -117,17 +125,21 @@ func (h *Hub) Exchange(ctx context.Context, channel string, head *RequestHead, b
 	return c.Exchange(ctx, head, body)
 }
 
-// Drop closes channel's connection, if it has one, telling the client
-// why. It reports whether there was one.
-func (h *Hub) Drop(channel string, code int, reason string) bool {
+// Drop closes channel's connection if it has one made for owner, telling
+// the client why; a connection of another owner stays. It reports whether
+// one was closed.
+func (h *Hub) Drop(channel, owner string, code int, reason string) bool {
 	h.mu.Lock()
-	c := h.conns[channel]
-	delete(h.conns, channel)
+	a, ok := h.conns[channel]
+	ok = ok && a.owner == owner
+	if ok {
+		delete(h.conns, channel)
+	}
 	h.mu.Unlock()
-	if c == nil {
+	if !ok {
 		return false
 	}
-	c.Close(code, reason)
+	a.c.Close(code, reason)
 	return true
 }
 
@@ -135,8 +147,8 @@ func (h *Hub) Drop(channel string, code int, reason string) bool {
 func (h *Hub) CloseAll(code int, reason string) {
 	h.mu.Lock()
 	conns := make([]Exchanger, 0, len(h.conns))
-	for _, c := range h.conns {
-		conns = append(conns, c)
+	for _, a := range h.conns {
+		conns = append(conns, a.c)
 	}
 	h.mu.Unlock()
 	for _, c := range conns {
