@@ -62,9 +62,12 @@ type Source struct {
 type Route struct {
 	Name string
 	// Source limits the route to one source; empty means any.
-	Source  string
+	Source string
+	// WhenSrc is the rule as written, its ${VAR}s unexpanded.
 	WhenSrc string
 	When    *vm.Program
+	// when is the rule as compiled, for messages about it.
+	when expanded
 	To      Target
 	// Respond is "passthrough" when the sender gets the local app's
 	// response instead of 202.
@@ -343,7 +346,7 @@ func (d *decoder) routes(n *yaml.Node, dir string, sources map[string]*Source, p
 					d.addf(v, "%s: unknown source %q", ctx, r.Source)
 				}
 			}},
-			field{"when", func(v *yaml.Node) { whenNode = v; r.WhenSrc = d.str(v, ctx+": when") }},
+			field{"when", func(v *yaml.Node) { whenNode = v; r.when = d.expandedStr(v, ctx+": when"); r.WhenSrc = r.when.written }},
 			field{"to", func(v *yaml.Node) { toNode = v; r.To = d.target(v, ctx) }},
 			field{"with", func(v *yaml.Node) { withNode = v }},
 			field{"respond", func(v *yaml.Node) {
@@ -396,8 +399,8 @@ func (d *decoder) routes(n *yaml.Node, dir string, sources map[string]*Source, p
 		}
 		if whenNode == nil {
 			d.addf(rn, "%s: when is required (an expr rule; write `when: true` to take every event)", ctx)
-		} else if r.WhenSrc != "" || whenNode.Value == "" {
-			r.When = d.compileWhen(whenNode, r.WhenSrc, ctx)
+		} else if r.when.value != "" || whenNode.Value == "" {
+			r.When = d.compileWhen(whenNode, r.when, ctx)
 		}
 		out = append(out, r)
 	}

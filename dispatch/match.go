@@ -23,7 +23,7 @@ func (c *Config) Match(ev *providers.Event) ([]*Route, []error) {
 		}
 		out, err := machine.Run(r.When, env)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("route %q: %w", r.Name, err))
+			errs = append(errs, fmt.Errorf("route %q: %w", r.Name, r.when.explain(err)))
 			continue
 		}
 		if ok, _ := out.(bool); ok {

@@ -59,16 +59,17 @@ func baseOptions() []expr.Option {
 }
 
 // compileWhen compiles a rule's `when`, reporting an error at its place in
-// the YAML with expr's caret snippet.
-func (d *decoder) compileWhen(n *yaml.Node, src, ctx string) *vm.Program {
-	if strings.TrimSpace(src) == "" {
+// the YAML with expr's caret snippet, both in the rule as written.
+func (d *decoder) compileWhen(n *yaml.Node, src expanded, ctx string) *vm.Program {
+	if strings.TrimSpace(src.value) == "" {
 		d.addf(n, "%s: when is empty", ctx)
 		return nil
 	}
-	prog, err := expr.Compile(src, exprOptions()...)
+	prog, err := expr.Compile(src.value, exprOptions()...)
 	if err == nil {
 		return prog
 	}
+	err = src.explain(err)
 	line, col := n.Line, n.Column
 	msg := err.Error()
 	var fe *file.Error

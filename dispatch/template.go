@@ -20,15 +20,17 @@ import (
 // against one event: `["./deploy.sh", "{{ event.repo }}"]`. Each rendered
 // template is one value (one argv entry), never split or passed to a shell.
 type Template struct {
-	// Src is the template as written.
+	// Src is the template as written, its ${VAR}s unexpanded.
 	Src   string
 	parts []templatePart
 }
 
-// templatePart is literal text or a compiled expression.
+// templatePart is literal text or a compiled expression, and the
+// expression as written.
 type templatePart struct {
 	text string
 	prog *vm.Program
+	src  expanded
 }
 
 // Static reports whether the template has no {{ }} part: Render then
@@ -54,7 +56,7 @@ func (t Template) Render(ev *providers.Event) (string, error) {
 		}
 		v, err := expr.Run(p.prog, env)
 		if err != nil {
-			return "", fmt.Errorf("template %q: %w", t.Src, err)
+			return "", fmt.Errorf("template %q: %w", t.Src, p.src.explain(err))
 		}
 		switch v := v.(type) {
 		case nil:
@@ -69,7 +71,7 @@ func (t Template) Render(ev *providers.Event) (string, error) {
 		default:
 			j, err := json.Marshal(v)
 			if err != nil {
-				return "", fmt.Errorf("template %q: %w", t.Src, err)
+				return "", fmt.Errorf("template %q: %w", t.Src, p.src.explain(err))
 			}
 			b.Write(j)
 		}
@@ -78,16 +80,23 @@ func (t Template) Render(ev *providers.Event) (string, error) {
 }
 
 // template compiles the {{ }} parts of a string at node n, reporting
-// errors at their place in the file.
+// errors at their place in the file. The parts are found in the string as
+// written, then each has its ${VAR}s expanded: a variable's value is never
+// taken for a {{ }}, and messages quote the template as written.
 func (d *decoder) template(n *yaml.Node, ctx string) Template {
-	src := d.str(n, ctx)
+	if n.Kind != yaml.ScalarNode {
+		d.addf(n, "%s: want a string, got %s", ctx, kindName(n))
+		return Template{}
+	}
+	src := n.Value
 	t := Template{Src: src}
+	text := func(s string) { t.parts = append(t.parts, templatePart{text: d.expand(n, ctx, s).value}) }
 	rest, offset := src, 0
 	for {
 		i := strings.Index(rest, "{{")
 		if i < 0 {
 			if rest != "" || len(t.parts) == 0 {
-				t.parts = append(t.parts, templatePart{text: rest})
+				text(rest)
 			}
 			return t
 		}
@@ -97,12 +106,13 @@ func (d *decoder) template(n *yaml.Node, ctx string) Template {
 			return t
 		}
 		if i > 0 {
-			t.parts = append(t.parts, templatePart{text: rest[:i]})
+			text(rest[:i])
 		}
-		code := rest[i+2 : i+j]
-		if strings.TrimSpace(code) == "" {
+		code := d.expand(n, ctx, rest[i+2:i+j])
+		if strings.TrimSpace(code.value) == "" {
 			d.addAt(n, utf8.RuneCountInString(src[:offset+i]), "%s: empty {{ }}", ctx)
-		} else if prog, err := expr.Compile(code, baseOptions()...); err != nil {
+		} else if prog, err := expr.Compile(code.value, baseOptions()...); err != nil {
+			err = code.explain(err)
 			msg := err.Error()
 			// Columns count characters, as YAML's and expr's do, not bytes.
 			col := utf8.RuneCountInString(src[:offset+i+2])
@@ -112,7 +122,7 @@ func (d *decoder) template(n *yaml.Node, ctx string) Template {
 			}
 			d.addAt(n, col, "%s: %s", ctx, msg)
 		} else {
-			t.parts = append(t.parts, templatePart{prog: prog})
+			t.parts = append(t.parts, templatePart{prog: prog, src: code})
 		}
 		rest, offset = rest[i+j+2:], offset+i+j+2
 	}

@@ -2,8 +2,6 @@ package dispatch
 
 import (
 	"fmt"
-	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -82,27 +80,19 @@ func kindName(n *yaml.Node) string {
 	return "nothing"
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
 // str reads a scalar string, expanding ${VAR} from the environment; an
 // unset variable is a problem.
 func (d *decoder) str(n *yaml.Node, ctx string) string {
+	return d.expandedStr(n, ctx).value
+}
+
+// expandedStr is str keeping what was written beside the value.
+func (d *decoder) expandedStr(n *yaml.Node, ctx string) expanded {
 	if n.Kind != yaml.ScalarNode {
 		d.addf(n, "%s: want a string, got %s", ctx, kindName(n))
-		return ""
+		return expanded{}
 	}
-	lookup := d.lookup
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	return envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
-		name := envRef.FindStringSubmatch(ref)[1]
-		v, ok := lookup(name)
-		if !ok {
-			d.addf(n, "%s: environment variable %s is not set", ctx, name)
-		}
-		return v
-	})
+	return d.expand(n, ctx, n.Value)
 }
 
 func (d *decoder) strList(n *yaml.Node, ctx string) []string {
