@@ -66,11 +66,15 @@ func taskEvent(ev *store.Event) (event []byte, header http.Header, err error) {
 			out.Payload = p
 		}
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
+	// Not json.Marshal: it writes each <, > and & as six bytes, which
+	// made a body of 25 MiB of them too large to send.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
 		return nil, nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
 	}
-	return b, providers.RedactHeader(ev.Header, redact...), nil
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), providers.RedactHeader(ev.Header, redact...), nil
 }
 
 // rawPayload is the JSON object a body holds, directly or as a form's

@@ -63,6 +63,9 @@ func TestTaskEventIsEventWithTheRawPayload(t *testing.T) {
 		// JSON text is UTF-8: a stray byte becomes U+FFFD, as in Event.
 		{"invalid utf-8", "application/json", "{\"a\": \"x\xffy\"}", "{\"a\":\"x\uFFFDy\"}"},
 		{"invalid utf-8 in a form", "application/x-www-form-urlencoded", `payload=%7B%22a%22%3A%22x%FFy%22%7D`, "{\"a\":\"x\uFFFDy\"}"},
+		// As sent: escaped, a body of < grew sixfold, past what a plugin
+		// can be sent.
+		{"html characters", "application/json", `{"a":"<b>&amp;</b>"}`, `{"a":"<b>&amp;</b>"}`},
 		// Trailing data after the object, even a lone bracket, is no
 		// JSON object: refused, as Event refuses it.
 		{"closing bracket after the object", "application/json", `{"a":1}]`, `null`},

@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/plugins/host"
 	"github.com/hookrelay/hookrelay/plugins/script"
+	"github.com/hookrelay/hookrelay/plugins/sdk"
 	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/store"
 )
@@ -29,6 +33,10 @@ type Runner interface {
 // maxOutput bounds the output kept with each attempt; the script runner
 // fits its output in it.
 const maxOutput = script.TaskOutput
+
+// maxTask bounds what one task sends a plugin: the gRPC message limit,
+// less room for the task's other fields and headers.
+const maxTask = sdk.MaxMessageSize - 1<<20
 
 // killGrace is how long past its timeout a script's attempt may take: the
 // runner's SIGTERM-then-SIGKILL of the process group.
@@ -136,6 +144,19 @@ func usable(r Runner) bool {
 	return r != nil && r.State().State == host.StateRunning
 }
 
+// tooLarge is the final failure of a task whose parts add up to more than
+// limit bytes: it would fail the same way every time. Nil if it fits.
+func tooLarge(limit int, parts ...[]byte) *delivery.Answer {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n <= limit {
+		return nil
+	}
+	return &delivery.Answer{Failed: fmt.Sprintf("the task is too large for a plugin: its event, body and configuration make %d bytes, over the %d a plugin can be sent", n, limit), Final: true}
+}
+
 // handle sends one task to a plugin and turns its result into an answer.
 // A script's answer carries its exit code.
 func handle(ctx context.Context, r Runner, ev *store.Event, d *store.Delivery, route string, config json.RawMessage, isScript bool) (*delivery.Answer, error) {
@@ -143,11 +164,18 @@ func handle(ctx context.Context, r Runner, ev *store.Event, d *store.Delivery, r
 	if err != nil {
 		return nil, err
 	}
+	if a := tooLarge(maxTask, event, ev.Body, config); a != nil {
+		return a, nil
+	}
 	res, err := r.Handle(ctx, &host.Task{TaskID: d.ID, Route: route, Attempt: d.Attempts + 1, Event: event,
 		Body: ev.Body, Header: header, Config: config})
 	if errors.Is(err, host.ErrNotRunning) {
 		// Not an attempt: the plugin is being restarted; the task waits.
 		return nil, errors.Join(delivery.ErrNotReady, err)
+	}
+	if status.Code(err) == codes.ResourceExhausted {
+		// A message over gRPC's limit, either way: it would be again.
+		return &delivery.Answer{Failed: "the task or its answer is too large for a plugin: " + status.Convert(err).Message(), Final: true}, nil
 	}
 	if err != nil {
 		return nil, err

@@ -2,8 +2,12 @@ package targets
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/hookrelay/hookrelay/delivery"
 	"github.com/hookrelay/hookrelay/dispatch"
@@ -202,3 +206,26 @@ routes:
 		t.Errorf("Send past the timeout = %+v, %v; want a failed answer", a, err)
 	}
 }
+
+// A task too large to send fails for good, before or when it is sent:
+// a retry would fail the same way (a review saw ten attempts of one,
+// each rebuilding 180 MB).
+func TestTooLargeIsFinal(t *testing.T) {
+	if a := tooLarge(10, []byte("12345"), []byte("12345")); a != nil {
+		t.Fatalf("a task of exactly the limit: %+v, want it sent", a)
+	}
+	if a := tooLarge(10, []byte("12345"), []byte("123456")); a == nil || !a.Final || !strings.Contains(a.Failed, "11 bytes") {
+		t.Fatalf("a task over the limit: %+v, want a final failure that says its size", a)
+	}
+	exhausted := errRunner{status.Error(codes.ResourceExhausted, "grpc: trying to send message larger than max (183501956 vs. 134217728)")}
+	a, err := handle(t.Context(), exhausted, &store.Event{ID: "e1"}, &store.Delivery{ID: "d1"}, "r", nil, true)
+	if err != nil || a == nil || !a.Final || !strings.Contains(a.Failed, "larger than max") {
+		t.Fatalf("handle of a message over gRPC's limit = %+v, %v; want a final failure", a, err)
+	}
+}
+
+// errRunner fails every task with err.
+type errRunner struct{ err error }
+
+func (f errRunner) Handle(context.Context, *host.Task) (host.Result, error) { return host.Result{}, f.err }
+func (errRunner) State() host.Status                                       { return host.Status{State: host.StateRunning} }
