@@ -57,6 +57,10 @@ type declared struct {
 	// only when the declaration was refused before any start (err says why).
 	run *runner
 	err error
+	// refused says why the hooks file's declaration of a running plugin
+	// is not the one running: it would not start, so the process of the
+	// declaration before it was kept, or started again.
+	refused error
 }
 
 // startPlugins starts the script runner (this binary in plugin mode) and
@@ -123,6 +127,7 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 	have := make(map[string]pluginHave, len(s.named))
 	for name, d := range s.named {
 		have[name] = pluginHave{decl: d.decl, bin: d.binary(), down: d.down()}
+		d.refused = nil // said again below if it still is
 	}
 	bins := make(map[string]os.FileInfo, len(cfg.Plugins))
 	for name, decl := range cfg.Plugins {
@@ -180,10 +185,23 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 	}
 	started := s.startAll(ctx, want)
 	for name, d := range started {
-		if d.err != nil {
-			s.log.ErrorContext(ctx, "plugin not started after a reload; its tasks wait until a reload starts it",
-				"plugin", name, "file", cfg.File, "line", d.decl.Line, "err", d.err)
+		if d.err == nil {
+			continue
 		}
+		if prev, ok := have[name]; ok && !prev.down && !slices.Contains(plan.Retried, name) {
+			// It ran until this reload, and its new declaration failed
+			// only once started (a config its Configure refuses): it runs
+			// as declared before, rather than not at all.
+			if back := s.start(ctx, prev.decl); back.err == nil {
+				back.refused = fmt.Errorf("its new declaration (%s:%d) did not start, so it runs as declared before: %w", cfg.File, d.decl.Line, d.err)
+				started[name] = back
+				s.log.ErrorContext(ctx, "plugin's new declaration did not start; it runs as declared before until a reload fixes it",
+					"plugin", name, "file", cfg.File, "line", d.decl.Line, "err", d.err)
+				continue
+			}
+		}
+		s.log.ErrorContext(ctx, "plugin not started after a reload; its tasks wait until a reload starts it",
+			"plugin", name, "file", cfg.File, "line", d.decl.Line, "err", d.err)
 	}
 	s.mu.Lock()
 	for name, d := range started {
@@ -211,7 +229,8 @@ func (s *pluginSet) drainOf(name string, cfgs ...*dispatch.Config) time.Duration
 }
 
 // startable returns those of names whose declaration in cfg passes
-// host.Check, and logs the others, whose running process is kept.
+// host.Check, and logs the others, whose running process is kept; the API
+// shows why (declared.refused).
 func (s *pluginSet) startable(ctx context.Context, cfg *dispatch.Config, names []string) []string {
 	return slices.DeleteFunc(names, func(name string) bool {
 		decl := cfg.Plugins[name]
@@ -219,6 +238,11 @@ func (s *pluginSet) startable(ctx context.Context, cfg *dispatch.Config, names [
 		if err != nil {
 			s.log.ErrorContext(ctx, "plugin's new declaration would not start; the running one is kept until a reload fixes it",
 				"plugin", name, "file", cfg.File, "line", decl.Line, "err", err)
+			s.mu.Lock()
+			if d := s.named[name]; d != nil {
+				d.refused = fmt.Errorf("its new declaration (%s:%d) would not start, so the process declared before runs: %w", cfg.File, decl.Line, err)
+			}
+			s.mu.Unlock()
 		}
 		return err != nil
 	})
@@ -309,7 +333,11 @@ func (s *pluginSet) PluginStates() map[string]host.Status {
 			out[name] = host.Status{State: host.StateFailed, LastError: d.err.Error()}
 			continue
 		}
-		out[name] = d.run.State()
+		st := d.run.State()
+		if d.refused != nil {
+			st.LastError = d.refused.Error()
+		}
+		out[name] = st
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,16 +15,35 @@ import (
 
 	"github.com/hookrelay/hookrelay/dispatch"
 	"github.com/hookrelay/hookrelay/plugins/host"
+	"github.com/hookrelay/hookrelay/plugins/sdk"
 	"github.com/hookrelay/hookrelay/providers/builtin"
 )
 
-// TestMain lets the test binary be the script runner plugin, so plugin
-// sets are tested with real processes.
+// TestMain lets the test binary be the script runner plugin, or a strict
+// one (strictPlugin), so plugin sets are tested with real processes.
 func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == "plugin" && os.Args[2] == "strict" {
+		sdk.Serve(strictPlugin{})
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "plugin" {
 		os.Exit(runPlugin(os.Args[2:], os.Stderr))
 	}
 	os.Exit(m.Run())
+}
+
+// strictPlugin is a plugin whose Configure refuses {"fail": true}.
+type strictPlugin struct{}
+
+func (strictPlugin) Handle(context.Context, *sdk.Task) (sdk.Result, error) { return sdk.Result{}, nil }
+
+func (strictPlugin) Configure(_ context.Context, config json.RawMessage) error {
+	var c struct{ Fail bool }
+	_ = json.Unmarshal(config, &c)
+	if c.Fail {
+		return errors.New("config says fail")
+	}
+	return nil
 }
 
 // pluginFile writes a hooks file declaring plugins (YAML lines under
@@ -378,5 +398,55 @@ func TestPluginSetDrainOf(t *testing.T) {
 		if got := s.drainOf("notify", tt.cfgs...); got != tt.want {
 			t.Errorf("%s: drainOf = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// A reload that gives a running plugin a config its Configure refuses
+// does not leave it down: it runs as declared before, and the API says
+// why. So does a declaration refused before any start (a wrong sha256).
+func TestPluginSetKeepsPluginWhoseNewDeclarationFails(t *testing.T) {
+	f := newPluginFile(t)
+	write := func(config string) {
+		y := "plugins:\n  p:\n    path: " + f.self + "\n    args: [plugin, strict]\n    " + config + "\nroutes: []\n"
+		if err := os.WriteFile(f.path, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("config: { greeting: v1 }")
+	s, live := runPluginSet(t, f)
+	first := s.PluginStates()["p"]
+	if first.State != host.StateRunning {
+		t.Fatalf("at start: %+v", first)
+	}
+
+	write("config: { greeting: v2, fail: true }")
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(t.Context(), live.Current()) // what Run does after the reload, done when it returns
+	st := s.PluginStates()["p"]
+	if st.State != host.StateRunning || !strings.Contains(st.LastError, "config says fail") || !strings.Contains(st.LastError, "hooks.yaml:2") {
+		t.Fatalf("after a reload with a refused config: %+v; want it running, saying why its new declaration is not", st)
+	}
+	if s.Runner("p") == nil || s.Runner("p").State().State != host.StateRunning {
+		t.Fatal("its tasks have no plugin to go to")
+	}
+
+	write("config: { greeting: v3 }\n    sha256: " + strings.Repeat("0", 64))
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(t.Context(), live.Current())
+	if st := s.PluginStates()["p"]; st.State != host.StateRunning || !strings.Contains(st.LastError, "sha256") {
+		t.Fatalf("after a reload with a wrong sha256: %+v; want it running, saying why its new declaration is not", st)
+	}
+
+	write("config: { greeting: v4 }")
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(t.Context(), live.Current())
+	if st := s.PluginStates()["p"]; st.State != host.StateRunning || st.LastError != "" {
+		t.Fatalf("after a reload that fixes it: %+v; want it running, with nothing to say", st)
 	}
 }
