@@ -32,7 +32,8 @@ func slogLevel(l hclog.Level) slog.Level {
 	switch l {
 	case hclog.Trace:
 		return levelTrace
-	case hclog.Debug, hclog.NoLevel, hclog.DefaultLevel:
+	case hclog.Debug, hclog.NoLevel:
+		// Not hclog.DefaultLevel: it is Info, which this case would take.
 		return slog.LevelDebug
 	case hclog.Info:
 		return slog.LevelInfo

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // echoPlugin is the testdata/echoplugin binary TestMain builds.
@@ -464,7 +466,7 @@ func TestConfigure(t *testing.T) {
 			defer p.Close()
 			err = p.Start(t.Context())
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "plugin configured: configuring") {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "plugin configured: its Configure refused its config: ") || strings.Contains(err.Error(), "rpc error") {
 					t.Fatalf("Start: %v, want an error saying %q", err, tt.wantErr)
 				}
 				if s := p.State(); s.State != StateFailed {
@@ -630,6 +632,95 @@ func TestBackoff(t *testing.T) {
 	for _, tt := range tests {
 		if got := backoff(lo, hi, tt.crashes); got != tt.want {
 			t.Errorf("backoff after %d crashes = %s, want %s", tt.crashes, got, tt.want)
+		}
+	}
+}
+
+// What a plugin prints, to stdout, stderr or with the log package, is in
+// the server's log at info under the plugin's name: a plugin author
+// debugging with prints sees them.
+func TestPluginPrintsAreLogged(t *testing.T) {
+	cfg, logs := testConfig(t, "printer")
+	cfg.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p := start(t, cfg)
+	handle(t, p, &Task{TaskID: "t1", Route: "print", Attempt: 1})
+	want := []string{"to stdout from t1", "to stderr from t1", "with log from t1"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(logs.String(), w) })
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not in the log at info: %q", missing)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "from t1") && (!strings.Contains(line, "level=INFO") || !strings.Contains(line, "plugin=printer")) {
+			t.Errorf("logged, but not at info under the plugin's name: %s", line)
+		}
+	}
+}
+
+// stdioLog logs whole lines, whatever the writes' cuts.
+func TestStdioLogLines(t *testing.T) {
+	tests := []struct {
+		name   string
+		writes []string
+		want   []string
+	}{
+		{"one line", []string{"hello\n"}, []string{"hello"}},
+		{"cut in two writes", []string{"hel", "lo\nwor", "ld\n"}, []string{"hello", "world"}},
+		{"no end yet", []string{"partial"}, nil},
+		{"crlf", []string{"dos\r\n"}, []string{"dos"}},
+		{"too long", []string{strings.Repeat("x", maxStdioLine+3) + "\n"}, []string{strings.Repeat("x", maxStdioLine), "xxx"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			w := &stdioLog{log: slog.New(slog.NewJSONHandler(&b, nil)), stream: "stdout"}
+			for _, s := range tt.writes {
+				if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
+					t.Fatalf("Write = %d, %v", n, err)
+				}
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+				if l == "" {
+					continue
+				}
+				var rec struct{ Line string }
+				if err := json.Unmarshal([]byte(l), &rec); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, rec.Line)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("lines %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// Each hclog level keeps its weight in slog: a plugin's info line is not
+// demoted to debug (hclog.DefaultLevel is Info, and once was taken for a
+// level of no weight).
+func TestSlogLevel(t *testing.T) {
+	tests := []struct {
+		in   hclog.Level
+		want slog.Level
+	}{
+		{hclog.Trace, levelTrace},
+		{hclog.Debug, slog.LevelDebug},
+		{hclog.NoLevel, slog.LevelDebug},
+		{hclog.Info, slog.LevelInfo},
+		{hclog.Warn, slog.LevelWarn},
+		{hclog.Error, slog.LevelError},
+	}
+	for _, tt := range tests {
+		if got := slogLevel(tt.in); got != tt.want {
+			t.Errorf("slogLevel(%v) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }

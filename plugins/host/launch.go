@@ -14,6 +14,8 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/hookrelay/hookrelay/plugins/proto"
 	"github.com/hookrelay/hookrelay/plugins/sdk"
@@ -70,6 +72,8 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		StartTimeout:     p.cfg.StartTimeout,
 		Logger:           &hclogger{log: p.log, binary: filepath.Base(cmd.Path)},
 		Stderr:           io.Discard,
+		SyncStdout:       &stdioLog{log: p.log, stream: "stdout"},
+		SyncStderr:       &stdioLog{log: p.log, stream: "stderr"},
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(sdk.MaxMessageSize),
 			grpc.MaxCallSendMsgSize(sdk.MaxMessageSize),
@@ -132,6 +136,10 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 
 	if _, err := inst.rpc.Configure(ctx, &pb.ConfigureRequest{Config: p.cfg.Config}); err != nil {
 		inst.kill()
+		if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument {
+			// The plugin's own words, without gRPC's.
+			return nil, fmt.Errorf("plugin %s: its Configure refused its config: %s", p.cfg.Name, st.Message())
+		}
 		return nil, fmt.Errorf("plugin %s: configuring: %w", p.cfg.Name, err)
 	}
 	return inst, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -29,6 +30,10 @@ func Serve(h Handler) {
 		JSONFormat: true,
 		Level:      hclog.Info,
 	})
+	// The standard logger's lines too, at info (or the level a [WARN]
+	// prefix says): a handler's log.Printf shows in the server's log.
+	stdlog.SetOutput(log.StandardWriter(&hclog.StandardLoggerOptions{InferLevels: true}))
+	stdlog.SetFlags(0)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         plugin.PluginSet{PluginName: &servePlugin{srv: &server{h: h, log: log}}},

@@ -4,6 +4,8 @@
 //	echo   (any other route) succeeds with a JSON report of what it received
 //	fail   fails with exit code 7
 //	panic  panics
+//	print  prints a line to stdout, to stderr and with the log package,
+//	       each naming the task, and succeeds
 //	block  creates the file named by the route option "mark", then waits
 //	       for the call to be cancelled; meanwhile its output so far is
 //	       "waiting on MARK", and its live log "blocking on MARK\n", to
@@ -22,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log"
 	"net/http"
 	"os"
 	"sync"
@@ -89,6 +92,11 @@ func (e *echo) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 		return sdk.Result{Failed: true, ExitCode: 7, Output: "some output", Error: "failed on purpose"}, nil
 	case "panic":
 		panic("boom in " + t.TaskID)
+	case "print":
+		fmt.Println("to stdout from " + t.TaskID)
+		fmt.Fprintln(os.Stderr, "to stderr from "+t.TaskID)
+		log.Printf("with log from %s", t.TaskID)
+		return sdk.Result{}, nil
 	case "block":
 		var opt struct{ Mark string }
 		if err := t.DecodeConfig(&opt); err != nil {
