@@ -260,12 +260,23 @@ func (p *Plugin) Handle(ctx context.Context, t *Task) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := inst.handle(ctx, t)
+	if inst.client.Exited() {
+		// Dead, and the supervisor has not seen it yet.
+		p.check()
+		return Result{}, fmt.Errorf("plugin %s: task %s: %w (its process has exited)", p.cfg.Name, t.TaskID, ErrNotRunning)
+	}
+	res, sent, err := inst.handle(ctx, t)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Result{}, fmt.Errorf("plugin %s: task %s: %w", p.cfg.Name, t.TaskID, context.Cause(ctx))
 		}
 		p.check() // the process may have died: do not wait for the next tick
+		if !sent && inst.exitErr(500*time.Millisecond) != nil {
+			// The task never reached the process, which has died: a task
+			// queued behind the one that crashed it is not charged an
+			// attempt. (One that reached it is: it may be the cause.)
+			return Result{}, fmt.Errorf("plugin %s: task %s: %w (its process exited before the task reached it)", p.cfg.Name, t.TaskID, ErrNotRunning)
+		}
 		return Result{}, fmt.Errorf("plugin %s: task %s: %w: %w", p.cfg.Name, t.TaskID, ErrNoAnswer, err)
 	}
 	return res, nil

@@ -724,3 +724,34 @@ func TestSlogLevel(t *testing.T) {
 		}
 	}
 }
+
+// A task given to a plugin whose process has died, before the supervisor
+// has seen it, never reached the process: it is no attempt (ErrNotRunning,
+// so the task waits for the restart), unlike a task the process had when
+// it died (TestKilledPluginRestarts).
+func TestTaskForDeadProcessIsNoAttempt(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "dead")
+	cfg.HealthInterval = time.Hour // only a failed call makes it look
+	p := start(t, cfg)
+	pid := p.State().PID
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "go-plugin to see the exit", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.inst.client.Exited()
+	})
+	if st := p.State(); st.State != StateRunning || st.PID != pid {
+		t.Fatalf("the supervisor saw the death already (%+v): nothing left to test", st)
+	}
+	_, err := p.Handle(t.Context(), &Task{TaskID: "queued", Route: "echo", Attempt: 1})
+	if !errors.Is(err, ErrNotRunning) || errors.Is(err, ErrNoAnswer) {
+		t.Fatalf("Handle = %v, want ErrNotRunning: the task never reached the process", err)
+	}
+	waitFor(t, 20*time.Second, "a restart", func() bool {
+		s := p.State()
+		return s.State == StateRunning && s.PID != pid
+	})
+}

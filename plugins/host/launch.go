@@ -77,7 +77,7 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(sdk.MaxMessageSize),
 			grpc.MaxCallSendMsgSize(sdk.MaxMessageSize),
-		)},
+		), grpc.WithStatsHandler(sentTracker{})},
 	})
 	inst := &instance{client: client, cmd: cmd, log: p.log}
 	if fi, err := os.Stat(cmd.Path); err == nil {
@@ -183,7 +183,10 @@ func (p *Plugin) verify(path string) error {
 }
 
 // handle makes one Handle call.
-func (i *instance) handle(ctx context.Context, t *Task) (Result, error) {
+//
+// sent reports, when it fails, whether the request went out to the
+// process at all (see sentTracker).
+func (i *instance) handle(ctx context.Context, t *Task) (res Result, sent bool, err error) {
 	req := &pb.HandleRequest{
 		TaskId:  t.TaskID,
 		Route:   t.Route,
@@ -198,11 +201,12 @@ func (i *instance) handle(ctx context.Context, t *Task) (Result, error) {
 			req.Headers[k] = &pb.HeaderValues{Values: v}
 		}
 	}
+	ctx, out := withSent(ctx)
 	resp, err := i.rpc.Handle(ctx, req)
 	if err != nil {
-		return Result{}, err
+		return Result{}, out.Load(), err
 	}
-	res := Result{
+	res = Result{
 		Failed:   resp.GetStatus() != pb.Status_STATUS_SUCCEEDED,
 		ExitCode: int(resp.GetExitCode()),
 		Output:   sdk.Tail(resp.GetOutput()),
@@ -211,7 +215,7 @@ func (i *instance) handle(ctx context.Context, t *Task) (Result, error) {
 	if res.Failed && res.Error == "" && resp.GetStatus() != pb.Status_STATUS_FAILED {
 		res.Error = fmt.Sprintf("plugin answered with status %v", resp.GetStatus())
 	}
-	return res, nil
+	return res, true, nil
 }
 
 // health checks that the process runs and answers. A process that answers
