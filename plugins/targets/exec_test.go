@@ -227,5 +227,7 @@ func TestTooLargeIsFinal(t *testing.T) {
 // errRunner fails every task with err.
 type errRunner struct{ err error }
 
-func (f errRunner) Handle(context.Context, *host.Task) (host.Result, error) { return host.Result{}, f.err }
-func (errRunner) State() host.Status                                       { return host.Status{State: host.StateRunning} }
+func (f errRunner) Handle(context.Context, *host.Task) (host.Result, error) {
+	return host.Result{}, f.err
+}
+func (errRunner) State() host.Status { return host.Status{State: host.StateRunning} }
