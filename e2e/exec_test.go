@@ -135,7 +135,10 @@ type taskView struct {
 	ExitCode *int `json:"exit_code"`
 	Output   string
 	Error    string
-	History  []struct{ Error string }
+	History  []struct {
+		Error    string
+		Response *struct{ Body string }
+	}
 }
 
 // waitTask polls the tasks API until task id has status.

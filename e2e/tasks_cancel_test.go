@@ -14,9 +14,11 @@ import (
 
 // tasks cancel stops a running script, its children with it, and drops a
 // task queued behind it (concurrency 1) without running it; the route's
-// queue then goes on.
+// queue then goes on. The cancelled run keeps what it printed.
 func TestTasksCancelStopsRunningAndQueued(t *testing.T) {
 	srv, dir := execServer(t, `if [ "$1" = 3 ]; then exit 0; fi
+echo "deploying $1"
+echo "a warning from $1" >&2
 echo $$ > "$OUT/pid-$1.tmp"
 sleep 60 &
 echo $! > "$OUT/child-$1"
@@ -77,6 +79,8 @@ wait
 	})
 	if task := waitTask(t, srv, running, "dead"); len(task.History) != 1 {
 		t.Fatalf("the cancelled run was tried again: %+v", task.History)
+	} else if !strings.Contains(task.Output, "deploying 1") || !strings.Contains(task.Output, "a warning from 1") {
+		t.Fatalf("the cancelled run's output is lost: %q", task.Output)
 	}
 
 	// The queue goes on, past the dropped task, which never ran.

@@ -13,10 +13,12 @@ import (
 // --shutdown-grace. A script still running then gets SIGTERM (its trap
 // runs), the attempt is recorded as interrupted, and the next start runs
 // the task as its attempt 2, so that a script can tell it is a repeat.
+// The interrupted attempt keeps what the script printed, its trap's too.
 func TestServerStopLetsRunningScriptsFinish(t *testing.T) {
 	script := `echo "start $HOOKRELAY_ATTEMPT" >> "$OUT/log"
+echo "printed by attempt $HOOKRELAY_ATTEMPT"
 [ "$HOOKRELAY_ATTEMPT" = 1 ] || exit 0
-trap 'echo "term $HOOKRELAY_ATTEMPT" >> "$OUT/log"; exit 143' TERM
+trap 'echo "term $HOOKRELAY_ATTEMPT" >> "$OUT/log"; echo "stopping attempt $HOOKRELAY_ATTEMPT"; exit 143' TERM
 sleep "$SLEEP" &
 wait
 echo "done $HOOKRELAY_ATTEMPT" >> "$OUT/log"
@@ -69,6 +71,8 @@ echo "done $HOOKRELAY_ATTEMPT" >> "$OUT/log"
 			}
 			if len(task.History) != 2 || !strings.Contains(task.History[0].Error, tt.wantHistory) {
 				t.Errorf("task history %+v, want 2 attempts, the first %q", task.History, tt.wantHistory)
+			} else if r := task.History[0].Response; r == nil || !strings.Contains(r.Body, "printed by attempt 1") || !strings.Contains(r.Body, "stopping attempt 1") {
+				t.Errorf("the interrupted attempt's output is lost: %+v", r)
 			}
 			if got, want := logged(), tt.wantLog+"start 2\n"; got != want {
 				t.Errorf("the script's log after the restart: %q, want %q", got, want)

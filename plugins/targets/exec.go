@@ -38,6 +38,10 @@ const maxOutput = script.TaskOutput
 // less room for the task's other fields and headers.
 const maxTask = sdk.MaxMessageSize - 1<<20
 
+// logWait bounds how long a given-up attempt's output is waited for: the
+// runner's SIGTERM, then SIGKILL after the script's grace.
+const logWait = script.DefaultKillGrace + 500*time.Millisecond
+
 // killGrace is how long past its timeout a script's attempt may take: the
 // runner's SIGTERM-then-SIGKILL of the process group.
 const killGrace = 5 * time.Second
@@ -167,7 +171,8 @@ func handle(ctx context.Context, r Runner, ev *store.Event, d *store.Delivery, r
 	if a := tooLarge(maxTask, event, ev.Body, config); a != nil {
 		return a, nil
 	}
-	res, err := r.Handle(ctx, &host.Task{TaskID: d.ID, Route: route, Attempt: d.Attempts + 1, Event: event,
+	attempt := d.Attempts + 1
+	res, err := r.Handle(ctx, &host.Task{TaskID: d.ID, Route: route, Attempt: attempt, Event: event,
 		Body: ev.Body, Header: header, Config: config})
 	if errors.Is(err, host.ErrNotRunning) {
 		// Not an attempt: the plugin is being restarted; the task waits.
@@ -176,6 +181,11 @@ func handle(ctx context.Context, r Runner, ev *store.Event, d *store.Delivery, r
 	if status.Code(err) == codes.ResourceExhausted {
 		// A message over gRPC's limit, either way: it would be again.
 		return &delivery.Answer{Failed: "the task or its answer is too large for a plugin: " + status.Convert(err).Message(), Final: true}, nil
+	}
+	if err != nil && ctx.Err() != nil {
+		// Given up (cancelled, cut short by a stop or a timeout): what it
+		// printed until then is kept with the attempt all the same.
+		return givenUpOutput(r, d.ID, attempt, logWait), err
 	}
 	if err != nil {
 		return nil, err

@@ -99,8 +99,13 @@ func (p *Plugins) Send(ctx context.Context, name string, ev *store.Event, d *sto
 	a, err := handle(ctx, r, ev, d, d.Route, config, false)
 	if err != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 		// The plugin's failure to answer in time, not a lost plugin: a
-		// failed attempt, within the route's retries.
-		return &delivery.Answer{Failed: "the plugin did not answer within the attempt's timeout"}, nil
+		// failed attempt, within the route's retries; with what it wrote
+		// to its log, if it keeps one.
+		timedOut := &delivery.Answer{Failed: "the plugin did not answer within the attempt's timeout"}
+		if a != nil {
+			timedOut.Body, timedOut.Truncated = a.Body, a.Truncated
+		}
+		return timedOut, nil
 	}
 	return a, err
 }
