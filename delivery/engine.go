@@ -188,6 +188,13 @@ func (e *Engine) Running(id string) (since time.Time, ok bool) {
 	return time.Time{}, false
 }
 
+// InFlight is how many attempts are being made now.
+func (e *Engine) InFlight() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.running)
+}
+
 // startRunning marks d in flight, unless Cancel ended it after the read
 // of d: then it reports false, and no attempt may be made.
 func (e *Engine) startRunning(d *store.Delivery, r *runningAttempt) bool {

@@ -95,6 +95,15 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 
+	// Said last, once everything below has stopped: running tasks may take
+	// the shutdown grace after the HTTP server has closed.
+	started := false
+	defer func() {
+		if started {
+			log.Info("server stopped")
+		}
+	}()
+
 	var rules *dispatch.Live
 	if *config != "" {
 		opts := dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true}
@@ -264,10 +273,14 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}()
 	fmt.Fprintf(stdout, "hookrelay: listening on http://%s\n", ln.Addr())
 	log.Info("server started", "addr", ln.Addr().String(), "data", *data, "client_key_required", *clientKey != "")
-	if err := srv.Serve(ctx, ln, *grace); err != nil {
-		log.Error("server stopped", "err", err)
+	started = true
+	err = srv.Serve(ctx, ln, *grace)
+	if n := engine.InFlight(); n > 0 {
+		log.Info("stopping: waiting for the attempts in flight", "attempts", n, "grace", *grace)
+	}
+	if err != nil {
+		log.Error("serving failed", "err", err)
 		return exitError
 	}
-	log.Info("server stopped")
 	return exitOK
 }
