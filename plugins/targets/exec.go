@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -100,11 +101,16 @@ func (x *Exec) Send(ctx context.Context, route string, ev *store.Event, d *store
 		}
 		return t.Render(pev)
 	}
+	// A template that fails for this event, or gives what no program can
+	// be given, fails the same way at every attempt: for good.
 	job := script.Job{Dir: r.Exec.Dir, Stdin: r.Exec.Stdin == dispatch.StdinPayload, Timeout: r.Exec.Timeout}
-	for _, t := range r.Exec.Command {
+	for i, t := range r.Exec.Command {
 		arg, err := render(t)
+		if err == nil && strings.IndexByte(arg, 0) >= 0 {
+			err = fmt.Errorf("template %q gives a NUL byte, which no program can be given in its arguments", t.Src)
+		}
 		if err != nil {
-			return &delivery.Answer{Failed: "command: " + err.Error()}, nil
+			return &delivery.Answer{Failed: fmt.Sprintf("command[%d]: %v", i, err), Final: true}, nil
 		}
 		job.Command = append(job.Command, arg)
 	}
@@ -112,8 +118,11 @@ func (x *Exec) Send(ctx context.Context, route string, ev *store.Event, d *store
 		job.Env = make(map[string]string, len(r.Exec.Env))
 		for k, t := range r.Exec.Env {
 			v, err := render(t)
+			if err == nil && strings.IndexByte(v, 0) >= 0 {
+				err = fmt.Errorf("template %q gives a NUL byte, which no program can be given in its environment", t.Src)
+			}
 			if err != nil {
-				return &delivery.Answer{Failed: "env " + k + ": " + err.Error()}, nil
+				return &delivery.Answer{Failed: "env " + k + ": " + err.Error(), Final: true}, nil
 			}
 			job.Env[k] = v
 		}

@@ -231,3 +231,40 @@ func (f errRunner) Handle(context.Context, *host.Task) (host.Result, error) {
 	return host.Result{}, f.err
 }
 func (errRunner) State() host.Status { return host.Status{State: host.StateRunning} }
+
+// A command whose template fails for the event, or gives a NUL byte,
+// fails for good, saying which argument: it would at every attempt, and a
+// strictly ordered route's next task would wait through every retry.
+func TestTemplateFailureIsFinal(t *testing.T) {
+	cfg, err := dispatch.Parse("hooks.yaml", []byte(`sources:
+  github: { provider: github, secret: s3cret }
+routes:
+  - name: deploy
+    source: github
+    when: "true"
+    to: exec
+    with:
+      retries: 3
+      command: ["/bin/echo", "{{ event.payload.head_commit.id }}", "{{ event.payload.message }}"]
+      env: { MSG: "{{ event.payload.message }}" }
+`), dispatch.LoadOptions{Providers: builtin.Providers(), Plugins: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &Exec{Rules: staticRules{cfg}, Runner: fakeRunner{}}
+	tests := []struct {
+		name, body, want string
+	}{
+		{"a missing object", `{"head_commit": null, "message": "ok"}`, "command[1]: template \"{{ event.payload.head_commit.id }}\": cannot fetch id from <nil>"},
+		{"a NUL byte in an argument", `{"head_commit": {"id": "abc"}, "message": "a\u0000b"}`, "command[2]: template \"{{ event.payload.message }}\" gives a NUL byte"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := &store.Event{ID: "e1", Source: "github", Normalized: []byte(`{}`), Body: []byte(tt.body)}
+			a, err := x.Send(t.Context(), "deploy", ev, &store.Delivery{ID: "d1", Route: "deploy"})
+			if err != nil || a == nil || !a.Final || !strings.Contains(a.Failed, tt.want) {
+				t.Fatalf("Send = %+v, %v; want a final failure saying %q", a, err, tt.want)
+			}
+		})
+	}
+}
