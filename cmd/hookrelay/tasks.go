@@ -188,8 +188,13 @@ func showFollowing(ctx context.Context, c *apiClient, id string, after int, time
 // output of its last attempt.
 func printTask(stdout io.Writer, t *server.Task) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "task\t%s\nevent\t%s\nroute\t%s\ntarget\t%s\nstatus\t%s\nattempts\t%d\nexit code\t%s\n",
-		t.ID, t.EventID, orDash(t.Route), t.Target, t.Status, t.Attempts, exitOf(t.ExitCode))
+	attempts := strconv.Itoa(t.Attempts)
+	if t.Status == "running" {
+		// Attempts counts those that ended.
+		attempts += fmt.Sprintf(" ended; attempt %d running", t.Attempts+1)
+	}
+	fmt.Fprintf(tw, "task\t%s\nevent\t%s\nroute\t%s\ntarget\t%s\nstatus\t%s\nattempts\t%s\nexit code\t%s\n",
+		t.ID, t.EventID, orDash(t.Route), t.Target, t.Status, attempts, exitOf(t.ExitCode))
 	if !t.StartedAt.IsZero() {
 		fmt.Fprintf(tw, "started\t%s\n", t.StartedAt.Local().Format(time.DateTime))
 	}
@@ -208,6 +213,22 @@ func printTask(stdout io.Writer, t *server.Task) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(t.History) > 1 {
+		// Every attempt, a line each; the output below is the last one's.
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(tw, "attempt\tstarted\ttook\toutcome\texit code\terror")
+		for _, a := range t.History {
+			code := "-"
+			if a.Response != nil {
+				code = exitOf(a.Response.ExitCode)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", a.N, a.At.Local().Format(time.DateTime),
+				a.Duration.Round(time.Millisecond), a.Outcome, code, orDash(oneLine(a.Error)))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	if t.Output != "" {
 		fmt.Fprintf(stdout, "\n%s", t.Output)
 		if !strings.HasSuffix(t.Output, "\n") {
@@ -215,6 +236,14 @@ func printTask(stdout io.Writer, t *server.Task) error {
 		}
 	}
 	return nil
+}
+
+// oneLine is s up to its first line break, marked as cut if it was.
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
 }
 
 // exitOf formats an exit code, or "-" when there is none yet.
