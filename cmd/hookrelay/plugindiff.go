@@ -35,6 +35,10 @@ type pluginPlan struct {
 	// Retried are declared as before but down for good: started again,
 	// so a reload is how a fixed plugin gets another chance.
 	Retried []string
+	// Repinned are declared as before, with sha256, and running, but
+	// their executable file was replaced: left running, the new file
+	// checked against the sum (a restart after a crash would refuse it).
+	Repinned []string
 }
 
 // stop is every plugin the plan stops, removed or about to restart.
@@ -64,6 +68,8 @@ func diffPlugins(have map[string]pluginHave, want map[string]*dispatch.Plugin, b
 			p.Replaced = append(p.Replaced, name)
 		case h.down:
 			p.Retried = append(p.Retried, name)
+		case replaced(h.bin, bins[name]):
+			p.Repinned = append(p.Repinned, name)
 		}
 	}
 	for name := range have {
@@ -71,7 +77,7 @@ func diffPlugins(have map[string]pluginHave, want map[string]*dispatch.Plugin, b
 			p.Removed = append(p.Removed, name)
 		}
 	}
-	for _, l := range []*[]string{&p.Added, &p.Removed, &p.Changed, &p.Replaced, &p.Retried} {
+	for _, l := range []*[]string{&p.Added, &p.Removed, &p.Changed, &p.Replaced, &p.Retried, &p.Repinned} {
 		slices.Sort(*l)
 	}
 	return p

@@ -158,10 +158,11 @@ func TestDiffPlugins(t *testing.T) {
 			want: map[string]*dispatch.Plugin{"a": decl("/a")},
 		},
 		{
-			name: "pinned with sha256: the running one is kept",
+			name: "pinned with sha256: the running one is kept, its new file checked",
 			have: map[string]pluginHave{"a": from(decl("/a", pinned), started)},
 			want: map[string]*dispatch.Plugin{"a": decl("/a", pinned)},
 			bins: map[string]os.FileInfo{"a": renamed},
+			plan: pluginPlan{Repinned: []string{"a"}},
 		},
 		{
 			name: "down and replaced is replaced",
@@ -189,7 +190,7 @@ func TestDiffPlugins(t *testing.T) {
 
 // normalPlan makes empty lists nil, so plans compare by content.
 func normalPlan(p pluginPlan) pluginPlan {
-	for _, l := range []*[]string{&p.Added, &p.Removed, &p.Changed, &p.Replaced, &p.Retried} {
+	for _, l := range []*[]string{&p.Added, &p.Removed, &p.Changed, &p.Replaced, &p.Retried, &p.Repinned} {
 		if len(*l) == 0 {
 			*l = nil
 		}

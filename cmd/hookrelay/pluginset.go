@@ -139,6 +139,7 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 	// can start: a typo in sha256 or path keeps the working process.
 	plan.Changed = s.startable(ctx, cfg, plan.Changed)
 	plan.Replaced = s.startable(ctx, cfg, plan.Replaced)
+	s.checkRepinned(ctx, cfg, plan.Repinned)
 	s.mu.Lock()
 	// Out of the set first, and refusing tasks before anyone can see it
 	// gone, so no task is given to a plugin being stopped: they wait until
@@ -246,6 +247,26 @@ func (s *pluginSet) startable(ctx context.Context, cfg *dispatch.Config, names [
 		}
 		return err != nil
 	})
+}
+
+// checkRepinned checks the rebuilt executables of running plugins pinned
+// with sha256: one that no longer matches is left running, but said, in
+// the log and the API, since a restart after a crash would refuse it.
+func (s *pluginSet) checkRepinned(ctx context.Context, cfg *dispatch.Config, names []string) {
+	for _, name := range names {
+		decl := cfg.Plugins[name]
+		err := host.Check(hostConfig(decl))
+		if err == nil {
+			continue // rebuilt the same
+		}
+		s.log.WarnContext(ctx, "plugin's executable was replaced and no longer matches its sha256: it runs on, but could not be restarted after a crash",
+			"plugin", name, "file", cfg.File, "line", decl.Line, "err", err)
+		s.mu.Lock()
+		if d := s.named[name]; d != nil {
+			d.refused = fmt.Errorf("its executable was replaced since it started and would be refused at a restart (%s:%d): %w", cfg.File, decl.Line, err)
+		}
+		s.mu.Unlock()
+	}
 }
 
 // startAll starts the plugins of decls at once and returns them all,

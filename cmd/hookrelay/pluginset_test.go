@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -448,5 +449,35 @@ func TestPluginSetKeepsPluginWhoseNewDeclarationFails(t *testing.T) {
 	s.apply(t.Context(), live.Current())
 	if st := s.PluginStates()["p"]; st.State != host.StateRunning || st.LastError != "" {
 		t.Fatalf("after a reload that fixes it: %+v; want it running, with nothing to say", st)
+	}
+}
+
+// A plugin pinned with sha256 whose file is replaced by another runs on,
+// but a reload says (in the API too) that a restart would refuse it.
+func TestPluginSetSaysPinnedFileWasReplaced(t *testing.T) {
+	f := newPluginFile(t)
+	bin := filepath.Join(t.TempDir(), "plugin")
+	copyFile(t, f.self, bin)
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := fmt.Sprintf("plugins:\n  p:\n    path: %s\n    args: [plugin, script]\n    sha256: %x\nroutes: []\n", bin, sha256.Sum256(b))
+	if err := os.WriteFile(f.path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, live := runPluginSet(t, f)
+	first := s.PluginStates()["p"]
+
+	if err := os.WriteFile(bin+".new", append(b, 0), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(bin+".new", bin); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(t.Context(), live.Current()) // what a reload does, done when it returns
+	st := s.PluginStates()["p"]
+	if st.State != host.StateRunning || st.PID != first.PID || !strings.Contains(st.LastError, "would be refused at a restart") {
+		t.Fatalf("after the file was replaced: %+v; want the same process, saying a restart would refuse the new file", st)
 	}
 }

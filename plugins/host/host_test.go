@@ -755,3 +755,33 @@ func TestTaskForDeadProcessIsNoAttempt(t *testing.T) {
 		return s.State == StateRunning && s.PID != pid
 	})
 }
+
+// A program that never does go-plugin's handshake (not a plugin at all)
+// fails to start with an error that says so, not "context deadline
+// exceeded", and is not left running.
+func TestStartWithoutHandshake(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	path := filepath.Join(dir, "sleeper.sh")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 60\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := testConfig(t, "sleeper")
+	cfg.Path, cfg.StartTimeout = path, 500*time.Millisecond
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	err = p.Start(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "no go-plugin handshake within 500ms") {
+		t.Fatalf("Start = %v, want it to say no handshake came", err)
+	}
+	b, _ := os.ReadFile(pidFile)
+	var pid int
+	if _, err := fmt.Sscan(string(b), &pid); err != nil {
+		t.Fatalf("the script's pid: %q", b)
+	}
+	waitFor(t, 10*time.Second, "the program to be gone", func() bool { return syscall.Kill(pid, 0) != nil })
+}

@@ -40,7 +40,8 @@ type instance struct {
 // launch starts a process, connects to it and configures it. On error
 // nothing is left running.
 func (p *Plugin) launch(ctx context.Context) (*instance, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.StartTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, p.cfg.StartTimeout, fmt.Errorf(
+		"no go-plugin handshake within %s: is it a hookrelay plugin (one that calls sdk.Serve)?", p.cfg.StartTimeout))
 	defer cancel()
 
 	cmd := exec.Command(p.cfg.Path, p.cfg.Args...)
@@ -116,6 +117,10 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		if errors.Is(d.err, plugin.ErrChecksumsDoNotMatch) {
 			// The binary changed between our check and go-plugin's.
 			return nil, fmt.Errorf("plugin %s: %s: %w: want sha256 %x", p.cfg.Name, cmd.Path, ErrChecksumMismatch, p.sum)
+		}
+		if ctx.Err() != nil {
+			// go-plugin's own StartTimeout, the same as ctx's, came first.
+			return nil, fmt.Errorf("plugin %s: starting %s: %w", p.cfg.Name, cmd.Path, context.Cause(ctx))
 		}
 		return nil, fmt.Errorf("plugin %s: starting %s: %w", p.cfg.Name, cmd.Path, d.err)
 	}
