@@ -68,7 +68,7 @@ type Route struct {
 	When    *vm.Program
 	// when is the rule as compiled, for messages about it.
 	when expanded
-	To      Target
+	To   Target
 	// Respond is "passthrough" when the sender gets the local app's
 	// response instead of 202.
 	Respond string
