@@ -785,3 +785,57 @@ func TestStartWithoutHandshake(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the program to be gone", func() bool { return syscall.Kill(pid, 0) != nil })
 }
+
+// The connection to a plugin is mutual TLS (go-plugin's AutoMTLS): the
+// plugin is given the host's client certificate, which go-plugin's server
+// side then requires of callers.
+func TestAutoMTLS(t *testing.T) {
+	t.Parallel()
+	cfg, _ := testConfig(t, "mtls")
+	p := start(t, cfg)
+	r := echoReport(t, handle(t, p, &Task{TaskID: "t", Route: "r", Attempt: 1}))
+	var cert string
+	for _, kv := range r.Environ {
+		if v, ok := strings.CutPrefix(kv, "PLUGIN_CLIENT_CERT="); ok {
+			cert = v
+		}
+	}
+	if !strings.Contains(cert, "BEGIN CERTIFICATE") {
+		t.Fatalf("the plugin got no client certificate (PLUGIN_CLIENT_CERT=%q): the connection is not mutual TLS", cert)
+	}
+}
+
+// A pinned plugin's restart after a crash checks the file again: one
+// replaced since is refused, not run.
+func TestRestartChecksTheSumAgain(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "plugin")
+	b, err := os.ReadFile(echoPlugin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	cfg, _ := testConfig(t, "pinned")
+	cfg.Path, cfg.SHA256 = bin, hex.EncodeToString(sum[:])
+	p := start(t, cfg)
+	pid := p.State().PID
+
+	if err := os.WriteFile(bin+".new", append(b, 0), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(bin+".new", bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the restart to be refused", func() bool {
+		return strings.Contains(p.State().LastError, "checksum")
+	})
+	if st := p.State(); st.State == StateRunning {
+		t.Fatalf("running again from the replaced file: %+v", st)
+	}
+}
