@@ -142,6 +142,7 @@ const (
 
 // Status is a snapshot of a plugin's supervision, for the API and logs.
 type Status struct {
+	// State is where the plugin is in its life (StateRunning, ...).
 	State State `json:"state"`
 	// PID is the running process's id, 0 when none runs.
 	PID int `json:"pid,omitempty"`

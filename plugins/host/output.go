@@ -43,9 +43,15 @@ func (p *Plugin) Output(ctx context.Context, taskID string) (string, error) {
 // no log of the task: it runs none of its attempts, and ended none
 // lately, or it was built before the SDK kept logs.
 type LogChunk struct {
-	ID          string
-	Attempt     int
-	Data        []byte
+	// ID names the log: one attempt's, unique in the plugin process's life.
+	ID string
+	// Attempt is that attempt's number, from 1.
+	Attempt int
+	// Data is the log from byte Start to byte Next.
+	Data []byte
+	// Start is later than asked when the plugin no longer keeps what was
+	// before (it keeps the last sdk.LogLimit bytes); Next is where to ask
+	// on from.
 	Start, Next int64
 	// Ended is set once the attempt has ended: Next is then the log's end.
 	Ended bool

@@ -6,11 +6,15 @@ import "time"
 // route's `with:`, its templates rendered for one event. It travels as the
 // task's JSON config.
 type Job struct {
-	Command []string          `json:"command"`
-	Env     map[string]string `json:"env,omitempty"`
-	Dir     string            `json:"dir,omitempty"`
+	// Command is the argv, as Spec.Command.
+	Command []string `json:"command"`
+	// Env is laid over the script's base environment, as Spec.Env.
+	Env map[string]string `json:"env,omitempty"`
+	// Dir is the working directory, as Spec.Dir.
+	Dir string `json:"dir,omitempty"`
 	// Stdin gives the script the raw request body on standard input.
-	Stdin   bool          `json:"stdin,omitempty"`
+	Stdin bool `json:"stdin,omitempty"`
+	// Timeout bounds the run, as Spec.Timeout.
 	Timeout time.Duration `json:"timeout_ns"`
 }
 

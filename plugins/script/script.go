@@ -73,6 +73,7 @@ type Spec struct {
 
 // Result is what a run did. A non-zero exit is a Result, not an error.
 type Result struct {
+	// Started is when the program was started.
 	Started  time.Time
 	Duration time.Duration // from start until the program exited
 	// ExitCode is the program's exit status, or -1 when a signal ended it.
@@ -82,9 +83,10 @@ type Result struct {
 	// TimedOut is set when Run stopped the program because of Spec.Timeout.
 	// When ctx ended instead, TimedOut is false and ctx.Err() says why.
 	TimedOut bool
-	// Stdout and Stderr hold the ends of the output; the Truncated counts say
-	// how many bytes before them were dropped (0: the output is whole).
-	Stdout, Stderr                   string
+	// Stdout and Stderr hold the ends of the output.
+	Stdout, Stderr string
+	// StdoutTruncated and StderrTruncated say how many bytes before those
+	// ends were dropped (0: the output is whole).
 	StdoutTruncated, StderrTruncated int64
 }
 

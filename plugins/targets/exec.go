@@ -55,7 +55,9 @@ const cancelGrace = script.DefaultKillGrace + 500*time.Millisecond
 // Exec delivers `to: exec` routes: each event runs the route's command
 // in the script runner plugin. Target names are route names.
 type Exec struct {
-	Rules  Rules
+	// Rules gives the exec routes, whose commands run.
+	Rules Rules
+	// Runner is the script runner plugin.
 	Runner Runner
 }
 

@@ -14,6 +14,8 @@ import (
 // Plugins delivers `to: plugin:NAME` routes to the named plugin, with the
 // route's `with:` as the task's config.
 type Plugins struct {
+	// Rules gives the routes to plugins, whose with:, retries, timeout
+	// and concurrency apply.
 	Rules Rules
 	// Hosts finds the plugins declared in the hooks file in force.
 	Hosts Hosts
