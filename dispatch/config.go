@@ -164,7 +164,7 @@ func Parse(path string, data []byte, opts LoadOptions) (*Config, error) {
 	cfg := &Config{File: path, Sources: map[string]*Source{}, Plugins: map[string]*Plugin{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, Problems{{File: path, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, Problems{syntaxProblem(path, data, err)}
 	}
 	if len(doc.Content) == 0 {
 		return nil, Problems{{File: path, Msg: "the file is empty"}}

@@ -125,7 +125,7 @@ func TestParseProblems(t *testing.T) {
 				`hooks.yaml:8:13: route "r1": unknown source "b"`, `hooks.yaml:10:9: route "r1": to: unknown target kind "smtp"`}},
 		{"passthrough needs tunnel", "routes:\n  - name: r\n    when: true\n    to: plugin:x\n    respond: passthrough\n", nil,
 			[]string{`hooks.yaml:2:5: route "r": respond: passthrough needs a tunnel target`, `hooks.yaml:4:9: route "r": to: exec and plugin targets are not available`}},
-		{"not yaml", "routes: [\n", nil, []string{"hooks.yaml: not valid YAML"}},
+		{"not yaml", "routes: [\n", nil, []string{"hooks.yaml:1: not valid YAML"}},
 		{"top-level typo", "rotues: []\n", nil, []string{`hooks.yaml:1:1: hooks file: unknown key "rotues"`}},
 		{"bad cidr", "sources:\n  a: { provider: github, secret: x, allow_ips: [10.0.0.0/33] }\n", nil,
 			[]string{`source "a": allow_ips: "10.0.0.0/33" is neither`}},
