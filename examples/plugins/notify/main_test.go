@@ -364,7 +364,7 @@ func TestBadConfig(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
 			err := p.Start(ctx)
-			if err == nil || !strings.Contains(err.Error(), "plugin notify: configuring") || !strings.Contains(err.Error(), tt.wantErr) {
+			if err == nil || !strings.Contains(err.Error(), "plugin notify: its Configure refused its config: ") || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Start: %v, want a configure error saying %q", err, tt.wantErr)
 			}
 			if strings.Contains(err.Error(), "SECRET") || strings.Contains(logs.String(), "SECRET") {
