@@ -239,11 +239,7 @@ func (s *pluginSet) startable(ctx context.Context, cfg *dispatch.Config, names [
 		if err != nil {
 			s.log.ErrorContext(ctx, "plugin's new declaration would not start; the running one is kept until a reload fixes it",
 				"plugin", name, "file", cfg.File, "line", decl.Line, "err", err)
-			s.mu.Lock()
-			if d := s.named[name]; d != nil {
-				d.refused = fmt.Errorf("its new declaration (%s:%d) would not start, so the process declared before runs: %w", cfg.File, decl.Line, err)
-			}
-			s.mu.Unlock()
+			s.setRefused(name, fmt.Errorf("its new declaration (%s:%d) would not start, so the process declared before runs: %w", cfg.File, decl.Line, err))
 		}
 		return err != nil
 	})
@@ -261,11 +257,17 @@ func (s *pluginSet) checkRepinned(ctx context.Context, cfg *dispatch.Config, nam
 		}
 		s.log.WarnContext(ctx, "plugin's executable was replaced and no longer matches its sha256: it runs on, but could not be restarted after a crash",
 			"plugin", name, "file", cfg.File, "line", decl.Line, "err", err)
-		s.mu.Lock()
-		if d := s.named[name]; d != nil {
-			d.refused = fmt.Errorf("its executable was replaced since it started and would be refused at a restart (%s:%d): %w", cfg.File, decl.Line, err)
-		}
-		s.mu.Unlock()
+		s.setRefused(name, fmt.Errorf("its executable was replaced since it started and would be refused at a restart (%s:%d): %w", cfg.File, decl.Line, err))
+	}
+}
+
+// setRefused records why the running plugin name is not as the hooks
+// file declares it (declared.refused).
+func (s *pluginSet) setRefused(name string, why error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.named[name]; d != nil {
+		d.refused = why
 	}
 }
 
