@@ -116,3 +116,23 @@ func TestWrittenRune(t *testing.T) {
 		}
 	}
 }
+
+// A ${VAR} in a command's program or in its PATH is expanded where the
+// program is found, as in every other value.
+func TestExpandedProgramPath(t *testing.T) {
+	env := map[string]string{"GH_SECRET": "x", "SCRIPTS": "/opt/scripts", "BIN": "bin"}
+	y := "sources:\n  github: { provider: github, secret: \"${GH_SECRET}\" }\nroutes:\n" +
+		"  - { name: abs, when: true, to: exec, with: { command: [\"${SCRIPTS}/deploy.sh\"] } }\n" +
+		"  - { name: rel, when: true, to: exec, with: { command: [\"./${BIN}/deploy.sh\"] } }\n"
+	opts := testOpts(env)
+	opts.Plugins = true
+	cfg, err := Parse("/etc/hookrelay/hooks.yaml", []byte(y), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"/opt/scripts/deploy.sh", "/etc/hookrelay/bin/deploy.sh"} {
+		if got, err := cfg.Routes[i].Exec.Command[0].Render(nil); err != nil || got != want {
+			t.Errorf("route %s runs %q (%v), want %q", cfg.Routes[i].Name, got, err, want)
+		}
+	}
+}

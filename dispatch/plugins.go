@@ -173,8 +173,8 @@ func (d *decoder) exec(n *yaml.Node, dir, ctx string) *Exec {
 		x.Dir = filepath.Join(dir, x.Dir)
 	}
 	if len(x.Command) > 0 && x.Dir == "" {
-		if prog := x.Command[0]; prog.Static() && strings.Contains(prog.Src, "/") && !filepath.IsAbs(prog.Src) {
-			x.Command[0] = staticTemplate(filepath.Join(dir, prog.Src))
+		if prog := x.Command[0]; prog.Static() && strings.Contains(prog.Text(), "/") && !filepath.IsAbs(prog.Text()) {
+			x.Command[0] = Template{Src: filepath.Join(dir, prog.Src), parts: []templatePart{{text: filepath.Join(dir, prog.Text())}}}
 		}
 	}
 	return x

@@ -39,6 +39,15 @@ func (t Template) Static() bool {
 	return len(t.parts) == 0 || (len(t.parts) == 1 && t.parts[0].prog == nil)
 }
 
+// Text is a static template's value, its ${VAR}s expanded: what Render
+// gives for any event. Empty for a template that is not static.
+func (t Template) Text() string {
+	if len(t.parts) == 1 && t.parts[0].prog == nil {
+		return t.parts[0].text
+	}
+	return ""
+}
+
 // Render evaluates the template for ev. Strings are inserted as they are,
 // nil as nothing, numbers in plain decimal (a JSON id 500000000 as that,
 // not 5e+08), booleans as true or false, and anything else (maps, lists)
@@ -139,9 +148,4 @@ func (d *decoder) addAt(n *yaml.Node, col int, format string, args ...any) {
 		c += col + 1
 	}
 	d.problems = append(d.problems, Problem{File: d.file, Line: n.Line, Column: c, Msg: fmt.Sprintf(format, args...)})
-}
-
-// staticTemplate is a template of text alone, with no {{ }} part.
-func staticTemplate(text string) Template {
-	return Template{Src: text, parts: []templatePart{{text: text}}}
 }

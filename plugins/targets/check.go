@@ -25,9 +25,9 @@ func CheckExec(cfg *dispatch.Config) []error {
 			if !t.Static() {
 				continue
 			}
-			path = t.Src
+			path = t.Text()
 		}
-		if err := script.Check(r.Exec.Command[0].Src, r.Exec.Dir, path); err != nil {
+		if err := script.Check(r.Exec.Command[0].Text(), r.Exec.Dir, path); err != nil {
 			out = append(out, fmt.Errorf("%s:%d: route %q: %w", cfg.File, r.Line, r.Name, err))
 		}
 	}
