@@ -37,6 +37,9 @@ type pluginSet struct {
 	// next server should this one be killed (host.Config.SessionDir).
 	sessions string
 
+	// applying is held by apply: one change at a time.
+	applying sync.Mutex
+
 	mu    sync.Mutex
 	named map[string]*declared
 	// stopping are the processes a reload is stopping, by name, until
@@ -61,6 +64,10 @@ type declared struct {
 	// is not the one running: it would not start, so the process of the
 	// declaration before it was kept, or started again.
 	refused error
+	// refusedDecl is the declaration that failed once started, when the
+	// one before it was started again: declared again, it is left alone
+	// rather than tried (and the plugin stopped) at every reload.
+	refusedDecl *dispatch.Plugin
 }
 
 // startPlugins starts the script runner (this binary in plugin mode) and
@@ -121,13 +128,20 @@ func (s *pluginSet) Run(ctx context.Context, rules *dispatch.Live) error {
 
 // apply makes the running plugins those cfg declares.
 func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
+	s.applying.Lock()
+	defer s.applying.Unlock()
 	s.mu.Lock()
 	old := s.cfg
 	s.cfg = cfg
 	have := make(map[string]pluginHave, len(s.named))
 	for name, d := range s.named {
-		have[name] = pluginHave{decl: d.decl, bin: d.binary(), down: d.down()}
-		d.refused = nil // said again below if it still is
+		h := pluginHave{decl: d.decl, bin: d.binary(), down: d.down()}
+		if d.refusedDecl != nil && sameDecl(d.refusedDecl, cfg.Plugins[name]) {
+			h.decl = d.refusedDecl // still refused: nothing to try
+		} else {
+			d.refused, d.refusedDecl = nil, nil // said again below if it still is
+		}
+		have[name] = h
 	}
 	bins := make(map[string]os.FileInfo, len(cfg.Plugins))
 	for name, decl := range cfg.Plugins {
@@ -195,6 +209,7 @@ func (s *pluginSet) apply(ctx context.Context, cfg *dispatch.Config) {
 			// as declared before, rather than not at all.
 			if back := s.start(ctx, prev.decl); back.err == nil {
 				back.refused = fmt.Errorf("its new declaration (%s:%d) did not start, so it runs as declared before: %w", cfg.File, d.decl.Line, d.err)
+				back.refusedDecl = d.decl
 				started[name] = back
 				s.log.ErrorContext(ctx, "plugin's new declaration did not start; it runs as declared before until a reload fixes it",
 					"plugin", name, "file", cfg.File, "line", d.decl.Line, "err", d.err)

@@ -404,10 +404,12 @@ func TestPluginSetDrainOf(t *testing.T) {
 
 // A reload that gives a running plugin a config its Configure refuses
 // does not leave it down: it runs as declared before, and the API says
-// why. So does a declaration refused before any start (a wrong sha256).
+// why; a reload that declares the refused config again leaves it alone.
+// So does a declaration refused before any start (a wrong sha256).
 func TestPluginSetKeepsPluginWhoseNewDeclarationFails(t *testing.T) {
 	f := newPluginFile(t)
 	write := func(config string) {
+		t.Helper()
 		y := "plugins:\n  p:\n    path: " + f.self + "\n    args: [plugin, strict]\n    " + config + "\nroutes: []\n"
 		if err := os.WriteFile(f.path, []byte(y), 0o600); err != nil {
 			t.Fatal(err)
@@ -419,37 +421,38 @@ func TestPluginSetKeepsPluginWhoseNewDeclarationFails(t *testing.T) {
 	if first.State != host.StateRunning {
 		t.Fatalf("at start: %+v", first)
 	}
+	wait := func(what string, ok func(host.Status) bool) host.Status {
+		t.Helper()
+		if err := live.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		return waitStates(t, s, what, func(st map[string]host.Status) bool { return ok(st["p"]) })["p"]
+	}
 
 	write("config: { greeting: v2, fail: true }")
-	if err := live.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	s.apply(t.Context(), live.Current()) // what Run does after the reload, done when it returns
-	st := s.PluginStates()["p"]
-	if st.State != host.StateRunning || !strings.Contains(st.LastError, "config says fail") || !strings.Contains(st.LastError, "hooks.yaml:2") {
-		t.Fatalf("after a reload with a refused config: %+v; want it running, saying why its new declaration is not", st)
-	}
+	refused := wait("running as declared before", func(st host.Status) bool {
+		return st.State == host.StateRunning && strings.Contains(st.LastError, "config says fail") && strings.Contains(st.LastError, "hooks.yaml:2")
+	})
 	if s.Runner("p") == nil || s.Runner("p").State().State != host.StateRunning {
 		t.Fatal("its tasks have no plugin to go to")
 	}
+	// The same refused config, with a change elsewhere in the file.
+	write("config: { greeting: v2, fail: true }\n# a comment")
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(t.Context(), live.Current()) // after Run's, or before it: either way done when it returns
+	if st := s.PluginStates()["p"]; st.PID != refused.PID || !strings.Contains(st.LastError, "config says fail") {
+		t.Fatalf("the refused config declared again: %+v, then %+v; want the same process, still saying why", refused, st)
+	}
 
 	write("config: { greeting: v3 }\n    sha256: " + strings.Repeat("0", 64))
-	if err := live.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	s.apply(t.Context(), live.Current())
-	if st := s.PluginStates()["p"]; st.State != host.StateRunning || !strings.Contains(st.LastError, "sha256") {
-		t.Fatalf("after a reload with a wrong sha256: %+v; want it running, saying why its new declaration is not", st)
-	}
+	wait("refusing a wrong sha256", func(st host.Status) bool {
+		return st.State == host.StateRunning && strings.Contains(st.LastError, "sha256")
+	})
 
 	write("config: { greeting: v4 }")
-	if err := live.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	s.apply(t.Context(), live.Current())
-	if st := s.PluginStates()["p"]; st.State != host.StateRunning || st.LastError != "" {
-		t.Fatalf("after a reload that fixes it: %+v; want it running, with nothing to say", st)
-	}
+	wait("fixed", func(st host.Status) bool { return st.State == host.StateRunning && st.LastError == "" })
 }
 
 // A plugin pinned with sha256 whose file is replaced by another runs on,
