@@ -18,6 +18,7 @@ func TestSyntaxProblemLine(t *testing.T) {
 		{"a tab in the indentation", head + "  - name: r1\n\twhen: true\n", "hooks.yaml:5: not valid YAML: found a tab character that violates indentation"},
 		{"a key at the wrong depth", head + "  - name: r1\n    when: true\n    to: tunnel:a\n   bad: 1\n", "hooks.yaml:7: not valid YAML: "},
 		{"an unclosed quote at the end", head + "  - name: r1\n    when: \"true\n", "hooks.yaml:5: not valid YAML: found unexpected end of stream"},
+		{"a quoted string over lines before the mistake", head + "  - name: r1\n    when: \"event.type ==\n      'push'\"\n    to: tunnel:a\n  - name: r2\n    when: \"true\n", "hooks.yaml:9: not valid YAML: found unexpected end of stream"},
 		{"a flow list over lines before the mistake", head + "  - { name: r1, when: true,\n      to: tunnel:a }\n  - name: [r2\n", "hooks.yaml:6: not valid YAML: did not find expected ',' or ']'"},
 	}
 	for _, tt := range tests {
