@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -86,10 +87,41 @@ func (e expanded) writtenRune(off int) int {
 	return off + shift
 }
 
-// redact writes each expanded value back as its ${VAR} in msg.
+// minQuoted is the shortest value redact looks for: shorter ones are no
+// secret, and writing them back everywhere would garble messages.
+const minQuoted = 4
+
+// minPiece is the shortest piece of a value whose presence in a message
+// has it withheld: long enough that a message's own words ("token",
+// "name") are not taken for one.
+const minPiece = 6
+
+// withheld replaces a message that would quote part of a variable's value.
+const withheld = "expr's message is withheld: it would quote part of a ${VAR}'s value"
+
+// redact writes each expanded value back as its ${VAR} in msg, the
+// longest first (a value may hold another). A message that still holds a
+// piece of one (a forgotten quote splits a value into names; upper() changes
+// its case) is withheld whole.
 func (e expanded) redact(msg string) string {
-	for v, ref := range e.values {
-		msg = strings.ReplaceAll(msg, v, ref)
+	vals := make([]string, 0, len(e.values))
+	for v := range e.values {
+		if len(v) >= minQuoted {
+			vals = append(vals, v)
+		}
+	}
+	slices.SortFunc(vals, func(a, b string) int { return len(b) - len(a) })
+	for _, v := range vals {
+		msg = strings.ReplaceAll(msg, v, e.values[v])
+	}
+	low := strings.ToLower(msg)
+	for _, v := range vals {
+		lv := strings.ToLower(v)
+		for i := 0; i+minPiece <= len(lv); i++ {
+			if strings.Contains(low, lv[i:i+minPiece]) {
+				return withheld
+			}
+		}
 	}
 	return msg
 }

@@ -12,7 +12,7 @@ import (
 // at load or when it runs, may quote its value.
 func TestExpandedSecretNeverQuoted(t *testing.T) {
 	const secret = "s3cr3t-deploy-token"
-	env := map[string]string{"GH_SECRET": "x", "DEPLOY_TOKEN": secret}
+	env := map[string]string{"GH_SECRET": "x", "DEPLOY_TOKEN": secret, "PREFIX": "s3cr3t", "N": "a"}
 	tests := []struct {
 		name string
 		yaml string
@@ -29,6 +29,18 @@ func TestExpandedSecretNeverQuoted(t *testing.T) {
 		{"a rule that fails at run time",
 			`when: event.payload.a.b == "${DEPLOY_TOKEN}"`,
 			"event.payload.a.b == \"${DEPLOY_TOKEN}\"\n | ..............^"},
+		{"a value that holds another",
+			`when: "${PREFIX}" != "" && int("${DEPLOY_TOKEN}") == 1`,
+			`hooks.yaml:6:`},
+		{"a forgotten quote splits the value into names",
+			`when: event.type == ${DEPLOY_TOKEN}`,
+			`message is withheld`},
+		{"a value changed by a function",
+			`when: int(upper("${DEPLOY_TOKEN}")) == 1`,
+			`message is withheld`},
+		{"a one-letter value garbles nothing",
+			`when: event.payload.a.b == "${N}"`,
+			"cannot fetch a from <nil>"},
 		{"a template that fails at run time",
 			`to: exec
     with: { command: [./x.sh], env: { MIXED: "tok=${DEPLOY_TOKEN} repo={{ event.payload.a.b }}" } }`,
@@ -69,8 +81,10 @@ func TestExpandedSecretNeverQuoted(t *testing.T) {
 			if got == "" {
 				t.Fatal("no error")
 			}
-			if strings.Contains(got, secret) {
-				t.Errorf("the secret is quoted:\n%s", got)
+			for _, piece := range []string{secret, "s3cr3t", "deploy-token", "S3CR3T"} {
+				if strings.Contains(got, piece) {
+					t.Errorf("the secret is quoted (%q):\n%s", piece, got)
+				}
 			}
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("error:\n%s\nwant it to contain:\n%s", got, tt.want)
