@@ -644,7 +644,16 @@ func TestPluginPrintsAreLogged(t *testing.T) {
 	cfg.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p := start(t, cfg)
 	handle(t, p, &Task{TaskID: "t1", Route: "print", Attempt: 1})
-	want := []string{"to stdout from t1", "to stderr from t1", "with log from t1"}
+	waitFor(t, 10*time.Second, "the lines to come", func() bool {
+		p.mu.Lock()
+		out := p.inst.stdio[0]
+		p.mu.Unlock()
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		return strings.Contains(logs.String(), "with log from t1") && len(out.line) > 0
+	})
+	p.Close() // the last line, without its newline, is logged once the process has ended
+	want := []string{"to stdout from t1", "to stderr from t1", "with log from t1", "unterminated from t1"}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(logs.String(), w) })
@@ -673,6 +682,7 @@ func TestStdioLogLines(t *testing.T) {
 		{"one line", []string{"hello\n"}, []string{"hello"}},
 		{"cut in two writes", []string{"hel", "lo\nwor", "ld\n"}, []string{"hello", "world"}},
 		{"no end yet", []string{"partial"}, nil},
+		{"no end, flushed", []string{"partial", ""}, []string{"partial"}},
 		{"crlf", []string{"dos\r\n"}, []string{"dos"}},
 		{"too long", []string{strings.Repeat("x", maxStdioLine+3) + "\n"}, []string{strings.Repeat("x", maxStdioLine), "xxx"}},
 	}
@@ -681,6 +691,10 @@ func TestStdioLogLines(t *testing.T) {
 			var b bytes.Buffer
 			w := &stdioLog{log: slog.New(slog.NewJSONHandler(&b, nil)), stream: "stdout"}
 			for _, s := range tt.writes {
+				if s == "" {
+					w.flush()
+					continue
+				}
 				if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
 					t.Fatalf("Write = %d, %v", n, err)
 				}

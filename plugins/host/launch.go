@@ -35,6 +35,9 @@ type instance struct {
 	// Config.SessionDir), removed once kill has killed the session; "" when
 	// none was written.
 	record string
+	// stdio log what the plugin prints; kill logs a last line left
+	// without its newline.
+	stdio [2]*stdioLog
 }
 
 // launch starts a process, connects to it and configures it. On error
@@ -62,6 +65,7 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		secure = &plugin.SecureConfig{Checksum: p.sum, Hash: sha256.New()}
 	}
 
+	stdio := [2]*stdioLog{{log: p.log, stream: "stdout"}, {log: p.log, stream: "stderr"}}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		Plugins:          plugin.PluginSet{sdk.PluginName: hostPlugin{}},
@@ -73,14 +77,14 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		StartTimeout:     p.cfg.StartTimeout,
 		Logger:           &hclogger{log: p.log, binary: filepath.Base(cmd.Path)},
 		Stderr:           io.Discard,
-		SyncStdout:       &stdioLog{log: p.log, stream: "stdout"},
-		SyncStderr:       &stdioLog{log: p.log, stream: "stderr"},
+		SyncStdout:       stdio[0],
+		SyncStderr:       stdio[1],
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(sdk.MaxMessageSize),
 			grpc.MaxCallSendMsgSize(sdk.MaxMessageSize),
 		), grpc.WithStatsHandler(sentTracker{})},
 	})
-	inst := &instance{client: client, cmd: cmd, log: p.log}
+	inst := &instance{client: client, cmd: cmd, log: p.log, stdio: stdio}
 	if fi, err := os.Stat(cmd.Path); err == nil {
 		inst.bin = fi
 	}
@@ -279,6 +283,7 @@ func (i *instance) setPID() {
 // runs. So while Kill waits, the session is killed as soon as the process
 // has exited; not yet reaped, its id is still its own.
 func (i *instance) kill() {
+	defer i.flushStdio()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -303,6 +308,15 @@ func (i *instance) kill() {
 	}
 	if i.killSession(nil) == nil {
 		i.removeRecord()
+	}
+}
+
+// flushStdio logs the last line the plugin printed without a newline.
+func (i *instance) flushStdio() {
+	for _, w := range i.stdio {
+		if w != nil {
+			w.flush()
+		}
 	}
 }
 

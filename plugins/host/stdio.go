@@ -48,6 +48,16 @@ func (w *stdioLog) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// flush logs what is left without its newline: the process has ended.
+func (w *stdioLog) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.line) > 0 {
+		w.emit(w.line)
+		w.line = w.line[:0]
+	}
+}
+
 func (w *stdioLog) emit(line []byte) {
 	w.log.Log(context.Background(), slog.LevelInfo, "plugin output", "stream", w.stream, "line", string(bytes.TrimSuffix(line, []byte("\r"))))
 }

@@ -5,7 +5,8 @@
 //	fail   fails with exit code 7
 //	panic  panics
 //	print  prints a line to stdout, to stderr and with the log package,
-//	       each naming the task, and succeeds
+//	       each naming the task, then one without its newline, and
+//	       succeeds
 //	block  creates the file named by the route option "mark", then waits
 //	       for the call to be cancelled; meanwhile its output so far is
 //	       "waiting on MARK", and its live log "blocking on MARK\n", to
@@ -96,6 +97,7 @@ func (e *echo) Handle(ctx context.Context, t *sdk.Task) (sdk.Result, error) {
 		fmt.Println("to stdout from " + t.TaskID)
 		fmt.Fprintln(os.Stderr, "to stderr from "+t.TaskID)
 		log.Printf("with log from %s", t.TaskID)
+		fmt.Print("unterminated from " + t.TaskID)
 		return sdk.Result{}, nil
 	case "block":
 		var opt struct{ Mark string }
