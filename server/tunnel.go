@@ -113,11 +113,12 @@ func (s *Server) connect(c echo.Context) error {
 		return nil
 	}
 	defer s.track.done()
-	detach := s.hub.Attach(channel, string(owner), x)
-	defer detach()
 	// Released between the claim above and the attach: the name is no
-	// longer this client's, and nothing would tell it so.
-	if !s.stillOwns(channel, owner) {
+	// longer this client's, and it must not replace the next owner's
+	// connection. A release after the attach drops it (Hub.Drop).
+	detach, ok := s.hub.Attach(channel, string(owner), x, func() bool { return s.stillOwns(channel, owner) })
+	defer detach()
+	if !ok {
 		x.Close(tunnel.CloseReleased, "the channel was released")
 		return nil
 	}

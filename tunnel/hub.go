@@ -79,10 +79,17 @@ func NewHub(log *slog.Logger) *Hub {
 // Attach makes c the connection of channel, closing any previous one (a
 // laptop that slept leaves a half-open connection behind). owner says
 // whom c serves (the channel's owner when it connected), so that Drop
-// can tell it from a later owner's connection. The returned function
-// detaches c, unless a newer connection already replaced it.
-func (h *Hub) Attach(channel, owner string, c Exchanger) (detach func()) {
+// can tell it from a later owner's connection. owns, checked under the
+// hub's lock, says whether owner still owns the channel: if not (it was
+// released since c's claim), c is not attached, ok is false, and the
+// connection there, perhaps the next owner's, is left alone. The returned
+// function detaches c, unless a newer connection already replaced it.
+func (h *Hub) Attach(channel, owner string, c Exchanger, owns func() bool) (detach func(), ok bool) {
 	h.mu.Lock()
+	if !owns() {
+		h.mu.Unlock()
+		return func() {}, false
+	}
 	old := h.conns[channel]
 	h.conns[channel] = attached{c: c, owner: owner}
 	h.mu.Unlock()
@@ -99,7 +106,7 @@ func (h *Hub) Attach(channel, owner string, c Exchanger) (detach func()) {
 			delete(h.conns, channel)
 		}
 		h.mu.Unlock()
-	}
+	}, true
 }
 
 // OnAttach makes fn be called, without blocking, whenever a client attaches

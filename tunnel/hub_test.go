@@ -55,7 +55,7 @@ func TestHubDropOwner(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := NewHub(slog.New(slog.DiscardHandler))
 			c := newFakeConn()
-			detach := h.Attach("alice", tt.attachedBy, c)
+			detach, _ := h.Attach("alice", tt.attachedBy, c, yes)
 			defer detach()
 			if got := h.Drop("alice", tt.drop, CloseReleased, "released"); got != tt.wantClosed {
 				t.Fatalf("Drop = %v, want %v", got, tt.wantClosed)
@@ -78,8 +78,8 @@ func TestHubDropOwner(t *testing.T) {
 func TestHubAttachReplaces(t *testing.T) {
 	h := NewHub(slog.New(slog.DiscardHandler))
 	first, second := newFakeConn(), newFakeConn()
-	detachFirst := h.Attach("alice", "o", first)
-	detachSecond := h.Attach("alice", "o", second)
+	detachFirst, _ := h.Attach("alice", "o", first, yes)
+	detachSecond, _ := h.Attach("alice", "o", second, yes)
 	if first.closedWith() != CloseReplaced {
 		t.Fatalf("the replaced connection was closed with %d, want %d", first.closedWith(), CloseReplaced)
 	}
@@ -90,5 +90,26 @@ func TestHubAttachReplaces(t *testing.T) {
 	detachSecond()
 	if h.Connected("alice") {
 		t.Fatal("still connected after the last detach")
+	}
+}
+
+func yes() bool { return true }
+
+// A connection claimed before a release that attaches after it is not
+// attached: it must not replace the next owner's connection.
+func TestHubAttachOfReleasedOwner(t *testing.T) {
+	h := NewHub(slog.New(slog.DiscardHandler))
+	next, late := newFakeConn(), newFakeConn()
+	detachNext, ok := h.Attach("alice", "new-owner", next, yes)
+	defer detachNext()
+	if !ok {
+		t.Fatal("the owner's connection was not attached")
+	}
+	owns := func() bool { return false } // "old-owner" no longer owns alice
+	detachLate, ok := h.Attach("alice", "old-owner", late, owns)
+	detachLate()
+	if ok || next.closedWith() != 0 || !h.Connected("alice") {
+		t.Fatalf("attached %v; the next owner's connection closed with %d, connected %v; want it left alone",
+			ok, next.closedWith(), h.Connected("alice"))
 	}
 }
