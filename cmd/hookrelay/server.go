@@ -274,10 +274,15 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fmt.Fprintf(stdout, "hookrelay: listening on http://%s\n", ln.Addr())
 	log.Info("server started", "addr", ln.Addr().String(), "data", *data, "client_key_required", *clientKey != "")
 	started = true
+	// Said as the stop begins: the engine stops at once, its attempts in
+	// flight get the grace.
+	stopSaid := context.AfterFunc(ctx, func() {
+		if n := engine.InFlight(); n > 0 {
+			log.Info("stopping: the attempts in flight get the shutdown grace", "attempts", n, "grace", *grace)
+		}
+	})
+	defer stopSaid()
 	err = srv.Serve(ctx, ln, *grace)
-	if n := engine.InFlight(); n > 0 {
-		log.Info("stopping: waiting for the attempts in flight", "attempts", n, "grace", *grace)
-	}
 	if err != nil {
 		log.Error("serving failed", "err", err)
 		return exitError
