@@ -33,9 +33,12 @@ type Task struct {
 	Route   string `json:"route"`
 	Target  string `json:"target"`
 	Status  string `json:"status"`
-	// Attempts made so far.
-	Attempts  int       `json:"attempts"`
-	CreatedAt time.Time `json:"created_at"`
+	// Attempts made so far: those that ended.
+	Attempts int `json:"attempts"`
+	// RunningAttempt is the number of the attempt running now, from 1
+	// (HOOKRELAY_ATTEMPT); 0 when none runs.
+	RunningAttempt int       `json:"running_attempt,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
 	// StartedAt is when its current or last attempt began, EndedAt when
 	// its last attempt ended.
 	StartedAt time.Time `json:"started_at,omitzero"`
@@ -89,6 +92,7 @@ func (a *api) task(d *store.Delivery, attempts []store.Attempt, full bool) Task 
 		}
 		if since, ok := a.s.cfg.Deliveries.Running(d.ID); ok {
 			t.Status, t.StartedAt, t.EndedAt, t.NextAt = TaskRunning, since, time.Time{}, time.Time{}
+			t.RunningAttempt = d.Attempts + 1
 		}
 	}
 	if full {

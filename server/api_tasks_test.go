@@ -48,8 +48,11 @@ func TestTaskStatus(t *testing.T) {
 			if got.CancelRequestedBy != tt.d.CancelBy {
 				t.Fatalf("cancel requested by %q, want %q", got.CancelRequestedBy, tt.d.CancelBy)
 			}
-			if tt.want == TaskRunning && !got.StartedAt.Equal(now.Add(time.Minute)) {
-				t.Fatalf("a running task started at %s", got.StartedAt)
+			if tt.want == TaskRunning && (!got.StartedAt.Equal(now.Add(time.Minute)) || got.RunningAttempt != tt.d.Attempts+1) {
+				t.Fatalf("a running task started at %s, its attempt %d running", got.StartedAt, got.RunningAttempt)
+			}
+			if tt.want != TaskRunning && got.RunningAttempt != 0 {
+				t.Fatalf("a task not running says attempt %d runs", got.RunningAttempt)
 			}
 			if len(tt.attempts) > 0 && (!got.EndedAt.Equal(now.Add(time.Second)) || len(got.History) != 1) {
 				t.Fatalf("ended %s, history %d", got.EndedAt, len(got.History))

@@ -189,9 +189,9 @@ func showFollowing(ctx context.Context, c *apiClient, id string, after int, time
 func printTask(stdout io.Writer, t *server.Task) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	attempts := strconv.Itoa(t.Attempts)
-	if t.Status == "running" {
+	if t.RunningAttempt > 0 {
 		// Attempts counts those that ended.
-		attempts += fmt.Sprintf(" ended; attempt %d running", t.Attempts+1)
+		attempts += fmt.Sprintf(" ended; attempt %d running", t.RunningAttempt)
 	}
 	fmt.Fprintf(tw, "task\t%s\nevent\t%s\nroute\t%s\ntarget\t%s\nstatus\t%s\nattempts\t%s\nexit code\t%s\n",
 		t.ID, t.EventID, orDash(t.Route), t.Target, t.Status, attempts, exitOf(t.ExitCode))

@@ -27,7 +27,7 @@ func TestPrintTask(t *testing.T) {
 		}}, []string{"attempts   2\n", "attempt  started", "1        2026-12-03", "1.5s  failed   3          exit code 3 …\n", "2        ", "\nboom\n"}, nil},
 		{"one attempt", server.Task{ID: "t2", Status: "succeeded", Attempts: 1, History: []store.Attempt{{N: 1, At: at, Outcome: "delivered"}}},
 			[]string{"attempts   1\n"}, []string{"attempt  started"}},
-		{"running", server.Task{ID: "t3", Status: "running", Attempts: 1}, []string{"attempts   1 ended; attempt 2 running\n"}, nil},
+		{"running", server.Task{ID: "t3", Status: "running", Attempts: 1, RunningAttempt: 2}, []string{"attempts   1 ended; attempt 2 running\n"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
