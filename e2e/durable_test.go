@@ -104,42 +104,67 @@ func TestOfflineQueueDrainsInOrder(t *testing.T) {
 }
 
 // A client killed while the local app handles a delivery gets it again
-// after it reconnects, with the same delivery id.
+// after it reconnects, with the same delivery id, as its second attempt:
+// queued (async), or tried at once while the sender waited (auto).
 func TestDeliveryInterruptedByClientCrashIsRedelivered(t *testing.T) {
-	var calls atomic.Int32
-	release := make(chan struct{})
-	a := newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
-		if calls.Add(1) == 1 {
-			select { // the first attempt hangs until the client is dead
-			case <-release:
+	for _, mode := range []string{"async", "auto"} {
+		t.Run(mode, func(t *testing.T) {
+			var calls atomic.Int32
+			release := make(chan struct{})
+			a := newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+				if calls.Add(1) == 1 {
+					select { // the first attempt hangs until the client is dead
+					case <-release:
+					case <-time.After(20 * time.Second):
+					}
+				}
+			})
+			srv := startServer(t, "", "--sync-timeout", "15s")
+			tokens := t.TempDir()
+			c := startClient(t, tokens, srv.url, a.URL, "--channel", "crash", "--mode", mode)
+			c.connected(1)
+			answered := make(chan queuedAnswer, 1)
+			go func() { // auto mode answers only once the tunnel fails
+				var q queuedAnswer
+				resp, err := http.Post(srv.url+"/webhook/crash/job", "application/json", strings.NewReader(`{"job":1}`))
+				if err == nil {
+					if resp.StatusCode == http.StatusAccepted {
+						_ = json.NewDecoder(resp.Body).Decode(&q)
+					}
+					resp.Body.Close()
+				}
+				answered <- q
+			}()
+			waitFor(t, "the first attempt", 10*time.Second, func() bool { return a.count() == 1 })
+			c.signal(syscall.SIGKILL)
+			c.wait(10 * time.Second)
+			close(release)
+			var q queuedAnswer
+			select {
+			case q = <-answered:
 			case <-time.After(20 * time.Second):
+				t.Fatal("the sender got no answer")
 			}
-		}
-	})
-	srv := startServer(t, "")
-	tokens := t.TempDir()
-	c := startClient(t, tokens, srv.url, a.URL, "--channel", "crash", "--mode", "async")
-	c.connected(1)
-	q := sendQueued(t, srv.url+"/webhook/crash/job", []byte(`{"job":1}`), nil)
-	waitFor(t, "the first attempt", 10*time.Second, func() bool { return a.count() == 1 })
-	c.signal(syscall.SIGKILL)
-	c.wait(10 * time.Second)
-	close(release)
-	c2 := startClient(t, tokens, srv.url, a.URL, "--channel", "crash")
-	c2.connected(1)
-	waitFor(t, "the second attempt", 20*time.Second, func() bool { return a.count() >= 2 })
-	time.Sleep(300 * time.Millisecond)
-	got := a.all()
-	if len(got) != 2 {
-		t.Fatalf("the app got %d requests, want 2", len(got))
-	}
-	for i, r := range got {
-		if r.Header.Get("X-Hookrelay-Delivery-Id") != q.Deliveries[0] || string(r.Body) != `{"job":1}` {
-			t.Fatalf("attempt %d: delivery id %q body %s, want %q", i+1, r.Header.Get("X-Hookrelay-Delivery-Id"), r.Body, q.Deliveries[0])
-		}
-	}
-	if got[1].Header.Get("X-Hookrelay-Attempt") != "2" {
-		t.Fatalf("second attempt says attempt %q", got[1].Header.Get("X-Hookrelay-Attempt"))
+			if len(q.Deliveries) != 1 {
+				t.Fatalf("the sender's answer %+v, want 202 with one delivery", q)
+			}
+			c2 := startClient(t, tokens, srv.url, a.URL, "--channel", "crash")
+			c2.connected(1)
+			waitFor(t, "the second attempt", 20*time.Second, func() bool { return a.count() >= 2 })
+			time.Sleep(300 * time.Millisecond)
+			got := a.all()
+			if len(got) != 2 {
+				t.Fatalf("the app got %d requests, want 2", len(got))
+			}
+			for i, r := range got {
+				if r.Header.Get("X-Hookrelay-Delivery-Id") != q.Deliveries[0] || string(r.Body) != `{"job":1}` {
+					t.Fatalf("attempt %d: delivery id %q body %s, want %q", i+1, r.Header.Get("X-Hookrelay-Delivery-Id"), r.Body, q.Deliveries[0])
+				}
+			}
+			if got[1].Header.Get("X-Hookrelay-Attempt") != "2" {
+				t.Fatalf("second attempt says attempt %q", got[1].Header.Get("X-Hookrelay-Attempt"))
+			}
+		})
 	}
 }
 

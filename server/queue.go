@@ -214,28 +214,35 @@ func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery,
 	defer timer.Stop()
 	select {
 	case x := <-done:
-		if x.err != nil {
+		switch {
+		case x.err != nil && (errors.Is(x.err, tunnel.ErrHeadTooLarge) || errors.Is(x.err, tunnel.ErrNotConnected)):
 			cancel()
 			defer body.Close()
 			if errors.Is(x.err, tunnel.ErrHeadTooLarge) {
 				return s.exchangeError(c, channel, x.err)
 			}
-			// Offline after all, or the tunnel broke before an answer:
-			// keep the request for when the client is back.
-			s.cfg.Log.Info("webhook queued: the tunnel failed", "channel", channel, "event_id", ev.ID, "err", x.err)
+			// Offline after all: keep the request for when the client is
+			// back. Nothing reached it: no attempt.
+			s.cfg.Log.Info("webhook queued: the client is away", "channel", channel, "event_id", ev.ID)
 			return answerStored(c, s.storeSpooled(r.Context(), ev, d, body), q)
-		}
-		if x.rh.Header.Get(tunnel.HeaderClientError) == "" {
+		case x.err != nil:
+			// The request went to the client, whose tunnel broke before an
+			// answer: the app may have had it. Queued, this its first
+			// attempt, so that the next says it is the second.
+			s.cfg.Log.Info("webhook queued: the tunnel failed during its first attempt", "channel", channel, "event_id", ev.ID, "err", x.err)
+			done <- x
+		case x.rh.Header.Get(tunnel.HeaderClientError) == "":
 			defer body.Close()
 			defer cancel()
 			defer x.body.Close()
 			defer context.AfterFunc(r.Context(), func() { x.body.Close() })()
 			_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(responseWriteTimeout))
 			return s.copyResponse(c, channel, x.rh, x.body)
+		default:
+			// The client answered for an app it could not reach: queue the
+			// request, this attempt its first, and retry.
+			done <- x
 		}
-		// The client answered for an app it could not reach: queue the
-		// request, this attempt its first, and retry.
-		done <- x
 	case <-timer.C:
 	case <-r.Context().Done():
 	}
