@@ -1,10 +1,13 @@
 package server
 
 import (
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hookrelay/hookrelay/store"
+	"github.com/hookrelay/hookrelay/tunnel"
 )
 
 // stillOwns is the check a connection makes once attached: a release
@@ -72,6 +75,25 @@ func TestStillOwns(t *testing.T) {
 		}
 		if s.stillOwns(tt.channel, tt.owner) {
 			t.Errorf("%s: owns %s again once a stranger claimed it", tt.name, tt.channel)
+		}
+	}
+}
+
+// A client without the client key is told it needs one; one with another
+// key, that its key is wrong.
+func TestErrClientKey(t *testing.T) {
+	s := &Server{}
+	tests := []struct{ key, want string }{
+		{"", "requires a client key"},
+		{"not-it", "wrong client key"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/ws/alice", nil)
+		if tt.key != "" {
+			r.Header.Set(tunnel.HeaderClientKey, tt.key)
+		}
+		if err := s.errClientKey(r); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("key %q: %v, want %q", tt.key, err, tt.want)
 		}
 	}
 }

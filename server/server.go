@@ -244,6 +244,15 @@ func (s *Server) clientKeyOK(r *http.Request) bool {
 	return subtle.ConstantTimeCompare(got[:], s.keyHash[:]) == 1
 }
 
+// errClientKey is the refusal of a request without the client key: none
+// given, or another.
+func (s *Server) errClientKey(r *http.Request) error {
+	if r.Header.Get(tunnel.HeaderClientKey) == "" {
+		return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a client key (--client-key)")
+	}
+	return echo.NewHTTPError(http.StatusUnauthorized, "wrong client key (--client-key): it is not this server's")
+}
+
 func (s *Server) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -26,7 +26,7 @@ import (
 // token that owns the channel.
 func (s *Server) newChannel(c echo.Context) error {
 	if !s.clientKeyOK(c.Request()) {
-		return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a client key (--client-key)")
+		return s.errClientKey(c.Request())
 	}
 	if !s.mayCreate() {
 		return errTooManyChannels
@@ -45,7 +45,7 @@ func (s *Server) connect(c echo.Context) error {
 	r := c.Request()
 	channel := c.Param("channel")
 	if !s.clientKeyOK(r) {
-		return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a client key (--client-key)")
+		return s.errClientKey(r)
 	}
 	if !upgradeable(r) {
 		// Checked before any channel is claimed: a request that cannot be

@@ -58,12 +58,12 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	su, err := url.Parse(*serverURL)
 	if err != nil {
-		fmt.Fprintf(stderr, "hookrelay client: --server: %v\n", err)
+		fmt.Fprintf(stderr, "hookrelay client: --server %q: want an http:// or https:// URL, e.g. https://hooks.example.com (%v)\n", *serverURL, err)
 		return exitUsage
 	}
 	tu, err := url.Parse(*to)
 	if err != nil {
-		fmt.Fprintf(stderr, "hookrelay client: --to: %v\n", err)
+		fmt.Fprintf(stderr, "hookrelay client: --to %q: want an http:// or https:// URL, e.g. http://localhost:3000 (%v)\n", *to, err)
 		return exitUsage
 	}
 	if *tokensFile == "" {

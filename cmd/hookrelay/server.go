@@ -90,8 +90,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "hookrelay server: --trusted-proxies:", err)
 		return exitUsage
 	}
-	if *syncTimeout <= 0 || maxBody <= 0 {
-		fmt.Fprintln(stderr, "hookrelay server: --sync-timeout and --max-body must be positive")
+	if *syncTimeout <= 0 {
+		fmt.Fprintf(stderr, "hookrelay server: --sync-timeout %s: must be positive\n", *syncTimeout)
+		return exitUsage
+	}
+	if maxBody <= 0 {
+		fmt.Fprintln(stderr, "hookrelay server: --max-body: must be positive")
 		return exitUsage
 	}
 
