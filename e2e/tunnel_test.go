@@ -310,7 +310,7 @@ func TestUndeliverableAnswers(t *testing.T) {
 		errPart   string
 	}{
 		{"no client", srv.url + "/webhook/nobody/x", http.StatusServiceUnavailable, "no client is connected to channel nobody"},
-		{"slow app", srv.url + "/webhook/slow/x", http.StatusGatewayTimeout, "did not answer within 1s"},
+		{"slow app", srv.url + "/webhook/slow/x", http.StatusGatewayTimeout, "no answer within 1s (--sync-timeout) from the app behind channel slow"},
 		{"app down", srv.url + "/webhook/down/x", http.StatusBadGateway, "could not reach"},
 	}
 	for _, tt := range tests {

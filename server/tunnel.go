@@ -233,7 +233,7 @@ func (s *Server) exchangeError(c echo.Context, channel string, err error) error 
 		return nil // the sender went away
 	case errors.Is(err, context.DeadlineExceeded):
 		return echo.NewHTTPError(http.StatusGatewayTimeout,
-			fmt.Sprintf("the client of channel %s did not answer within %s", channel, s.cfg.SyncTimeout))
+			fmt.Sprintf("no answer within %s (--sync-timeout) from the app behind channel %s, or from its client", s.cfg.SyncTimeout, channel))
 	default:
 		return echo.NewHTTPError(http.StatusBadGateway, "the tunnel to channel "+channel+" failed before the client answered").SetInternal(err)
 	}
