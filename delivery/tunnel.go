@@ -114,8 +114,10 @@ func StripHeaders(h http.Header) {
 }
 
 // maxDrain bounds how much of an answer's body is read (and discarded past
-// the part kept), so the stream ends cleanly.
-const maxDrain = 1 << 20
+// the part kept), so the stream ends cleanly: as much as a request may
+// carry (the default --max-body, 25 MiB) and more. A longer answer is cut,
+// and the client reports the cut; the attempt's timeout bounds the time.
+const maxDrain = 32 << 20
 
 // ReadAnswer keeps the head and the start of the body of an answer.
 func ReadAnswer(rh *tunnel.ResponseHead, body io.Reader) *Answer {

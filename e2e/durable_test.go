@@ -312,3 +312,21 @@ func testUnreachableApp(t *testing.T, mode string) {
 		t.Errorf("an attempt was recorded as the app's 502:\n%s", srv.stderr())
 	}
 }
+
+// A queued delivery whose app answers with a body larger than what is kept
+// of it ends cleanly: the client does not report an error for it.
+func TestLargeAnswerToQueuedDelivery(t *testing.T) {
+	big := strings.Repeat("x", 3<<20)
+	a := newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(big))
+	})
+	srv := startServer(t, "")
+	c := startClient(t, t.TempDir(), srv.url, a.URL, "--channel", "bigq", "--mode", "async")
+	c.connected(1)
+	sendQueued(t, srv.url+"/webhook/bigq/job", []byte(`{"job":1}`), nil)
+	line, _ := c.waitMatch(func(l string) bool { return strings.Contains(l, "POST /job") }, "the delivery's line", 0, 20*time.Second)
+	if !strings.Contains(line, "201") || strings.Contains(line, "(") {
+		t.Fatalf("the client's line %q, want 201 and no error", line)
+	}
+}
