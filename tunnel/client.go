@@ -217,7 +217,8 @@ func (c *Client) Run(ctx context.Context) error {
 				}
 				return err
 			}
-			c.cfg.Log.Warn("connect failed", "channel", channel, "attempt", attempt+1, "err", err)
+			// Its line is printed once; each retry is the log's at debug.
+			c.cfg.Log.Debug("connect failed", "channel", channel, "attempt", attempt+1, "err", err)
 			if attempt == 0 {
 				c.printf("%s cannot reach the server, retrying: %v", clock(), err)
 			}
