@@ -215,14 +215,15 @@ func (s *Server) webhookAuto(c echo.Context, ev *store.Event, d *store.Delivery,
 	select {
 	case x := <-done:
 		switch {
-		case x.err != nil && (errors.Is(x.err, tunnel.ErrHeadTooLarge) || errors.Is(x.err, tunnel.ErrNotConnected)):
+		case errors.Is(x.err, tunnel.ErrHeadTooLarge):
 			cancel()
 			defer body.Close()
-			if errors.Is(x.err, tunnel.ErrHeadTooLarge) {
-				return s.exchangeError(c, channel, x.err)
-			}
+			return s.exchangeError(c, channel, x.err)
+		case errors.Is(x.err, tunnel.ErrNotConnected):
 			// Offline after all: keep the request for when the client is
 			// back. Nothing reached it: no attempt.
+			cancel()
+			defer body.Close()
 			s.cfg.Log.Info("webhook queued: the client is away", "channel", channel, "event_id", ev.ID)
 			return answerStored(c, s.storeSpooled(r.Context(), ev, d, body), q)
 		case x.err != nil:

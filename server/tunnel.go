@@ -78,7 +78,7 @@ func (s *Server) connect(c echo.Context) error {
 		c.Response().Header().Set(tunnel.HeaderReleased, "1")
 		return echo.NewHTTPError(http.StatusGone, "channel "+channel+" was released (by the server's admin or its own token) while this client was away: its token no longer owns the name")
 	case errors.Is(err, store.ErrBadName):
-		return echo.NewHTTPError(http.StatusBadRequest, "bad channel name: use 1 to 64 of a-z 0-9 . _ - starting with a letter or digit; clients without a token can only use channels from /new")
+		return echo.NewHTTPError(http.StatusBadRequest, "bad channel name: "+store.NameRule+"; clients without a token can only use channels from /new")
 	case errors.Is(err, store.ErrBadToken):
 		return echo.NewHTTPError(http.StatusBadRequest, "malformed channel token")
 	case err != nil:

@@ -435,6 +435,9 @@ func (c *Channels) saveLocked() error {
 	return nil
 }
 
+// NameRule says what ValidName accepts, for messages.
+const NameRule = "use 1 to 64 of a-z 0-9 . _ - starting with a letter or digit"
+
 // ValidName reports whether name can name a channel: 1 to 64 characters of
 // a-z, 0-9, '.', '_' and '-', starting with a letter or digit. The set is
 // safe in URL paths, file names and log lines, and admits UUIDs.

@@ -85,19 +85,22 @@ type Client struct {
 
 // NewClient checks cfg and returns a client; Run starts it.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	for name, u := range map[string]*url.URL{"--server": cfg.Server, "--to": cfg.Target} {
-		if u == nil {
-			return nil, fmt.Errorf("%s is required", name)
+	for _, f := range []struct {
+		name, example string
+		u             *url.URL
+	}{{"--server", "https://hooks.example.com", cfg.Server}, {"--to", "http://localhost:3000", cfg.Target}} {
+		if f.u == nil {
+			return nil, fmt.Errorf("%s is required", f.name)
 		}
-		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("%s %q: want an http:// or https:// URL with a host, e.g. http://localhost:3000", name, u)
+		if (f.u.Scheme != "http" && f.u.Scheme != "https") || f.u.Host == "" {
+			return nil, fmt.Errorf("%s %q: want an http:// or https:// URL with a host, e.g. %s", f.name, f.u, f.example)
 		}
 	}
 	if cfg.Target.RawQuery != "" {
 		return nil, fmt.Errorf("--to %q: a query would be dropped: each request's own query is passed on", cfg.Target)
 	}
 	if cfg.Channel != "" && !store.ValidName(cfg.Channel) {
-		return nil, fmt.Errorf("--channel %.64q: use 1 to 64 of a-z 0-9 . _ - starting with a letter or digit", cfg.Channel)
+		return nil, fmt.Errorf("--channel %.64q: %s", cfg.Channel, store.NameRule)
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 32
