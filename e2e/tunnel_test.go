@@ -170,6 +170,30 @@ func TestForwardIsByteExact(t *testing.T) {
 	c.waitLine("POST /hooks/github/a%2Fb  201", 0, 5*time.Second)
 }
 
+// A --to ending in a slash keeps it when the public URL adds no path of
+// its own: an app may route /hook/ and not /hook.
+func TestForwardKeepsTrailingSlashOfTo(t *testing.T) {
+	a := newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) { w.WriteHeader(http.StatusOK) })
+	srv := startServer(t, "")
+	c := startClient(t, t.TempDir(), srv.url, a.URL+"/hook/", "--channel", "slash")
+	c.connected(1)
+	tests := []struct{ public, path, query string }{
+		{"/webhook/slash", "/hook/", ""},
+		{"/webhook/slash?x=1", "/hook/", "x=1"},
+		{"/webhook/slash/", "/hook/", ""},
+		{"/webhook/slash/push", "/hook/push", ""},
+	}
+	for _, tt := range tests {
+		resp, _ := send(t, "POST", srv.url+tt.public, []byte("{}"), nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d, want 200", tt.public, resp.StatusCode)
+		}
+		if r := a.last(t); r.Path != tt.path || r.RawQuery != tt.query {
+			t.Errorf("%s: app got path %q query %q, want %q %q", tt.public, r.Path, r.RawQuery, tt.path, tt.query)
+		}
+	}
+}
+
 func TestRedirectAndStatusPassThrough(t *testing.T) {
 	a := newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		switch r.URL.Path {

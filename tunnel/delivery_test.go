@@ -37,6 +37,9 @@ func TestLocalPath(t *testing.T) {
 		{"http://localhost:3000/gh/", "/push", "/gh/push"},
 		{"http://localhost:3000/hooks", "/github/a%2Fb?x=1", "/hooks/github/a%2Fb"},
 		{"http://localhost:3000/a%20b", "/c", "/a%20b/c"},
+		{"http://localhost:3000/hook/", "", "/hook/"},
+		{"http://localhost:3000/hook/", "?x=1", "/hook/"},
+		{"http://localhost:3000/hook", "/", "/hook/"},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.to)

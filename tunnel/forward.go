@@ -42,26 +42,37 @@ func (c *Client) serve(st *Stream, head *RequestHead) {
 // localPath is the path of the local app's URL a request goes to, without
 // its query (query strings may hold secrets).
 func (c *Client) localPath(head *RequestHead) string {
-	p := strings.TrimSuffix(c.cfg.Target.EscapedPath(), "/") + head.Target
+	p := c.cfg.Target.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	p = joinTarget(p, head.Target)
 	if i := strings.IndexByte(p, '?'); i >= 0 {
 		p = p[:i]
 	}
-	if p == "" || p[0] != '/' {
-		p = "/" + p
-	}
 	return p
+}
+
+// joinTarget appends a request's target, what followed the channel in
+// the public URL (nothing, a query, or a path), to --to, a URL or its
+// path without a query. A target that adds no path keeps --to exactly as
+// given, trailing slash included: an app may route /hook/ and not /hook.
+func joinTarget(to, target string) string {
+	if target != "" && target[0] == '/' {
+		return strings.TrimSuffix(to, "/") + target
+	}
+	return to + target
 }
 
 // forward does the local request; it returns the status the sender got.
 func (c *Client) forward(st *Stream, head *RequestHead) (int, error) {
 	base := *c.cfg.Target
 	base.RawQuery, base.Fragment = "", ""
-	target := strings.TrimSuffix(base.String(), "/") + head.Target
-	if base.Path == "" || base.Path == "/" {
-		if head.Target == "" || head.Target[0] == '?' {
-			target = strings.TrimSuffix(base.String(), "/") + "/" + head.Target
-		}
+	to := base.String()
+	if base.Path == "" {
+		to += "/"
 	}
+	target := joinTarget(to, head.Target)
 	var body io.Reader = http.NoBody
 	if head.ContentLength != 0 {
 		body = bodyReader{st}
