@@ -26,6 +26,7 @@ func runPlugin(args []string, stderr io.Writer) int {
 	// run 0.79-0.86 ms against 1.04-1.11, the scripts' 2.80-2.98 against
 	// 3.82-3.89, runs/s 236 against 222-227.
 	runtime.GOMAXPROCS(1)
+	defer startHeapFloor()()
 	h := script.Handler{EventDir: os.Getenv(script.EventDirEnv)}
 	if h.EventDir != "" {
 		if err := script.ClearEventDir(h.EventDir); err != nil {

@@ -81,6 +81,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "hookrelay server:", err)
 		return exitUsage
 	}
+	defer startHeapFloor()()
 	if err := checkLiveness(sess.PingInterval, sess.ReadTimeout); err != nil {
 		fmt.Fprintln(stderr, "hookrelay server:", err)
 		return exitUsage
