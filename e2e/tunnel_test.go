@@ -348,6 +348,10 @@ func TestUndeliverableAnswers(t *testing.T) {
 			}
 		})
 	}
+	// The developer's line says no answer went back, and why, in the
+	// server's words.
+	c.waitLine("POST /x  ---  ", 0, 10*time.Second)
+	c.waitLine("(request abandoned by the server: its time limit passed)", 0, 10*time.Second)
 }
 
 func TestClientInterruptExitsZero(t *testing.T) {

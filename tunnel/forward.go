@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,7 +33,11 @@ func (c *Client) serve(st *Stream, head *RequestHead) {
 	if c.cfg.Quiet {
 		return
 	}
-	line := fmt.Sprintf("%s %s %s  %d  %s%s", clock(), head.Method, c.localPath(head), status, fmtDuration(time.Since(start)), deliveryNote(head.Header))
+	code := "---" // no answer went back
+	if status != 0 {
+		code = strconv.Itoa(status)
+	}
+	line := fmt.Sprintf("%s %s %s  %s  %s%s", clock(), head.Method, c.localPath(head), code, fmtDuration(time.Since(start)), deliveryNote(head.Header))
 	if err != nil {
 		line += fmt.Sprintf("  (%v)", err)
 	}
@@ -91,8 +96,11 @@ func (c *Client) forward(st *Stream, head *RequestHead) (int, error) {
 	req.ContentLength = head.ContentLength
 	resp, err := c.local.Do(req)
 	if err != nil {
-		if st.Context().Err() != nil {
-			return 0, fmt.Errorf("abandoned: %w", context.Cause(st.Context()))
+		if cause := context.Cause(st.Context()); cause != nil {
+			if pr := (*peerReset)(nil); errors.As(cause, &pr) {
+				return 0, errors.New(pr.Reason) // the server's own words
+			}
+			return 0, fmt.Errorf("abandoned: %w", cause)
 		}
 		// The sender learns that the app is down, not where it lives.
 		return c.fail(st, http.StatusBadGateway, "hookrelay client could not reach the local app", unwrapURLError(err))

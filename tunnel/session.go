@@ -283,7 +283,7 @@ func (s *Session) dispatch(f Frame) {
 			st.stopSending() // the peer answered in full and reads no more
 			return
 		}
-		st.abort(fmt.Errorf("stream reset by peer: %s", truncate(string(f.Payload), 200)))
+		st.abort(&peerReset{Reason: truncate(string(f.Payload), 200)})
 		s.forget(st.id)
 	}
 }
@@ -373,7 +373,7 @@ func (s *Session) Open(ctx context.Context, head *RequestHead, body io.Reader) (
 		st.Close()
 		return nil, nil, err
 	case <-ctx.Done():
-		st.Reset("request abandoned by the server: " + context.Cause(ctx).Error())
+		st.Reset("request abandoned by the server: " + abandoned(context.Cause(ctx)))
 		st.pump.Wait()
 		return nil, nil, context.Cause(ctx)
 	}

@@ -282,6 +282,22 @@ func (st *Stream) stopSending() {
 	}
 }
 
+// peerReset is how a stream ends that the peer reset, with its reason.
+type peerReset struct{ Reason string }
+
+func (e *peerReset) Error() string { return "stream reset by peer: " + e.Reason }
+
+// abandoned says why an exchange was given up, from its context's cause.
+func abandoned(cause error) string {
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		return "its time limit passed"
+	case errors.Is(cause, context.Canceled):
+		return "the sender went away, or the server is stopping"
+	}
+	return cause.Error()
+}
+
 // Reset aborts the stream and tells the peer why.
 func (st *Stream) Reset(reason string) {
 	if st.abort(fmt.Errorf("%w: %s", errStreamClosed, reason)) {
