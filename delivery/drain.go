@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"time"
@@ -430,10 +431,36 @@ func (e *Engine) recordAt(ctx context.Context, d *store.Delivery, start time.Tim
 		o.NextAt = now.Add(e.policy.Backoff(n))
 		log.Info("delivery failed; will retry", "err", o.Attempt.Error, "retry_at", o.NextAt)
 	}
-	if err := e.q.Finish(context.WithoutCancel(ctx), d, o); err != nil {
-		log.Error("recording attempt", "err", err)
-	}
+	e.finish(ctx, d, o, log)
 	return o.Status
+}
+
+// finish stores an attempt's outcome, again and again while the store
+// refuses to (a full disk), waiting longer each time: the delivery stays
+// in flight meanwhile, so it is not attempted again. Were it left pending
+// and due, it would be sent again at once, its script run again, for as
+// long as the disk stays full. It gives up when ctx ends (the server
+// stops): the next start then takes the attempt as interrupted.
+func (e *Engine) finish(ctx context.Context, d *store.Delivery, o store.Outcome, log *slog.Logger) {
+	wait := e.recordRetry
+	for {
+		err := e.q.Finish(context.WithoutCancel(ctx), d, o)
+		if err == nil {
+			return
+		}
+		if errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
+			log.Error("recording attempt", "err", err)
+			return
+		}
+		log.Error("recording attempt; trying again", "err", err, "retry_in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		wait = min(2*wait, maxRecordRetry)
+	}
 }
 
 // limits are target's sender's Limits, with the policy's where it sets

@@ -26,12 +26,19 @@ type Queue interface {
 	ClearStarted(ctx context.Context, id string, attempt int) error
 }
 
+// maxRecordRetry is the longest wait between tries to record an outcome.
+const maxRecordRetry = 30 * time.Second
+
 // Engine drains the queues. It is safe for concurrent use.
 type Engine struct {
 	q       Queue
 	senders map[string]Sender
 	policy  Policy
 	log     *slog.Logger
+	// recordRetry is the first wait before an outcome the store refused
+	// to record is tried again (Engine.finish); it doubles up to
+	// maxRecordRetry.
+	recordRetry time.Duration
 
 	mu  sync.Mutex
 	ctx context.Context
@@ -87,7 +94,7 @@ func New(q Queue, senders map[string]Sender, p Policy, log *slog.Logger) *Engine
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{q: q, senders: senders, policy: p, log: log, workers: map[string]*worker{}, held: map[string]bool{},
-		running: map[string]*runningAttempt{}, cancelled: map[string]cancelMark{}}
+		running: map[string]*runningAttempt{}, cancelled: map[string]cancelMark{}, recordRetry: time.Second}
 }
 
 // Policy returns the engine's retry policy.

@@ -735,3 +735,57 @@ func TestEngineStrictAfterParallelWaitsForRecords(t *testing.T) {
 		r.waitStatus(t, d.ID, store.Delivered)
 	}
 }
+
+// refusingFinish is a store that refuses to record outcomes while refuse
+// is above zero, as a full disk does.
+type refusingFinish struct {
+	*sqlite.Store
+	mu      sync.Mutex
+	refuse  int
+	refused int
+}
+
+func (q *refusingFinish) Finish(ctx context.Context, d *store.Delivery, o store.Outcome) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.refuse > 0 {
+		q.refuse--
+		q.refused++
+		return errors.New("database or disk is full")
+	}
+	return q.Store.Finish(ctx, d, o)
+}
+
+// An outcome the store refuses to record is recorded later: the delivery
+// is not sent again meanwhile (before, it stayed due, and was sent again
+// at once for as long as the disk was full).
+func TestEngineRetriesRecordNotDelivery(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &refusingFinish{Store: st, refuse: 3}
+	sender := newFakeSender()
+	sender.setReady("a", true)
+	e := New(q, map[string]Sender{"tunnel": sender}, fastPolicy(), nil)
+	e.recordRetry = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; st.Close() })
+
+	r := &engineRig{store: st, sender: sender, engine: e}
+	d := r.accept(t, "tunnel:a", "once")
+	got := r.waitStatus(t, d.ID, store.Delivered)
+	if got.Attempts != 1 {
+		t.Errorf("attempts recorded %d, want 1", got.Attempts)
+	}
+	if a := sender.attempts(); len(a) != 1 {
+		t.Errorf("sent %d times while the outcome could not be recorded, want once: %v", len(a), a)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.refused != 3 {
+		t.Errorf("outcome refused %d times, want 3", q.refused)
+	}
+}
