@@ -32,6 +32,14 @@ type Hub interface {
 // TunnelSender delivers to tunnel channels through the hub.
 type TunnelSender struct{ Hub Hub }
 
+var _ Limited = TunnelSender{}
+
+// Limits record each attempt's start: one cut short by a crash of the
+// server is counted at the next start, so the app gets the event again
+// marked X-Hookrelay-Attempt 2, not 1 again, and can tell it is a repeat.
+// The rest are the policy's.
+func (TunnelSender) Limits(string) Limits { return Limits{RecordStart: true} }
+
 // Ready reports whether the channel's client is connected.
 func (t TunnelSender) Ready(channel string) bool { return t.Hub.Connected(channel) }
 

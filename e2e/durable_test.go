@@ -330,3 +330,41 @@ func TestLargeAnswerToQueuedDelivery(t *testing.T) {
 		t.Fatalf("the client's line %q, want 201 and no error", line)
 	}
 }
+
+// A tunnel delivery cut short by kill -9 of the server is counted: after
+// the restart the app gets it again marked attempt 2, not 1 again, and the
+// event lists the interrupted attempt.
+func TestTunnelAttemptCutShortByACrashIsCounted(t *testing.T) {
+	got := make(chan string, 10)
+	a := newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		got <- r.Header.Get("X-Hookrelay-Attempt")
+		if r.Header.Get("X-Hookrelay-Attempt") == "1" {
+			select { // the server is killed meanwhile
+			case <-time.After(10 * time.Second):
+			case <-r.Context().Done():
+			}
+		}
+	})
+	srv := startServer(t, "", "--retry-min", "50ms", "--retry-max", "200ms")
+	tokens := t.TempDir()
+	c := startClient(t, tokens, srv.url, a.URL, "--channel", "cut", "--mode", "async")
+	c.connected(1)
+	q := sendQueued(t, srv.url+"/webhook/cut", []byte(`{}`), nil)
+	if n := <-got; n != "1" {
+		t.Fatalf("first request says attempt %q, want 1", n)
+	}
+	srv.signal(syscall.SIGKILL)
+	srv.wait(10 * time.Second)
+	srv2 := startServer(t, srv.data, "--listen", strings.TrimPrefix(srv.url, "http://"), "--retry-min", "50ms", "--retry-max", "200ms")
+	select {
+	case n := <-got:
+		if n != "2" {
+			t.Fatalf("after the restart the app got attempt %q, want 2", n)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the event was not delivered again after the restart")
+	}
+	waitFor(t, "the delivery recorded", 10*time.Second, func() bool {
+		return strings.Contains(srv2.stderr(), "msg=delivered delivery_id="+q.Deliveries[0])
+	})
+}
