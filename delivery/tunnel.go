@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
+	"github.com/hookrelay/hookrelay/providers"
 	"github.com/hookrelay/hookrelay/store"
 	"github.com/hookrelay/hookrelay/tunnel"
 )
@@ -30,7 +32,12 @@ type Hub interface {
 }
 
 // TunnelSender delivers to tunnel channels through the hub.
-type TunnelSender struct{ Hub Hub }
+type TunnelSender struct {
+	Hub Hub
+	// Providers, when set, gives the provider of a source, so that an
+	// event whose signature has grown too old is re-signed (Resign).
+	Providers func(source string) providers.Provider
+}
 
 var _ Limited = TunnelSender{}
 
@@ -46,7 +53,13 @@ func (t TunnelSender) Ready(channel string) bool { return t.Hub.Connected(channe
 // Send replays the stored request to the channel's client and reads the
 // start of the answer.
 func (t TunnelSender) Send(ctx context.Context, channel string, ev *store.Event, d *store.Delivery) (*Answer, error) {
-	rh, rb, err := t.Hub.Exchange(ctx, channel, Head(ev, d), bytes.NewReader(ev.Body))
+	head := Head(ev, d)
+	if t.Providers != nil && ev.Source != "" {
+		if p := t.Providers(ev.Source); p != nil {
+			Resign(p, ev, head.Header, time.Now())
+		}
+	}
+	rh, rb, err := t.Hub.Exchange(ctx, channel, head, bytes.NewReader(ev.Body))
 	if errors.Is(err, tunnel.ErrNotConnected) {
 		return nil, errors.Join(ErrNotReady, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"github.com/hookrelay/hookrelay/providers"
 	"log/slog"
 	"os"
 	"sync/atomic"
@@ -36,6 +37,15 @@ func NewLive(path string, cfg *Config, opts LoadOptions, log *slog.Logger) *Live
 
 // Current is the Config in force.
 func (l *Live) Current() *Config { return l.cur.Load() }
+
+// Provider is the provider of source in the hooks file in force; nil when
+// there is no such source.
+func (l *Live) Provider(source string) providers.Provider {
+	if cfg := l.Current(); cfg != nil && cfg.Sources[source] != nil {
+		return cfg.Sources[source].Provider
+	}
+	return nil
+}
 
 // Reload loads the file again. On error the Config in force stays and the
 // error, with every problem's file:line:col, is returned and logged.

@@ -188,7 +188,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		log.Error("killing what plugins of an earlier server left running", "dir", sessions, "err", err)
 	}
 	hub := tunnel.NewHub(log)
-	senders := map[string]delivery.Sender{"tunnel": delivery.TunnelSender{Hub: hub}}
+	tunnels := delivery.TunnelSender{Hub: hub}
+	if rules != nil {
+		tunnels.Providers = rules.Provider
+	}
+	senders := map[string]delivery.Sender{"tunnel": tunnels}
 	var (
 		pluginStates server.PluginStates
 		taskOutputs  server.TaskOutputs

@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+const stripeSecret = "whsec_e2e_resign"
+
+// stripeSign is a Stripe-Signature header for body signed at t.
+func stripeSign(body []byte, t time.Time) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(stripeSecret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// stripeApp checks the Stripe signature and its age itself, as Stripe's
+// libraries do, with a tolerance of tol.
+func stripeApp(t *testing.T, tol time.Duration) *app {
+	return newApp(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		var ts, v1 string
+		for item := range strings.SplitSeq(r.Header.Get("Stripe-Signature"), ",") {
+			k, v, _ := strings.Cut(item, "=")
+			switch k {
+			case "t":
+				ts = v
+			case "v1":
+				v1 = v
+			}
+		}
+		sec, _ := strconv.ParseInt(ts, 10, 64)
+		mac := hmac.New(sha256.New, []byte(stripeSecret))
+		mac.Write([]byte(ts + "."))
+		mac.Write(body)
+		switch {
+		case !hmac.Equal([]byte(v1), []byte(hex.EncodeToString(mac.Sum(nil)))):
+			http.Error(w, "bad signature", http.StatusBadRequest)
+		case time.Since(time.Unix(sec, 0)) > tol:
+			http.Error(w, "stale signature", http.StatusBadRequest)
+		}
+	})
+}
+
+// A Stripe event kept while the client was away until its signature grew
+// too old is re-signed when it is delivered, so that the app's own check
+// passes; a fresh one goes out as Stripe signed it.
+func TestStaleStripeEventIsResignedForTheApp(t *testing.T) {
+	a := stripeApp(t, 3*time.Second)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "hooks.yaml")
+	y := fmt.Sprintf(`sources:
+  stripe: { provider: stripe, secret: %q, tolerance: 3s }
+routes:
+  - name: payments
+    source: stripe
+    when: event.type == "payment_intent.succeeded"
+    to: tunnel:pay
+`, stripeSecret)
+	if err := os.WriteFile(config, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "", "--config", config)
+	tokens := t.TempDir()
+	claim(t, srv, tokens, a.URL, "pay") // the channel exists; its client is away
+
+	body := []byte(`{"id":"evt_1","type":"payment_intent.succeeded"}`)
+	h := http.Header{"Content-Type": {"application/json"}, "Stripe-Signature": {stripeSign(body, time.Now().Add(-2*time.Second))}}
+	resp, got := send(t, "POST", srv.url+"/hooks/stripe", body, h)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("stripe delivery: %d %s, want 202", resp.StatusCode, got)
+	}
+	time.Sleep(2 * time.Second) // the laptop sleeps: the signature is 4 s old now
+
+	c := startClient(t, tokens, srv.url, a.URL, "--channel", "pay")
+	c.connected(1)
+	waitFor(t, "the event delivered", 20*time.Second, func() bool { return a.count() >= 1 })
+	c.waitLine("POST /  200", 0, 10*time.Second) // not 400 from the app's check
+
+	fresh := []byte(`{"id":"evt_2","type":"payment_intent.succeeded"}`)
+	sig := stripeSign(fresh, time.Now())
+	h = http.Header{"Content-Type": {"application/json"}, "Stripe-Signature": {sig}}
+	if resp, got := send(t, "POST", srv.url+"/hooks/stripe", fresh, h); resp.StatusCode/100 != 2 {
+		t.Fatalf("fresh stripe delivery: %d %s", resp.StatusCode, got)
+	}
+	waitFor(t, "the fresh event delivered", 20*time.Second, func() bool { return a.count() >= 2 })
+	if got := a.last(t).Header.Get("Stripe-Signature"); got != sig {
+		t.Errorf("a fresh event reached the app signed %q, want Stripe's own %q", got, sig)
+	}
+}
