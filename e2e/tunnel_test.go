@@ -325,7 +325,7 @@ func TestUndeliverableAnswers(t *testing.T) {
 	// Sync mode: the sender always gets the app's answer or an error.
 	c := startClient(t, t.TempDir(), srv.url, slow.URL, "--channel", "slow", "--mode", "sync")
 	c.connected(1)
-	down := startClient(t, t.TempDir(), srv.url, "http://127.0.0.1:1", "--channel", "down", "--mode", "sync")
+	down := startClient(t, t.TempDir(), srv.url, "http://127.0.0.1:1", "--channel", "down", "--mode", "sync", "--quiet")
 	down.connected(1)
 
 	tests := []struct {
@@ -352,6 +352,8 @@ func TestUndeliverableAnswers(t *testing.T) {
 	// server's words.
 	c.waitLine("POST /x  ---  ", 0, 10*time.Second)
 	c.waitLine("(request abandoned by the server: its time limit passed)", 0, 10*time.Second)
+	// --quiet prints failures all the same.
+	down.waitLine("POST /x  502  ", 0, 10*time.Second)
 }
 
 func TestClientInterruptExitsZero(t *testing.T) {

@@ -67,7 +67,7 @@ type ClientConfig struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Out receives the human-readable lines (connected, one per delivery).
 	Out io.Writer
-	// Quiet drops the per-delivery lines.
+	// Quiet drops the per-delivery lines but those of failures.
 	Quiet bool
 	Log   *slog.Logger
 }

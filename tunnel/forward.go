@@ -30,8 +30,8 @@ func (c *Client) serve(st *Stream, head *RequestHead) {
 		return
 	}
 	status, err := c.forward(st, head)
-	if c.cfg.Quiet {
-		return
+	if c.cfg.Quiet && err == nil {
+		return // a failure is printed all the same
 	}
 	code := "---" // no answer went back
 	if status != 0 {

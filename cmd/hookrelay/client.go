@@ -21,7 +21,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	clientKey := fs.String("client-key", "", "the server's client key, if it requires one (env HOOKRELAY_CLIENT_KEY)")
 	concurrency := fs.Int("concurrency", 32, "requests in flight to the local app at once")
 	tokensFile := fs.String("tokens-file", "", "where channel tokens are stored (default: hookrelay/tokens.json in the user config dir)")
-	quiet := fs.Bool("quiet", false, "do not print a line per delivery")
+	quiet := fs.Bool("quiet", false, "print a line only for deliveries that failed (the app unreachable, a request abandoned), not for each one")
 	mode := fs.String("mode", "", "how the server answers webhooks for this channel, kept while the client is away:\n"+
 		"auto: the app's answer when it comes within the server's sync timeout, else 202 and queued;\n"+
 		"sync: always the app's answer (503 while away); async: always 202 and queued\n(default: the mode the channel has, which is the server's until a client sets one)")
