@@ -230,7 +230,9 @@ func (e *QueueFullError) Unwrap() error { return ErrQueueFull }
 type Events interface {
 	// Accept stores an event and its deliveries durably, in one
 	// transaction, before returning: then and only then may the sender be
-	// told it was accepted. It returns a *DuplicateError, a
+	// told it was accepted. A repeat of a dedup key is a duplicate only
+	// while the event first seen with it has a delivery that is not dead.
+	// It returns a *DuplicateError, a
 	// *QueueFullError or ErrStoreFull when it does not queue deliveries.
 	Accept(ctx context.Context, ev *Event, ds []*Delivery) error
 	// Enqueue adds deliveries of a stored event (a replay).

@@ -12,7 +12,8 @@ import (
 
 // Accept stores ev and queues ds, durably, before returning. A repeat of a
 // dedup key seen within the window is stored as a duplicate without
-// deliveries and reported as a *store.DuplicateError; a full queue or store
+// deliveries and reported as a *store.DuplicateError, unless the event
+// first seen with it has no delivery that is not dead; a full queue or store
 // stores nothing.
 func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Delivery) error {
 	header := store.EncodeHeader(ev.Header)
@@ -32,7 +33,16 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 			err := tx.QueryRow(sqlDedupGet, ev.Source, ev.DedupKey).Scan(&orig, &at)
 			switch {
 			case err == nil && time.Duration(nanos(ev.ReceivedAt)-at) < s.opts.DedupWindow:
-				dup = orig
+				// A repeat of an event never delivered and never to be (its
+				// deliveries all dead, or none: it matched no route) is a
+				// sender's resend to take as new.
+				var live int
+				if err := tx.QueryRow(sqlLiveDeliveries, orig).Scan(&live); err != nil {
+					return nil, err
+				}
+				if live > 0 {
+					dup = orig
+				}
 			case err != nil && !errors.Is(err, sql.ErrNoRows):
 				return nil, err
 			}

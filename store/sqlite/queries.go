@@ -3,10 +3,12 @@ package sqlite
 // The statements that run for every webhook and every delivery attempt,
 // prepared once when the store opens (stmt.go). Others run unprepared.
 const (
-	sqlDedupGet    = `SELECT event_id, at FROM dedup WHERE source = ? AND key = ?`
-	sqlDedupPut    = `INSERT OR REPLACE INTO dedup(source, key, event_id, at) VALUES(?,?,?,?)`
-	sqlEventSize   = `SELECT size FROM events WHERE id = ?`
-	sqlInsertEvent = `INSERT INTO events(id, source, channel, type, dedup_key, received_at, method, target, host, header, normalized, duplicate_of, edited_from, size)
+	sqlDedupGet = `SELECT event_id, at FROM dedup WHERE source = ? AND key = ?`
+	sqlDedupPut = `INSERT OR REPLACE INTO dedup(source, key, event_id, at) VALUES(?,?,?,?)`
+	// sqlLiveDeliveries counts an event's deliveries that are not dead.
+	sqlLiveDeliveries = `SELECT COUNT(*) FROM deliveries WHERE event_id = ? AND status != 'dead'`
+	sqlEventSize      = `SELECT size FROM events WHERE id = ?`
+	sqlInsertEvent    = `INSERT INTO events(id, source, channel, type, dedup_key, received_at, method, target, host, header, normalized, duplicate_of, edited_from, size)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	sqlInsertBody     = `INSERT INTO bodies(seq, body) VALUES(?, ?)`
 	sqlInsertDelivery = `INSERT INTO deliveries(id, event_id, route, target, status, attempts, next_at, created_at, size)

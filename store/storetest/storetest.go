@@ -830,6 +830,51 @@ func testDedup(t *testing.T, open func(*testing.T, Options) store.Events) {
 		}
 	})
 
+	t.Run("a repeat of an event never delivered is taken as new", func(t *testing.T) {
+		// A sender's resend after its first copy died (the app failed every
+		// attempt), or matched no route (one added since), must be
+		// delivered; one of an event still queued or delivered must not.
+		at := base.Add(-3000 * 24 * time.Hour)
+		cases := []struct {
+			name    string
+			targets []string
+			end     string // how the first copy's delivery ended; "" none
+			wantDup bool
+		}{
+			{"dead", []string{"tunnel:died"}, store.Dead, false},
+			{"unrouted", nil, "", false},
+			{"delivered", []string{"tunnel:done"}, store.Delivered, true},
+			{"still queued", []string{"tunnel:waiting"}, "", true},
+		}
+		for i, c := range cases {
+			first := newEvent(at.Add(time.Duration(i) * time.Minute))
+			first.DedupKey = "resend-" + c.name
+			if err := h.s.Accept(ctx, first, deliveries(c.targets...)); err != nil {
+				t.Fatalf("%s: Accept first: %v", c.name, err)
+			}
+			if c.end != "" {
+				h.finish(h.next(c.targets[0]), c.end)
+			}
+			repeat := newEvent(first.ReceivedAt.Add(time.Second))
+			repeat.DedupKey = first.DedupKey
+			err := h.s.Accept(ctx, repeat, deliveries(c.targets...))
+			if got := errors.Is(err, store.ErrDuplicate); got != c.wantDup || (err != nil && !got) {
+				t.Errorf("%s: Accept repeat = %v, want duplicate %v", c.name, err, c.wantDup)
+			}
+			if !c.wantDup {
+				// The repeat is now the one its own repeats are of.
+				again := newEvent(repeat.ReceivedAt.Add(time.Second))
+				again.DedupKey = first.DedupKey
+				var dup *store.DuplicateError
+				if len(c.targets) > 0 {
+					if err := h.s.Accept(ctx, again, deliveries(c.targets...)); !errors.As(err, &dup) || dup.Original != repeat.ID {
+						t.Errorf("%s: a third copy = %v, want a duplicate of the second %s", c.name, err, repeat.ID)
+					}
+				}
+			}
+		}
+	})
+
 	t.Run("a duplicate of a duplicate names the original", func(t *testing.T) {
 		at := base.Add(-2000 * 24 * time.Hour)
 		var ids []string
