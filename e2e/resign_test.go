@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -96,5 +97,33 @@ routes:
 	waitFor(t, "the fresh event delivered", 20*time.Second, func() bool { return a.count() >= 2 })
 	if got := a.last(t).Header.Get("Stripe-Signature"); got != sig {
 		t.Errorf("a fresh event reached the app signed %q, want Stripe's own %q", got, sig)
+	}
+}
+
+// match on a capture whose signed timestamp is old says how to verify it
+// as of when it was sent, and --at does.
+func TestMatchSuggestsAtForAStaleCapture(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "hooks.yaml")
+	y := fmt.Sprintf("sources:\n  stripe: { provider: stripe, secret: %q }\nroutes:\n  - { name: pay, when: 'event.type == \"charge.succeeded\"', to: tunnel:pay }\n", stripeSecret)
+	if err := os.WriteFile(config, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now().Add(-time.Hour).Truncate(time.Second)
+	body := `{"id":"evt_1","type":"charge.succeeded"}`
+	raw := "POST /hooks/stripe HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nStripe-Signature: " +
+		stripeSign([]byte(body), sent) + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	capture := filepath.Join(dir, "evt.http")
+	if err := os.WriteFile(capture, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "match", "--config", config, "--source", "stripe", capture)
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "--at TIME") {
+		t.Fatalf("match on an hour-old capture: exit %d, %s; want 1 and a hint of --at", cmd.ProcessState.ExitCode(), out)
+	}
+	out, err := exec.Command(binary, "match", "--config", config, "--source", "stripe", "--at", strconv.FormatInt(sent.Unix(), 10), capture).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "pay -> tunnel:pay") {
+		t.Fatalf("match --at: %v, %s", err, out)
 	}
 }

@@ -102,7 +102,7 @@ func TestCheckOptions(t *testing.T) {
 		wantErr string // "" means no error
 	}{
 		{"fine", Options{Secrets: s, Tolerance: time.Minute}, []string{"tolerance"}, ""},
-		{"no secret", Options{}, nil, "p: the source needs a secret (secret, secrets or secret_file)"},
+		{"no secret", Options{}, nil, "p: the source needs a secret (secret, secrets, secret_file or token)"},
 		{"unused, all named", Options{Secrets: s, Header: "X", Prefix: "x"}, nil, "p: option header, prefix does not apply: why"},
 		{"negative tolerance", Options{Secrets: s, Tolerance: -time.Second}, []string{"tolerance"}, "p: option tolerance -1s is negative"},
 	}

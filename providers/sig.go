@@ -97,7 +97,7 @@ func CheckTimestamp(ts string, now time.Time, tolerance time.Duration) error {
 // NeedSecrets is the check every signing provider makes on its Options.
 func NeedSecrets(provider string, o Options) error {
 	if len(o.Secrets) == 0 {
-		return fmt.Errorf("%s: the source needs a secret (secret, secrets or secret_file)", provider)
+		return fmt.Errorf("%s: the source needs a secret (secret, secrets, secret_file or token)", provider)
 	}
 	for i, s := range o.Secrets {
 		if s == "" {

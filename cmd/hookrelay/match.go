@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,6 +69,9 @@ func runMatch(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	req := &providers.Request{Header: delivery.Header, Body: delivery.Body, Now: now}
 	if err := src.Provider.Verify(req); err != nil {
 		fmt.Fprintf(stderr, "hookrelay match: not verified: %v\n", err)
+		if errors.Is(err, providers.ErrStale) {
+			fmt.Fprintln(stderr, "hookrelay match: a capture is verified as of now; --at TIME (RFC 3339, or Unix seconds) verifies it as of when it was sent")
+		}
 		return exitError
 	}
 	ev, err := src.Provider.Normalize(req)
