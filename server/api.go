@@ -36,6 +36,7 @@ func (s *Server) routesAPI(e *echo.Echo) {
 	g.GET("/events/:id", a.auth(a.showEvent))
 	g.POST("/events/:id/replay", a.auth(a.replay))
 	g.POST("/deliveries/:id/retry", a.auth(a.retry))
+	g.POST("/deliveries/:id/cancel", a.auth(a.cancelDelivery))
 	g.GET("/channels", a.auth(a.listChannels))
 	g.DELETE("/channels/:name", a.auth(a.releaseChannel))
 	g.GET("/tasks", a.auth(a.listTasks))

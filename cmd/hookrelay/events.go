@@ -21,8 +21,10 @@ import (
 const eventsUsage = `Usage:
   hookrelay events list [flags]      stored events, newest first
   hookrelay events show ID [flags]   one event: its request, body, deliveries and attempts
+  hookrelay events cancel DELIVERY_ID [flags]
+                                     stop retrying one delivery, so that its queue goes on
 
-Run "hookrelay events list -h" or "hookrelay events show -h" for the flags.
+Run "hookrelay events COMMAND -h" for the flags.
 `
 
 // runEvents is "hookrelay events": inspection of a server's stored events.
@@ -36,6 +38,8 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return runEventsList(ctx, args[1:], stdout, stderr)
 	case "show":
 		return runEventsShow(ctx, args[1:], stdout, stderr)
+	case "cancel":
+		return runEventsCancel(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, eventsUsage)
 		return exitOK
