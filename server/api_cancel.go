@@ -21,15 +21,9 @@ import (
 func (a *api) cancelDelivery(c echo.Context, p principal) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	d, err := a.s.cfg.Events.Delivery(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "no delivery "+id)
-	}
+	d, err := a.delivery(ctx, id, p)
 	if err != nil {
 		return err
-	}
-	if !p.mayTarget(d.Target) {
-		return forbidden("delivery " + id)
 	}
 	err = a.s.cfg.Deliveries.Cancel(context.WithoutCancel(ctx), id, p.String())
 	switch {

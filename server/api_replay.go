@@ -159,15 +159,9 @@ func (a *api) replayTargets(p principal, to string, ev *store.Event, ds []*store
 func (a *api) retry(c echo.Context, p principal) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	d, err := a.s.cfg.Events.Delivery(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "no delivery "+id)
-	}
+	d, err := a.delivery(ctx, id, p)
 	if err != nil {
 		return err
-	}
-	if !p.mayTarget(d.Target) {
-		return forbidden("delivery " + id)
 	}
 	if d.Status == store.Delivered {
 		return echo.NewHTTPError(http.StatusConflict, "delivery "+id+" was delivered; replay event "+d.EventID+" to send it again")
@@ -184,6 +178,22 @@ func (a *api) retry(c echo.Context, p principal) error {
 	a.s.cfg.Deliveries.Kick(d.Target)
 	a.s.cfg.Log.Info("delivery retried", "delivery_id", id, "event_id", d.EventID, "target", d.Target, "by", p.String())
 	return c.JSON(http.StatusAccepted, RetryResult{Delivery: d})
+}
+
+// delivery is delivery id, which p may act on: one to p's channel, or
+// any for the admin.
+func (a *api) delivery(ctx context.Context, id string, p principal) (*store.Delivery, error) {
+	d, err := a.s.cfg.Events.Delivery(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "no delivery "+id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !p.mayTarget(d.Target) {
+		return nil, forbidden("delivery " + id)
+	}
+	return d, nil
 }
 
 // queueError maps an error of queueing deliveries to the caller's answer.
