@@ -36,11 +36,12 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 				// A repeat of an event never delivered and never to be (its
 				// deliveries all dead, or none: it matched no route) is a
 				// sender's resend to take as new.
-				var live int
-				if err := tx.QueryRow(sqlLiveDeliveries, orig).Scan(&live); err != nil {
+				// An original since pruned was delivered: still a duplicate.
+				var kept, live int
+				if err := tx.QueryRow(sqlLiveDeliveries, orig).Scan(&kept, &live); err != nil {
 					return nil, err
 				}
-				if live > 0 {
+				if kept == 0 || live > 0 {
 					dup = orig
 				}
 			case err != nil && !errors.Is(err, sql.ErrNoRows):

@@ -5,8 +5,9 @@ package sqlite
 const (
 	sqlDedupGet = `SELECT event_id, at FROM dedup WHERE source = ? AND key = ?`
 	sqlDedupPut = `INSERT OR REPLACE INTO dedup(source, key, event_id, at) VALUES(?,?,?,?)`
-	// sqlLiveDeliveries counts an event's deliveries that are not dead.
-	sqlLiveDeliveries = `SELECT COUNT(*) FROM deliveries WHERE event_id = ? AND status != 'dead'`
+	// sqlLiveDeliveries says whether an event is still stored, and counts
+	// its deliveries that are not dead.
+	sqlLiveDeliveries = `SELECT (SELECT COUNT(*) FROM events WHERE id = ?1), (SELECT COUNT(*) FROM deliveries WHERE event_id = ?1 AND status != 'dead')`
 	sqlEventSize      = `SELECT size FROM events WHERE id = ?`
 	sqlInsertEvent    = `INSERT INTO events(id, source, channel, type, dedup_key, received_at, method, target, host, header, normalized, duplicate_of, edited_from, size)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`

@@ -631,3 +631,30 @@ func TestMigrateConcurrentOpens(t *testing.T) {
 		}
 	}
 }
+
+// A repeat of an event pruned since it was delivered (a retention shorter
+// than the dedup window, or a full store) is still a duplicate: the dedup
+// key outlives the event, and no delivery of it is left to say it died.
+func TestRepeatOfAPrunedEventIsADuplicate(t *testing.T) {
+	st, err := Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), Options{NoSync: true, Retention: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Now().Add(-time.Hour)
+	first := &store.Event{ID: "ev-1", Source: "github", DedupKey: "k", ReceivedAt: at, Method: "POST", Target: "/", Header: http.Header{}, Body: []byte("{}")}
+	d := &store.Delivery{ID: "d-1", Target: "tunnel:a"}
+	if err := st.Accept(t.Context(), first, []*store.Delivery{d}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Finish(t.Context(), d, store.Outcome{Status: store.Delivered, Attempt: store.Attempt{At: at, Outcome: store.OutcomeDelivered, Status: 200}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.Prune(t.Context(), time.Now()); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want the delivered event pruned", n, err)
+	}
+	repeat := &store.Event{ID: "ev-2", Source: "github", DedupKey: "k", ReceivedAt: at.Add(time.Minute), Method: "POST", Target: "/", Header: http.Header{}, Body: []byte("{}")}
+	if err := st.Accept(t.Context(), repeat, []*store.Delivery{{ID: "d-2", Target: "tunnel:a"}}); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("Accept of a repeat of a pruned, delivered event = %v, want a duplicate", err)
+	}
+}
