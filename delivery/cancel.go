@@ -19,6 +19,11 @@ var ErrEnded = errors.New("delivery has ended")
 // to tell whether it will be tried again.
 var ErrEnding = errors.New("delivery's attempt is ending")
 
+// ErrHeld is returned by Cancel for a delivery attempted outside the
+// queue (Hold): an auto-mode request whose app is still answering it. Its
+// answer is recorded when it comes; cancel it then, if it failed.
+var ErrHeld = errors.New("delivery is being answered by the app outside the queue")
+
 // CancelledError is why an attempt stopped by Cancel ended, and the error
 // its delivery dies with.
 type CancelledError struct {
@@ -34,8 +39,12 @@ func (e *CancelledError) Error() string { return "cancelled by " + e.By }
 // dies when the attempt returns. Either way it is not tried again, unless
 // retried by hand. by says who cancelled it, for the record and the log.
 // A delivery that has ended already gets ErrEnded; one whose attempt is
-// ending, ErrEnding. Cancelling an attempt being stopped does nothing more.
+// ending, ErrEnding; one held (Hold), ErrHeld. Cancelling an attempt being stopped does nothing more.
 func (e *Engine) Cancel(ctx context.Context, id, by string) error {
+	if e.isHeld(id) {
+		// Its late answer would be recorded over the cancel.
+		return fmt.Errorf("delivery %s: %w", id, ErrHeld)
+	}
 	cause := &CancelledError{By: by}
 	inFlight, attempts, prev, err := e.stopAttempt(id, cause)
 	if err != nil {

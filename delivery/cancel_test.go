@@ -381,3 +381,20 @@ func TestEngineLateCancelRecordSparesRetry(t *testing.T) {
 		t.Fatalf("the retry in flight is marked cancelled by %q (%v): a restart would kill it unasked", got.CancelBy, err)
 	}
 }
+
+// A delivery held outside the queue (an auto-mode request the app is
+// still answering) is not cancelled: its late answer, recorded after,
+// would undo the cancel.
+func TestCancelRefusesAHeldDelivery(t *testing.T) {
+	r := newEngineRig(t, fastPolicy())
+	d := r.accept(t, "tunnel:away", "x") // its client is away: it waits
+	r.engine.Hold(d.ID)
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); !errors.Is(err, ErrHeld) {
+		t.Fatalf("Cancel of a held delivery = %v, want ErrHeld", err)
+	}
+	r.engine.Release(d.ID)
+	if err := r.engine.Cancel(t.Context(), d.ID, "admin"); err != nil {
+		t.Fatalf("Cancel once released = %v", err)
+	}
+	r.waitStatus(t, d.ID, store.Dead)
+}

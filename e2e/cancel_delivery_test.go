@@ -47,7 +47,7 @@ func TestEventsCancelUnblocksTheQueue(t *testing.T) {
 	}
 	waitFor(t, "the event behind it delivered", 10*time.Second, func() bool { return good.Load() == 1 })
 	_, errOut, code = cli(t, nil, "events", "cancel", did, "--server", srv.url, "--tokens-file", filepath.Join(tokens, "tokens.json"), "--channel", "stuck")
-	if code == 0 || !strings.Contains(errOut, "has ended (dead)") {
+	if code == 0 || !strings.Contains(errOut, "is dead: delivery has ended; nothing to cancel") {
 		t.Fatalf("cancelling it again: exit %d, %s; want it has ended", code, errOut)
 	}
 }

@@ -28,7 +28,9 @@ func (a *api) cancelDelivery(c echo.Context, p principal) error {
 	err = a.s.cfg.Deliveries.Cancel(context.WithoutCancel(ctx), id, p.String())
 	switch {
 	case errors.Is(err, delivery.ErrEnded):
-		return echo.NewHTTPError(http.StatusConflict, "delivery "+id+" has ended ("+d.Status+"); nothing to cancel")
+		return echo.NewHTTPError(http.StatusConflict, err.Error()+"; nothing to cancel")
+	case errors.Is(err, delivery.ErrHeld):
+		return echo.NewHTTPError(http.StatusConflict, "delivery "+id+" is being answered by the app now (an auto-mode request); its answer is recorded when it comes: look again then")
 	case errors.Is(err, delivery.ErrEnding):
 		return echo.NewHTTPError(http.StatusConflict, "delivery "+id+" has just finished its attempt, whose outcome is being recorded; look again")
 	case errors.Is(err, store.ErrNotFound):
