@@ -16,6 +16,14 @@ func TestResign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	long, err := stripe.New(providers.Options{Secrets: []providers.Secret{"whsec_x"}, Tolerance: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, err := stripe.New(providers.Options{Secrets: []providers.Secret{"whsec_x"}, Tolerance: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	gh, err := github.New(providers.Options{Secrets: []providers.Secret{"s"}})
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +48,8 @@ func TestResign(t *testing.T) {
 		{"kept an hour", p, signedAt(now.Add(-time.Hour)), body, now.Add(-time.Hour), true},
 		{"edited body: never signed anew", p, signedAt(now.Add(-time.Hour)), []byte(`{"id":"evt_2"}`), now.Add(-time.Minute), false},
 		{"no signature", p, http.Header{}, body, now.Add(-time.Hour), false},
+		{"a source allowing an hour: by the vendor's five minutes", long, signedAt(now.Add(-10 * time.Minute)), body, now.Add(-10 * time.Minute), true},
+		{"a source allowing 3 s: fresh all the same", short, signedAt(now.Add(-time.Minute)), body, now.Add(-time.Second), false},
 		{"a provider without timestamps", gh, http.Header{}, body, now.Add(-time.Hour), false},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -16,4 +17,21 @@ type Resigner interface {
 	// signed over body with the source's secrets as the vendor signs. The
 	// caller has verified h and body first: Resign signs what it is given.
 	Resign(h http.Header, body []byte, now time.Time)
+	// SignedAt is the timestamp h's signature is for; false when h has
+	// none that parses.
+	SignedAt(h http.Header) (time.Time, bool)
+}
+
+// unixSeconds parses a signed timestamp in Unix seconds.
+func unixSeconds(ts string) (time.Time, bool) {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, 0), true
+}
+
+// SignedAtHeader is a SignedAt for a header that holds Unix seconds.
+func SignedAtHeader(h http.Header, name string) (time.Time, bool) {
+	return unixSeconds(h.Get(name))
 }

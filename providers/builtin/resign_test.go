@@ -43,6 +43,9 @@ func TestResign(t *testing.T) {
 				t.Fatalf("verifying an hour later: %v, want stale", err)
 			}
 			r.Resign(h, body, now)
+			if at, ok := r.SignedAt(h); !ok || at.Unix() != now.Unix() {
+				t.Fatalf("SignedAt after re-signing = %v, %v; want %v", at, ok, now.Truncate(time.Second))
+			}
 			if err := p.Verify(&providers.Request{Header: h, Body: body, Now: now}); err != nil {
 				t.Fatalf("re-signed, verifying now: %v", err)
 			}

@@ -24,3 +24,8 @@ func (p *Provider) Resign(h http.Header, body []byte, now time.Time) {
 	h.Set(TimestampHeader, ts)
 	h.Set(SignatureHeader, signatureVersion+"="+hex.EncodeToString(mac))
 }
+
+// SignedAt implements providers.Resigner: X-Slack-Request-Timestamp.
+func (p *Provider) SignedAt(h http.Header) (time.Time, bool) {
+	return providers.SignedAtHeader(h, TimestampHeader)
+}

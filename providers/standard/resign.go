@@ -24,3 +24,9 @@ func (p *Provider) Resign(h http.Header, body []byte, now time.Time) {
 	h.Set(names[1], ts)
 	h.Set(names[2], strings.Join(sigs, " "))
 }
+
+// SignedAt implements providers.Resigner: the timestamp header, under
+// the names the delivery came with.
+func (p *Provider) SignedAt(h http.Header) (time.Time, bool) {
+	return providers.SignedAtHeader(h, headerNames(h)[1])
+}

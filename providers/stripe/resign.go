@@ -24,3 +24,12 @@ func (p *Provider) Resign(h http.Header, body []byte, now time.Time) {
 	}
 	h.Set(SignatureHeader, b.String())
 }
+
+// SignedAt implements providers.Resigner: Stripe-Signature's t.
+func (p *Provider) SignedAt(h http.Header) (time.Time, bool) {
+	sh, err := parseSignatureHeader(h.Get(SignatureHeader))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(sh.t, 0), true
+}
