@@ -448,7 +448,7 @@ func (e *Engine) finish(ctx context.Context, d *store.Delivery, o store.Outcome,
 		if err == nil {
 			return
 		}
-		if errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrClosed) || ctx.Err() != nil {
 			log.Error("recording attempt", "err", err)
 			return
 		}
