@@ -22,16 +22,11 @@ type Resigner interface {
 	SignedAt(h http.Header) (time.Time, bool)
 }
 
-// unixSeconds parses a signed timestamp in Unix seconds.
-func unixSeconds(ts string) (time.Time, bool) {
-	sec, err := strconv.ParseInt(ts, 10, 64)
+// SignedAtHeader is a SignedAt for a header that holds Unix seconds.
+func SignedAtHeader(h http.Header, name string) (time.Time, bool) {
+	sec, err := strconv.ParseInt(h.Get(name), 10, 64)
 	if err != nil {
 		return time.Time{}, false
 	}
 	return time.Unix(sec, 0), true
-}
-
-// SignedAtHeader is a SignedAt for a header that holds Unix seconds.
-func SignedAtHeader(h http.Header, name string) (time.Time, bool) {
-	return unixSeconds(h.Get(name))
 }
