@@ -128,3 +128,26 @@ func TestMatchSuggestsAtForAStaleCapture(t *testing.T) {
 		t.Fatalf("match --at: %v, %s", err, out)
 	}
 }
+
+// events list --key finds a Stripe event by its evt_ id.
+func TestEventsListByVendorKey(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "hooks.yaml")
+	y := fmt.Sprintf("sources:\n  stripe: { provider: stripe, secret: %q }\nroutes: []\n", stripeSecret)
+	if err := os.WriteFile(config, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "", "--config", config, "--admin-token", e2eAdminToken)
+	var ids []string
+	for _, evt := range []string{"evt_aaa", "evt_bbb"} {
+		body := []byte(`{"id":"` + evt + `","type":"charge.succeeded"}`)
+		h := http.Header{"Content-Type": {"application/json"}, "Stripe-Signature": {stripeSign(body, time.Now())}}
+		resp, got := send(t, "POST", srv.url+"/hooks/stripe", body, h)
+		id, _ := accepted(t, resp, got, http.StatusAccepted) // unrouted, stored
+		ids = append(ids, id)
+	}
+	out, errOut, code := cli(t, nil, "events", "list", "--key", "evt_bbb", "--server", srv.url, "--admin-token", e2eAdminToken)
+	if code != 0 || !strings.Contains(out, ids[1]) || strings.Contains(out, ids[0]) {
+		t.Fatalf("events list --key evt_bbb: exit %d, want only %s:\n%s%s", code, ids[1], out, errOut)
+	}
+}

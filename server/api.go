@@ -153,7 +153,7 @@ var eventStatuses = []string{store.Pending, store.Delivered, store.Dead, "duplic
 // listEvents answers GET /api/events: newest first, a page at a time.
 func (a *api) listEvents(c echo.Context, p principal) error {
 	q := c.QueryParams()
-	f := store.Filter{Source: q.Get("source"), Channel: q.Get("channel"), Type: q.Get("type"), Status: q.Get("status"), Before: q.Get("before")}
+	f := store.Filter{Source: q.Get("source"), Channel: q.Get("channel"), Type: q.Get("type"), Key: q.Get("key"), Status: q.Get("status"), Before: q.Get("before")}
 	if !p.admin {
 		if f.Channel != "" && f.Channel != p.channel {
 			return echo.NewHTTPError(http.StatusForbidden, "a channel's token sees its own channel only, not "+f.Channel+": use "+f.Channel+"'s token or the admin token")

@@ -151,6 +151,9 @@ type Filter struct {
 	Source  string
 	Channel string
 	Type    string
+	// Key is the vendor's id of the delivery or event: the dedup key, or
+	// its last part (GitHub's X-GitHub-Delivery, after the hook id).
+	Key string
 	// Status is an event's status: pending, delivered, dead, duplicate or
 	// unrouted (see EventSummary.Status). With Channel set, an event's
 	// status is that of its deliveries to the channel.

@@ -64,6 +64,7 @@ func runEventsList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	cf.register(fs)
 	source := fs.String("source", "", "only events from this /hooks source")
 	typ := fs.String("type", "", "only events of this provider event type (push, pull_request, ...)")
+	key := fs.String("key", "", "only events with this vendor id: Stripe's evt_..., X-GitHub-Delivery, Slack's event_id, webhook-id, ...")
 	status := fs.String("status", "", "only events with this status: pending, delivered, dead, duplicate or unrouted")
 	limit := fs.Int("limit", server.DefaultListLimit, "at most this many events (up to "+strconv.Itoa(server.MaxListLimit)+")")
 	before := fs.String("before", "", "only events older than this event id: the next page of a listing")
@@ -80,7 +81,7 @@ func runEventsList(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return code
 	}
 	q := url.Values{}
-	for k, v := range map[string]string{"source": *source, "type": *typ, "status": *status, "before": *before} {
+	for k, v := range map[string]string{"source": *source, "type": *typ, "key": *key, "status": *status, "before": *before} {
 		if v != "" {
 			q.Set(k, v)
 		}

@@ -141,6 +141,10 @@ func (s *Store) List(ctx context.Context, f store.Filter) ([]store.EventSummary,
 	if f.Type != "" {
 		add("e.type = ?", f.Type)
 	}
+	if f.Key != "" {
+		// The whole key, or its end after a colon ("hook id:delivery id").
+		add("(e.dedup_key = ? OR substr(e.dedup_key, -(length(?) + 1)) = ':' || ?)", f.Key, f.Key, f.Key)
+	}
 	if !f.Since.IsZero() {
 		add("e.received_at >= ?", nanos(f.Since))
 	}

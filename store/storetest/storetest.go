@@ -1098,11 +1098,11 @@ func testList(t *testing.T, open func(*testing.T, Options) store.Events) {
 	h.accept(e1, "tunnel:alice")
 	h.finish(h.next("tunnel:alice"), store.Delivered) // delivered
 
-	e2 := h.event(func(ev *store.Event) { ev.Type = "issues" })
+	e2 := h.event(func(ev *store.Event) { ev.Type, ev.DedupKey = "issues", "292430182:72d3162e" })
 	h.accept(e2, "tunnel:bob")
 	h.finish(h.next("tunnel:bob"), store.Dead) // dead
 
-	e3 := h.event(func(ev *store.Event) { ev.Source, ev.Type = "stripe", "charge.succeeded" })
+	e3 := h.event(func(ev *store.Event) { ev.Source, ev.Type, ev.DedupKey = "stripe", "charge.succeeded", "evt_1" })
 	h.accept(e3, "plugin:audit") // pending
 
 	e4 := h.event(func(ev *store.Event) { ev.Source, ev.Type, ev.Normalized, ev.Channel = "", "", nil, "carol" })
@@ -1140,6 +1140,11 @@ func testList(t *testing.T, open func(*testing.T, Options) store.Events) {
 		{name: "channel of a webhook", f: store.Filter{Channel: "carol"}, want: ids(e4)},
 		{name: "channel does not match plugin targets", f: store.Filter{Channel: "audit"}, want: ids()},
 		{name: "type push", f: store.Filter{Type: "push"}, want: ids(e7, e5, e1)},
+		{name: "key: a Stripe event id", f: store.Filter{Key: "evt_1"}, want: ids(e3)},
+		{name: "key: a GitHub delivery id, after its hook id", f: store.Filter{Key: "72d3162e"}, want: ids(e2)},
+		{name: "key: whole", f: store.Filter{Key: "292430182:72d3162e"}, want: ids(e2)},
+		{name: "key: only a part", f: store.Filter{Key: "3162e"}, want: ids()},
+		{name: "key: a duplicate too", f: store.Filter{Key: "gh-1"}, want: ids(e5, e1)},
 		{name: "status pending", f: store.Filter{Status: store.Pending}, want: ids(e7, e4, e3)},
 		{name: "status delivered", f: store.Filter{Status: store.Delivered}, want: ids(e1)},
 		{name: "status dead", f: store.Filter{Status: store.Dead}, want: ids(e2)},
