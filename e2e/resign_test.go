@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -149,5 +150,22 @@ func TestEventsListByVendorKey(t *testing.T) {
 	out, errOut, code := cli(t, nil, "events", "list", "--key", "evt_bbb", "--server", srv.url, "--admin-token", e2eAdminToken)
 	if code != 0 || !strings.Contains(out, ids[1]) || strings.Contains(out, ids[0]) {
 		t.Fatalf("events list --key evt_bbb: exit %d, want only %s:\n%s%s", code, ids[1], out, errOut)
+	}
+	// Its normalised view holds what rules saw: payload and headers.
+	out, errOut, code = cli(t, nil, "events", "show", ids[1], "--json", "--server", srv.url, "--admin-token", e2eAdminToken)
+	var d struct {
+		Event struct {
+			Normalized struct {
+				Type    string            `json:"type"`
+				Headers map[string]string `json:"headers"`
+				Payload map[string]any    `json:"payload"`
+			} `json:"normalized"`
+		} `json:"event"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &d) != nil {
+		t.Fatalf("events show --json: exit %d, %s%s", code, out, errOut)
+	}
+	if n := d.Event.Normalized; n.Type != "charge.succeeded" || n.Payload["id"] != "evt_bbb" || n.Headers["Stripe-Signature"] == "" {
+		t.Errorf("normalised view: %+v; want the type, the payload and the headers rules saw", n)
 	}
 }

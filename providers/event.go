@@ -101,6 +101,36 @@ type Stored struct {
 	Redacted []string `json:"redacted_headers,omitempty"`
 }
 
+// FromStored rebuilds an Event, without its payload, from what a store
+// keeps: normalized (a Stored as JSON) and the request's header. The
+// headers read [redacted] as the provider redacted them; redact names
+// those it redacted beyond the credential headers. StoredPayload gives the
+// payload back.
+func FromStored(normalized []byte, header http.Header) (ev *Event, redact []string, err error) {
+	st := Stored{Event: &Event{}}
+	if len(normalized) > 0 {
+		if err := json.Unmarshal(normalized, &st); err != nil {
+			return nil, nil, err
+		}
+	}
+	st.Event.Headers = FlatHeaders(header, st.Redacted...)
+	return st.Event, st.Redacted, nil
+}
+
+// StoredPayload is the payload of a stored request as its provider decoded
+// it: nil for a body that is neither JSON nor a form, as a provider that
+// accepted it had it.
+func StoredPayload(header http.Header, body []byte) any {
+	if len(body) == 0 {
+		return nil
+	}
+	p, err := DecodeJSONOrFormPayload(header.Get("Content-Type"), body)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
 // StoredRedacted returns the names of the headers a stored event's
 // provider redacted (Stored.Redacted), from store.Event.Normalized; none
 // when it has none or cannot be read.

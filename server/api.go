@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -269,6 +270,26 @@ func redact(ev *store.Event) {
 	ev.Header = providers.RedactHeader(ev.Header, providers.StoredRedacted(ev.Normalized)...)
 }
 
+// normalizedView is a stored event's normalised view as rules saw it: the
+// store keeps it without its headers and payload, which the request's
+// header and body hold; they are put back (credentials redacted).
+func normalizedView(ev *store.Event) json.RawMessage {
+	if len(ev.Normalized) == 0 {
+		return nil
+	}
+	out, redact, err := providers.FromStored(ev.Normalized, ev.Header)
+	if err != nil {
+		return ev.Normalized
+	}
+	out.ID, out.Source, out.ReceivedAt = ev.ID, ev.Source, ev.ReceivedAt
+	out.Payload = providers.StoredPayload(ev.Header, ev.Body)
+	b, err := json.Marshal(providers.Stored{Event: out, Redacted: redact})
+	if err != nil {
+		return ev.Normalized
+	}
+	return b
+}
+
 // showEvent answers GET /api/events/{id}. A channel's owner sees only the
 // deliveries to its channel: the answers of other channels' apps are
 // theirs.
@@ -277,6 +298,7 @@ func (a *api) showEvent(c echo.Context, p principal) error {
 	if err != nil {
 		return err
 	}
+	ev.Normalized = normalizedView(ev)
 	redact(ev)
 	out := EventDetail{Event: ev, Deliveries: []DeliveryDetail{}}
 	for _, d := range ds {

@@ -22,12 +22,8 @@ func Event(ev *store.Event) (*providers.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(ev.Body) > 0 {
-		// A body that is neither JSON nor a form leaves the payload empty,
-		// as a provider that accepted it would have.
-		if p, err := providers.DecodeJSONOrFormPayload(ev.Header.Get("Content-Type"), ev.Body); err == nil {
-			out.Payload = p
-		}
+	if p := providers.StoredPayload(ev.Header, ev.Body); p != nil {
+		out.Payload = p
 	}
 	return out, nil
 }
@@ -35,16 +31,12 @@ func Event(ev *store.Event) (*providers.Event, error) {
 // fields is Event without the payload. redact names the headers the
 // source's provider redacted, besides the credential headers.
 func fields(ev *store.Event) (out *providers.Event, redact []string, err error) {
-	st := providers.Stored{Event: &providers.Event{}}
-	if len(ev.Normalized) > 0 {
-		if err := json.Unmarshal(ev.Normalized, &st); err != nil {
-			return nil, nil, fmt.Errorf("event %s: %w", ev.ID, err)
-		}
+	out, redact, err = providers.FromStored(ev.Normalized, ev.Header)
+	if err != nil {
+		return nil, nil, fmt.Errorf("event %s: %w", ev.ID, err)
 	}
-	out = st.Event
 	out.ID, out.Source, out.ReceivedAt = ev.ID, ev.Source, ev.ReceivedAt
-	out.Headers = providers.FlatHeaders(ev.Header, st.Redacted...)
-	return out, st.Redacted, nil
+	return out, redact, nil
 }
 
 // taskEvent is Event as JSON, as plugins and scripts get it
@@ -59,12 +51,10 @@ func taskEvent(ev *store.Event) (event []byte, header http.Header, err error) {
 	}
 	if p := rawPayload(ev); p != nil {
 		out.Payload = p
-	} else if len(ev.Body) > 0 {
+	} else if p := providers.StoredPayload(ev.Header, ev.Body); p != nil {
 		// Not a clean JSON object, yet maybe one Event decodes (a stray
 		// non-UTF-8 byte, which becomes U+FFFD): the payload is Event's.
-		if p, err := providers.DecodeJSONOrFormPayload(ev.Header.Get("Content-Type"), ev.Body); err == nil {
-			out.Payload = p
-		}
+		out.Payload = p
 	}
 	// Not json.Marshal: it writes each <, > and & as six bytes, which
 	// made a body of 25 MiB of them too large to send.
