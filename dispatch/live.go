@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"github.com/hookrelay/hookrelay/providers"
 	"log/slog"
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/hookrelay/hookrelay/providers"
 )
 
 // Live holds the hooks file in force and replaces it on reload. A reload

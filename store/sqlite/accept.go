@@ -35,8 +35,8 @@ func (s *Store) Accept(ctx context.Context, ev *store.Event, ds []*store.Deliver
 			case err == nil && time.Duration(nanos(ev.ReceivedAt)-at) < s.opts.DedupWindow:
 				// A repeat of an event never delivered and never to be (its
 				// deliveries all dead, or none: it matched no route) is a
-				// sender's resend to take as new.
-				// An original since pruned was delivered: still a duplicate.
+				// sender's resend to take as new. An original since pruned
+				// was delivered: its repeat is still a duplicate.
 				var kept, live int
 				if err := tx.QueryRow(sqlLiveDeliveries, orig).Scan(&kept, &live); err != nil {
 					return nil, err
